@@ -1,0 +1,42 @@
+# tally: two commands on a fresh machine with only Go installed.
+#   make run    the demo: issue the samples in every format, verify them
+#   make test   vet, race-enabled tests, fuzz seed corpora
+GO ?= go
+PKGS := ./...
+FUZZTIME ?= 20s
+
+.PHONY: run test vet fmt-check bench fuzz build clean
+
+run:
+	$(GO) run ./cmd/tally demo --out demo-out
+
+build:
+	$(GO) build -o bin/tally ./cmd/tally
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# go test runs every fuzz target's seed corpus (testdata/fuzz/...) as tests.
+test: fmt-check vet
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# Benchmarks in package verifier, printed with their ratios to the bare
+# ed25519.Verify baseline measured in the same run.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./verifier | tee bench.out
+	$(GO) run ./internal/benchratio < bench.out
+
+# Run every fuzz target for FUZZTIME each.
+fuzz:
+	@for pkg in ./credentials ./verifier; do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin demo-out bench.out

@@ -1,0 +1,171 @@
+package credentials
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/mr-tron/base58"
+)
+
+// Multicodec prefixes (unsigned varints) of the public keys did:key and
+// Multikey encode (https://github.com/multiformats/multicodec).
+var (
+	multicodecEd25519 = []byte{0xed, 0x01}
+	multicodecP256    = []byte{0x80, 0x24}
+)
+
+// Multikey returns the publicKeyMultibase form of a public key: "z", then
+// base58btc of the multicodec prefix and the key (compressed for P-256).
+func Multikey(pub crypto.PublicKey) (string, error) {
+	var raw []byte
+	switch p := pub.(type) {
+	case ed25519.PublicKey:
+		raw = append(append([]byte{}, multicodecEd25519...), p...)
+	case *ecdsa.PublicKey:
+		if p.Curve != elliptic.P256() {
+			return "", fmt.Errorf("only P-256 ECDSA keys are supported")
+		}
+		if x, _ := ecCoordinates(p); x == nil {
+			return "", fmt.Errorf("invalid P-256 public key")
+		}
+		compressed := elliptic.MarshalCompressed(elliptic.P256(), p.X, p.Y)
+		raw = append(append([]byte{}, multicodecP256...), compressed...)
+	default:
+		return "", fmt.Errorf("unsupported public key type %T", pub)
+	}
+	return "z" + base58.Encode(raw), nil
+}
+
+// ParseMultikey reads a publicKeyMultibase value made by Multikey.
+func ParseMultikey(s string) (crypto.PublicKey, error) {
+	if !strings.HasPrefix(s, "z") {
+		return nil, fmt.Errorf("multikey %q is not base58btc (it must start with z)", s)
+	}
+	raw, err := base58.Decode(s[1:])
+	if err != nil {
+		return nil, fmt.Errorf("multikey is not valid base58: %w", err)
+	}
+	switch {
+	case len(raw) == 2+ed25519.PublicKeySize && raw[0] == multicodecEd25519[0] && raw[1] == multicodecEd25519[1]:
+		return ed25519.PublicKey(raw[2:]), nil
+	case len(raw) == 2+33 && raw[0] == multicodecP256[0] && raw[1] == multicodecP256[1]:
+		x, y := elliptic.UnmarshalCompressed(elliptic.P256(), raw[2:])
+		if x == nil {
+			return nil, fmt.Errorf("multikey holds an invalid P-256 point")
+		}
+		return &ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}, nil
+	}
+	return nil, fmt.Errorf("multikey is neither an Ed25519 nor a P-256 public key")
+}
+
+// DIDKey returns the did:key DID of a public key (W3C CCG did:key v0.7).
+func DIDKey(pub crypto.PublicKey) (string, error) {
+	mk, err := Multikey(pub)
+	if err != nil {
+		return "", err
+	}
+	return "did:key:" + mk, nil
+}
+
+// ParseDIDKey returns the public key a did:key DID (or a DID URL of one,
+// with a fragment) encodes.
+func ParseDIDKey(did string) (crypto.PublicKey, error) {
+	rest, ok := strings.CutPrefix(did, "did:key:")
+	if !ok {
+		return nil, fmt.Errorf("%q is not a did:key", did)
+	}
+	rest, _, _ = strings.Cut(rest, "#")
+	return ParseMultikey(rest)
+}
+
+// DIDWeb returns the did:web DID of a host name with an optional path
+// ("example.org" or "example.org/agencies/unhcr").
+func DIDWeb(domain string) (string, error) {
+	domain = strings.TrimSuffix(strings.TrimPrefix(domain, "https://"), "/")
+	host, path, _ := strings.Cut(domain, "/")
+	if host == "" || strings.ContainsAny(host, " @?#") {
+		return "", fmt.Errorf("did:web needs a host name like example.org, not %q", domain)
+	}
+	did := "did:web:" + strings.ReplaceAll(host, ":", "%3A")
+	if path != "" {
+		did += ":" + strings.ReplaceAll(path, "/", ":")
+	}
+	if _, err := DIDWebURL(did); err != nil {
+		return "", err
+	}
+	return did, nil
+}
+
+// DIDWebURL is the https URL where a did:web DID's document is published.
+func DIDWebURL(did string) (string, error) {
+	rest, ok := strings.CutPrefix(did, "did:web:")
+	if !ok || rest == "" {
+		return "", fmt.Errorf("%q is not a did:web DID", did)
+	}
+	parts := strings.Split(rest, ":")
+	host, err := url.PathUnescape(parts[0])
+	if err != nil || host == "" || strings.ContainsAny(host, "/ @?#") {
+		return "", fmt.Errorf("%q has no valid host name", did)
+	}
+	u := "https://" + host
+	if len(parts) == 1 {
+		return u + "/.well-known/did.json", nil
+	}
+	for _, p := range parts[1:] {
+		if p == "" || p == "." || p == ".." {
+			return "", fmt.Errorf("%q has an empty or relative path segment", did)
+		}
+		u += "/" + url.PathEscape(p)
+	}
+	return u + "/did.json", nil
+}
+
+// DIDDocument is a DID document (W3C DID Core 1.0) that lists an issuer's
+// keys as Multikey verification methods.
+type DIDDocument struct {
+	Context            []string             `json:"@context"`
+	ID                 string               `json:"id"`
+	VerificationMethod []VerificationMethod `json:"verificationMethod"`
+	AssertionMethod    []string             `json:"assertionMethod"`
+	Authentication     []string             `json:"authentication"`
+}
+
+// VerificationMethod is one key of a DID document.
+type VerificationMethod struct {
+	ID                 string `json:"id"`
+	Type               string `json:"type"`
+	Controller         string `json:"controller"`
+	PublicKeyMultibase string `json:"publicKeyMultibase"`
+}
+
+// NewDIDDocument returns the DID document of an issuer with the given keys,
+// all of the same DID.
+func NewDIDDocument(keys ...*Key) (*DIDDocument, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("a DID document needs at least one key")
+	}
+	doc := &DIDDocument{
+		Context: []string{"https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"},
+		ID:      keys[0].DID,
+	}
+	for _, k := range keys {
+		if k.DID != doc.ID {
+			return nil, fmt.Errorf("key %s belongs to %s, not %s", k.ID, k.DID, doc.ID)
+		}
+		mk, err := Multikey(k.Public)
+		if err != nil {
+			return nil, err
+		}
+		doc.VerificationMethod = append(doc.VerificationMethod, VerificationMethod{
+			ID: k.ID, Type: "Multikey", Controller: k.DID, PublicKeyMultibase: mk,
+		})
+		doc.AssertionMethod = append(doc.AssertionMethod, k.ID)
+		doc.Authentication = append(doc.Authentication, k.ID)
+	}
+	return doc, nil
+}

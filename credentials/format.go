@@ -1,0 +1,133 @@
+package credentials
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Format is a securing format of a credential.
+type Format string
+
+// The four securing formats.
+const (
+	FormatQR            Format = "qr"
+	FormatJWT           Format = "jwt"
+	FormatSDJWT         Format = "sd-jwt"
+	FormatDataIntegrity Format = "di"
+)
+
+// Formats lists every format in a stable order.
+var Formats = []Format{FormatQR, FormatJWT, FormatSDJWT, FormatDataIntegrity}
+
+// ParseFormat reads a format name as the command line gives it.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown format %q: use qr, jwt, sd-jwt or di", s)
+}
+
+// MediaType returns the media type of a format.
+func (f Format) MediaType() string {
+	switch f {
+	case FormatQR:
+		return "application/vnd.tally.card+base45"
+	case FormatJWT:
+		return "application/vc+jwt"
+	case FormatSDJWT:
+		return "application/dc+sd-jwt"
+	case FormatDataIntegrity:
+		return "application/vc"
+	}
+	return ""
+}
+
+// DetectFormat tells which format raw is in, from its shape alone: a JSON
+// object is Data Integrity, a compact JWS with "~" separators is SD-JWT, a
+// compact JWS is VC-JWT, and text in the base45 alphabet is a QR card.
+// Surrounding white space is ignored.
+func DetectFormat(raw []byte) (Format, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", fmt.Errorf("the credential is empty")
+	}
+	if raw[0] == '{' {
+		return FormatDataIntegrity, nil
+	}
+	if bytes.Count(raw, []byte{'.'}) >= 2 && isBase64URLDots(raw) {
+		if bytes.IndexByte(raw, '~') >= 0 {
+			return FormatSDJWT, nil
+		}
+		return FormatJWT, nil
+	}
+	if isBase45(raw) {
+		return FormatQR, nil
+	}
+	return "", fmt.Errorf("not a credential tally knows: expected a QR card, a VC-JWT, an SD-JWT or a JSON credential")
+}
+
+func isBase64URLDots(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// base45Alphabet is RFC 9285's alphabet.
+const base45Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+func isBase45(b []byte) bool {
+	for _, c := range b {
+		if strings.IndexByte(base45Alphabet, c) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Prepare completes a credential drafted from an input like
+// ../shared/samples/registration.json before it is signed: the default
+// @context if none, the issuer's DID, an id (urn:uuid), and a dedup seed
+// for the subject if it has none. It then validates the result. r supplies
+// randomness (crypto/rand.Reader when nil).
+func Prepare(c *Credential, issuerDID string, r io.Reader) error {
+	if r == nil {
+		r = rand.Reader
+	}
+	if c.Context == nil {
+		c.Context = DefaultContext()
+	}
+	if c.Issuer == "" {
+		c.Issuer = issuerDID
+	} else if c.Issuer != issuerDID {
+		return fieldError("issuer", "is %s, but the signing key belongs to %s", c.Issuer, issuerDID)
+	}
+	if c.ID == "" {
+		var u [16]byte
+		if _, err := io.ReadFull(r, u[:]); err != nil {
+			return fmt.Errorf("draw credential id: %w", err)
+		}
+		u[6] = u[6]&0x0f | 0x40 // version 4
+		u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+		h := hex.EncodeToString(u[:])
+		c.ID = "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	}
+	if c.Subject != nil && SubjectSeed(c.Subject) == nil {
+		seed, err := NewSeed(r)
+		if err != nil {
+			return err
+		}
+		SetSubjectSeed(c.Subject, seed)
+	}
+	return c.Validate()
+}

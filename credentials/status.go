@@ -1,0 +1,143 @@
+package credentials
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Status purposes of the W3C Bitstring Status List v1.0.
+const (
+	PurposeRevocation = "revocation"
+	PurposeSuspension = "suspension"
+)
+
+// StatusEntryType is the credentialStatus type of a Bitstring Status List entry.
+const StatusEntryType = "BitstringStatusListEntry"
+
+// MinStatusListSize is the least number of entries of a status list, so
+// that an index tells nothing about the person (Bitstring Status List v1.0
+// section 6.1: herd privacy).
+const MinStatusListSize = 131072
+
+// StatusEntry is one credentialStatus entry of type BitstringStatusListEntry.
+//
+// tally's issuers serve their lists at {statusBase}/{purpose}/{list}, and give
+// a credential the same index in its revocation and its suspension list. A
+// QR card carries only the list number and the index; its entries have the
+// relative ListCredential "{purpose}/{list}", which a verifier resolves
+// against the issuer's status base from the trust list.
+type StatusEntry struct {
+	ID             string
+	Purpose        string
+	Index          int
+	ListCredential string
+}
+
+type jsonStatusEntry struct {
+	ID             string `json:"id,omitempty"`
+	Type           string `json:"type"`
+	Purpose        string `json:"statusPurpose"`
+	Index          string `json:"statusListIndex"`
+	ListCredential string `json:"statusListCredential"`
+}
+
+// MarshalJSON writes the entry as Bitstring Status List v1.0 requires:
+// the index is a string of decimal digits.
+func (e StatusEntry) MarshalJSON() ([]byte, error) {
+	return json.Marshal(jsonStatusEntry{
+		ID:             e.ID,
+		Type:           StatusEntryType,
+		Purpose:        e.Purpose,
+		Index:          strconv.Itoa(e.Index),
+		ListCredential: e.ListCredential,
+	})
+}
+
+// UnmarshalJSON reads one entry and checks its type and index.
+func (e *StatusEntry) UnmarshalJSON(data []byte) error {
+	var j jsonStatusEntry
+	if err := json.Unmarshal(data, &j); err != nil {
+		return fieldError("credentialStatus", "must be an object or a list of objects")
+	}
+	if j.Type != StatusEntryType {
+		return fieldError("credentialStatus.type", "must be %s, not %q", StatusEntryType, j.Type)
+	}
+	idx, err := strconv.Atoi(j.Index)
+	if err != nil || idx < 0 {
+		return fieldError("credentialStatus.statusListIndex", "must be a string of decimal digits, not %q", j.Index)
+	}
+	*e = StatusEntry{ID: j.ID, Purpose: j.Purpose, Index: idx, ListCredential: j.ListCredential}
+	return nil
+}
+
+func parseStatus(raw json.RawMessage) ([]StatusEntry, error) {
+	var list []StatusEntry
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return list, nil
+	}
+	var one StatusEntry
+	if err := json.Unmarshal(raw, &one); err != nil {
+		return nil, err
+	}
+	return []StatusEntry{one}, nil
+}
+
+// StatusEntries returns the revocation and suspension entries of a credential
+// at index in list number list of an issuer whose status base URL is base
+// (empty for the relative form a card carries).
+func StatusEntries(base string, list, index int) []StatusEntry {
+	out := make([]StatusEntry, 0, 2)
+	for _, p := range []string{PurposeRevocation, PurposeSuspension} {
+		url := StatusListPath(p, list)
+		if base != "" {
+			url = strings.TrimRight(base, "/") + "/" + url
+		}
+		out = append(out, StatusEntry{
+			ID:             fmt.Sprintf("%s#%d", url, index),
+			Purpose:        p,
+			Index:          index,
+			ListCredential: url,
+		})
+	}
+	return out
+}
+
+// StatusListPath is the path of a status list below an issuer's status base.
+func StatusListPath(purpose string, list int) string {
+	return purpose + "/" + strconv.Itoa(list)
+}
+
+// TallyStatus reports the list number and index of a credential whose status
+// entries follow tally's layout (see StatusEntry); ok is false otherwise.
+func TallyStatus(entries []StatusEntry) (list, index int, ok bool) {
+	if len(entries) == 0 {
+		return 0, 0, false
+	}
+	list, index = -1, -1
+	for _, e := range entries {
+		if e.Purpose != PurposeRevocation && e.Purpose != PurposeSuspension {
+			return 0, 0, false
+		}
+		i := strings.LastIndex(e.ListCredential, "/"+e.Purpose+"/")
+		var rest string
+		switch {
+		case i >= 0:
+			rest = e.ListCredential[i+len(e.Purpose)+2:]
+		case strings.HasPrefix(e.ListCredential, e.Purpose+"/"):
+			rest = e.ListCredential[len(e.Purpose)+1:]
+		default:
+			return 0, 0, false
+		}
+		n, err := strconv.Atoi(rest)
+		if err != nil || n < 0 {
+			return 0, 0, false
+		}
+		if (list >= 0 && n != list) || (index >= 0 && e.Index != index) {
+			return 0, 0, false
+		}
+		list, index = n, e.Index
+	}
+	return list, index, true
+}
