@@ -2,8 +2,10 @@ package credentials
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -131,3 +133,38 @@ func Prepare(c *Credential, issuerDID string, r io.Reader) error {
 	}
 	return c.Validate()
 }
+
+// Sentinel errors of the formats. Parsers wrap ErrMalformed; signature
+// checks wrap ErrBadSignature. Callers test them with errors.Is.
+var (
+	// ErrMalformed: the input is not a well-formed credential of its format.
+	ErrMalformed = errors.New("malformed credential")
+	// ErrBadSignature: the signature does not verify with the given key.
+	ErrBadSignature = errors.New("signature does not verify")
+	// ErrUnsupported: a well-formed input uses an algorithm or feature tally
+	// does not support.
+	ErrUnsupported = errors.New("unsupported")
+)
+
+// Secured is a credential parsed from one of the formats, whose signature
+// has not been checked yet. Parse it, find the issuer's key by Issuer and
+// KeyID in a trust list, then call VerifySignature with that key.
+type Secured interface {
+	// Format is the securing format.
+	Format() Format
+	// Issuer is the issuer DID the envelope names.
+	Issuer() string
+	// KeyID names the signing key: a DID URL for the JSON formats, the
+	// hex form of the 8-byte short key id (see CardKeyIDString) for a card.
+	KeyID() string
+	// Credential is the parsed credential. For SD-JWT it holds only the
+	// disclosed claims. Not to be trusted before VerifySignature succeeds.
+	Credential() *Credential
+	// VerifySignature checks the issuer's signature with pub. It returns an
+	// error wrapping ErrBadSignature when the signature is wrong.
+	VerifySignature(pub crypto.PublicKey) error
+}
+
+// CardKeyIDString is the KeyID a card reports: the hex form of its short
+// key id.
+func CardKeyIDString(short []byte) string { return hex.EncodeToString(short) }
