@@ -1,0 +1,223 @@
+// Package cli implements the tally command line (DESIGN.md, "Command
+// line"): keys, trust lists, issuing, verifying and the demo. Run is the
+// whole program; cmd/tally only calls it.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Exit codes: 0 success (a credential is valid), 1 failure (a credential
+// is invalid, or the operation failed), 2 usage error.
+const (
+	ExitOK      = 0
+	ExitInvalid = 1
+	ExitUsage   = 2
+)
+
+// Env is what a command may touch of the outside world.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads environment variables (TALLY_PASSPHRASE).
+	Getenv func(string) string
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// OSEnv is the environment of a real process.
+func OSEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+}
+
+// usageError is a mistake in the command line itself: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// invalidError is a credential that did not verify: exit code 1, the
+// reason already printed.
+type invalidError struct{ error }
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"keys new", "make an issuer key, sealed with a passphrase", keysNew},
+		{"keys show", "show a key's DID, JWK or DID document", keysShow},
+		{"trust add", "add an issuer to a trust list", trustAdd},
+		{"trust sign", "sign a trust list with a trust anchor's key", trustSign},
+		{"issue", "issue a credential as a QR card, VC-JWT, SD-JWT or Data Integrity", issue},
+		{"verify", "verify a credential and derive its dedup token", verify},
+		{"qr size", "tell how large a credential's QR card is", qrSize},
+		{"dedup-key new", "make a dedup domain key", dedupKeyNew},
+		{"demo", "issue the samples in every format and verify them", demo},
+	}
+}
+
+// Run runs the tally command line with args (without the program name) and
+// returns the exit code.
+func Run(ctx context.Context, env Env, args []string) int {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(env.Stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) < len(words) || strings.Join(args[:len(words)], " ") != c.name {
+			continue
+		}
+		err := c.run(ctx, env, args[len(words):])
+		return report(env, c.name, err)
+	}
+	fmt.Fprintf(env.Stderr, "tally: unknown command %q\n\n", strings.Join(args, " "))
+	printUsage(env.Stderr)
+	return ExitUsage
+}
+
+func report(env Env, name string, err error) int {
+	var ue *usageError
+	var ie *invalidError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Stderr, "tally %s: %v\nRun 'tally %s --help' for its options.\n", name, err, name)
+		return ExitUsage
+	case errors.As(err, &ie):
+		return ExitInvalid
+	default:
+		fmt.Fprintf(env.Stderr, "tally %s: %v\n", name, err)
+		return ExitInvalid
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "tally: portable humanitarian identities on W3C Verifiable Credentials")
+	fmt.Fprintln(w, "\nUsage: tally COMMAND [options]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'tally COMMAND --help' for a command's options. Docs: docs/cli.md")
+}
+
+// newFlags makes a flag set that reports to env.Stderr and returns errors.
+func newFlags(env Env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("tally "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: tally %s %s\n\nOptions:\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// ("tally keys show KEYFILE --jwk"), and returns the positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// readInput reads a file, or standard input for "-".
+func readInput(env Env, path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(io.LimitReader(env.Stdin, 16<<20))
+	}
+	return os.ReadFile(path)
+}
+
+// writeNewFile writes data to a file that must not exist yet, readable by
+// its owner only: nothing is ever overwritten silently.
+func writeNewFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%s already exists: choose another name, or move it away first", path)
+		}
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
+
+// replaceFile writes data to path through a temporary file and a rename,
+// so that a crash leaves the old file or the new one, never half of one.
+func replaceFile(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(dirOf(path), ".tally-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		if i == 0 {
+			return "/"
+		}
+		return path[:i]
+	}
+	return "."
+}

@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/verifier"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func verify(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "verify", "--trust TRUSTFILE [--dedup-key FILE --domain ID] [FILE|-]")
+	trustFile := fs.String("trust", "", "the trust list (plain JSON, or signed: then give --anchor)")
+	var anchors, statusFiles stringList
+	fs.Var(&anchors, "anchor", "trust anchor that signed the trust list: key file, JWK file or did:key (repeatable)")
+	dedupFile := fs.String("dedup-key", "", "dedup domain key file: print the person's dedup token")
+	domain := fs.String("domain", "", "the dedup domain's id (with --dedup-key)")
+	maxAge := fs.Duration("max-status-age", 0, "reject a credential whose status was last checked longer ago than this (0: accept with a warning)")
+	offline := fs.Bool("offline", false, "fetch no status lists: use only those given with --status-list")
+	fs.Var(&statusFiles, "status-list", "a status list credential file synced earlier (repeatable; implies nothing else)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	aud := fs.String("audience", "", "with --nonce: check an SD-JWT presentation made for this audience")
+	nonce := fs.String("nonce", "", "with --audience: the nonce the presentation must carry")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *trustFile == "" {
+		return usagef("--trust TRUSTFILE is required")
+	}
+	if (*dedupFile == "") != (*domain == "") {
+		return usagef("--dedup-key and --domain go together")
+	}
+	if (*aud == "") != (*nonce == "") {
+		return usagef("--audience and --nonce go together")
+	}
+	if len(rest) > 1 {
+		return usagef("give one credential FILE, or - for standard input")
+	}
+	input := "-"
+	if len(rest) == 1 {
+		input = rest[0]
+	}
+	trust, err := loadTrust(*trustFile, anchors)
+	if err != nil {
+		return err
+	}
+	var dedupKey *verifier.DedupKey
+	if *dedupFile != "" {
+		data, err := os.ReadFile(*dedupFile)
+		if err != nil {
+			return err
+		}
+		k, err := verifier.ParseDedupKey(*domain, data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *dedupFile, err)
+		}
+		dedupKey = &k
+	}
+	raw, err := readInput(env, input)
+	if err != nil {
+		return err
+	}
+	v, err := verifier.New(verifier.Options{Trust: trust, Now: env.Now, MaxStatusAge: *maxAge, Offline: *offline})
+	if err != nil {
+		return err
+	}
+	for _, f := range statusFiles {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		info, _ := os.Stat(f)
+		if err := v.LoadStatusList(body, info.ModTime()); err != nil {
+			return fmt.Errorf("--status-list %s: %w", f, err)
+		}
+	}
+	var res *verifier.Result
+	if *nonce != "" {
+		res, err = v.VerifyPresentation(ctx, raw, verifier.Presentation{Audience: *aud, Nonce: *nonce})
+	} else {
+		res, err = v.Verify(ctx, raw)
+	}
+	var verr *verifier.Error
+	if errors.As(err, &verr) {
+		if *asJSON {
+			_ = printJSON(env, map[string]any{"verified": false, "reason": verr.Reason.Code(), "problem": verr.Detail})
+		}
+		fmt.Fprintf(env.Stderr, "INVALID: %s\n", plainReason(verr))
+		return &invalidError{err}
+	}
+	if err != nil {
+		return err
+	}
+	token := ""
+	if dedupKey != nil {
+		token, err = res.DedupToken(*dedupKey)
+		if err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+	}
+	if *asJSON {
+		return printJSON(env, resultJSON(res, token, *domain))
+	}
+	printResult(env.Stdout, res, token, *domain)
+	return nil
+}
+
+// plainReason is the one line a person at a service point reads.
+func plainReason(e *verifier.Error) string {
+	if e.Detail == "" {
+		return e.Reason.String()
+	}
+	return e.Reason.String() + ": " + e.Detail
+}
+
+func printResult(w io.Writer, res *verifier.Result, token, domain string) {
+	c := res.Credential
+	fmt.Fprintf(w, "VALID %s (%s)\n", c.Type, res.Format)
+	name := res.IssuerName
+	if name == "" {
+		name = res.IssuerDID
+	}
+	fmt.Fprintf(w, "  issuer:      %s (%s)\n", name, res.IssuerDID)
+	if !c.ValidFrom.IsZero() || !c.ValidUntil.IsZero() {
+		fmt.Fprintf(w, "  valid:       %s to %s\n", dateOrDash(c.ValidFrom), dateOrDash(c.ValidUntil))
+	}
+	switch {
+	case !res.Status.HasStatus:
+		fmt.Fprintf(w, "  status:      none (this credential cannot be revoked)\n")
+	case res.Status.Checked && !res.Status.Stale:
+		fmt.Fprintf(w, "  status:      not revoked, not suspended (checked %s ago)\n", res.Status.Age.Round(time.Second))
+	case res.Status.Checked:
+		fmt.Fprintf(w, "  status:      not revoked, not suspended as of %s (%s ago, offline)\n", res.Status.CheckedAt.UTC().Format(time.RFC3339), res.Status.Age.Round(time.Minute))
+	default:
+		fmt.Fprintf(w, "  status:      NOT CHECKED\n")
+	}
+	claims := claimLines(c.Subject)
+	for _, l := range claims {
+		fmt.Fprintf(w, "  %-12s %s\n", l[0]+":", l[1])
+	}
+	if token != "" {
+		fmt.Fprintf(w, "  dedup token: %s (domain %s)\n", token, domain)
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "  WARNING: %s\n", warn)
+	}
+}
+
+func dateOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// claimLines lists a subject's claims as name, value pairs, in schema order.
+func claimLines(s credentials.Subject) [][2]string {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil
+	}
+	var out [][2]string
+	for _, c := range credentials.Schema {
+		v, ok := m[c.Name]
+		if !ok || c.Name == "dedupSeed" {
+			continue
+		}
+		var text string
+		switch v := v.(type) {
+		case string:
+			text = v
+		default:
+			b, _ := json.Marshal(v)
+			text = string(b)
+		}
+		out = append(out, [2]string{c.Name, text})
+		delete(m, c.Name)
+	}
+	rest := make([]string, 0, len(m))
+	for k := range m {
+		rest = append(rest, k)
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		b, _ := json.Marshal(m[k])
+		out = append(out, [2]string{k, string(b)})
+	}
+	return out
+}
+
+func resultJSON(res *verifier.Result, token, domain string) map[string]any {
+	out := map[string]any{
+		"verified":   true,
+		"format":     res.Format,
+		"issuer":     res.IssuerDID,
+		"issuerName": res.IssuerName,
+		"keyId":      res.KeyID,
+		"credential": res.Credential,
+		"status": map[string]any{
+			"hasStatus": res.Status.HasStatus,
+			"checked":   res.Status.Checked,
+			"checkedAt": res.Status.CheckedAt,
+			"stale":     res.Status.Stale,
+		},
+		"warnings": res.Warnings,
+	}
+	if token != "" {
+		out["dedupToken"] = token
+		out["dedupDomain"] = domain
+	}
+	if res.Disclosed != nil {
+		out["disclosed"] = res.Disclosed
+	}
+	return out
+}

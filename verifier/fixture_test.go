@@ -1,0 +1,164 @@
+package verifier_test
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/verifier"
+)
+
+// testNow is inside every sample's validity window.
+var testNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+// fixture is a real issuer (Ed25519, did:web) with its status lists served
+// over real HTTP by an httptest server, and a trust list that names it.
+type fixture struct {
+	key   *credentials.Key
+	trust *verifier.TrustList
+	srv   *httptest.Server
+	base  string
+
+	mu    sync.Mutex
+	lists map[string]*credentials.StatusList
+	hits  int
+}
+
+// testKey derives a deterministic key from a label.
+func testKey(t testing.TB, label, did string) *credentials.Key {
+	t.Helper()
+	seed := sha256.Sum256([]byte(label))
+	k, err := credentials.NewKey(ed25519.NewKeyFromSeed(seed[:]), did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	f := &fixture{key: testKey(t, "org-a", "did:web:org-a.example"), lists: map[string]*credentials.StatusList{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status/{purpose}/{n}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.hits++
+		l, ok := f.lists[r.PathValue("purpose")+"/"+r.PathValue("n")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		body, err := credentials.IssueStatusList(l, f.key, testNow)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Cache-Control", "max-age=300")
+		_, _ = w.Write(body)
+	})
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	f.base = f.srv.URL + "/status"
+	for _, p := range []string{credentials.PurposeRevocation, credentials.PurposeSuspension} {
+		path := credentials.StatusListPath(p, 3)
+		l, err := credentials.NewStatusList(f.base+"/"+path, f.key.DID, p, credentials.MinStatusListSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.lists[path] = l
+	}
+	f.trust = f.trustFor(t, credentials.Types...)
+	return f
+}
+
+// trustFor is a trust list naming the fixture's issuer for the given types.
+func (f *fixture) trustFor(t testing.TB, types ...credentials.Type) *verifier.TrustList {
+	t.Helper()
+	iss, err := verifier.NewTrustedIssuer("Organisation A", types, f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss.StatusBase = f.base
+	list := verifier.NewTrustList("test")
+	if err := list.Add(iss); err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+func (f *fixture) setStatus(t testing.TB, purpose string, index int) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.lists[credentials.StatusListPath(purpose, 3)].Set(index, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) verifier(t testing.TB, opts verifier.Options) *verifier.Verifier {
+	t.Helper()
+	if opts.Trust == nil {
+		opts.Trust = f.trust
+	}
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return testNow }
+	}
+	v, err := verifier.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// testIndex is the status index the fixture's credentials get.
+const testIndex = 94567
+
+// sample reads a sample, gives it a status entry, and prepares it for key.
+func sample(t testing.TB, name string, key *credentials.Key, base string) *credentials.Credential {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "samples", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c credentials.Credential
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Status = credentials.StatusEntries(base, 3, testIndex)
+	credentials.SetSubjectSeed(c.Subject, credentials.Seed("0123456789abcdef"))
+	if err := credentials.Prepare(&c, key.DID, nil); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+// issue secures c in format fm with key, issued at testNow.
+func issue(t testing.TB, fm credentials.Format, c *credentials.Credential, key *credentials.Key) []byte {
+	t.Helper()
+	var out string
+	var err error
+	switch fm {
+	case credentials.FormatQR:
+		out, err = credentials.IssueCard(c, key, testNow)
+	case credentials.FormatJWT:
+		out, err = credentials.IssueJWT(c, key, testNow)
+	case credentials.FormatSDJWT:
+		out, err = credentials.IssueSDJWT(c, key, testNow, credentials.SDJWTOptions{})
+	case credentials.FormatDataIntegrity:
+		var b []byte
+		b, err = credentials.IssueDataIntegrity(c, key, testNow)
+		out = string(b)
+	}
+	if err != nil {
+		t.Fatalf("issue %s: %v", fm, err)
+	}
+	return []byte(out)
+}

@@ -1,0 +1,154 @@
+package verifier_test
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/verifier"
+)
+
+func TestSignedTrustList(t *testing.T) {
+	f := newFixture(t)
+	anchor := testKey(t, "consortium", "")
+	other := testKey(t, "other-anchor", "")
+	signed, err := verifier.SignTrustList(f.trust, anchor, testNow, 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := verifier.ParseTrustList(signed, []crypto.PublicKey{other.Public, anchor.Public}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := list.Issuer(f.key.DID); !ok {
+		t.Fatal("the signed list lost its issuer")
+	}
+
+	if _, err := verifier.ParseTrustList(signed, []crypto.PublicKey{other.Public}, false); err == nil || !strings.Contains(err.Error(), "not by any of the trust anchors") {
+		t.Fatalf("a list signed by another anchor: %v", err)
+	}
+	if _, err := verifier.ParseTrustList(signed, nil, false); err == nil {
+		t.Fatal("a signed list was accepted with no anchor to check it")
+	}
+	// Tampering with the payload (adding an issuer) breaks the signature.
+	parts := strings.Split(string(signed), ".")
+	parts[1] = parts[1][:len(parts[1])-4] + "AAAA"
+	if _, err := verifier.ParseTrustList([]byte(strings.Join(parts, ".")), []crypto.PublicKey{anchor.Public}, false); err == nil {
+		t.Fatal("a tampered trust list was accepted")
+	}
+	plain, _ := f.trust.Marshal()
+	if _, err := verifier.ParseTrustList(plain, []crypto.PublicKey{anchor.Public}, false); err == nil || !strings.Contains(err.Error(), "not signed") {
+		t.Fatalf("an unsigned list was accepted by a verifier that wants signed ones: %v", err)
+	}
+
+	// An expired trust list makes every issuer untrusted.
+	v := f.verifier(t, verifier.Options{Trust: list, Now: func() time.Time { return testNow.Add(31 * 24 * time.Hour) }, Offline: true})
+	_, err = v.Verify(context.Background(), issue(t, credentials.FormatJWT, sample(t, "eligibility", f.key, f.base), f.key))
+	wantReason(t, err, verifier.UntrustedIssuer)
+}
+
+func TestTrustListRejectsBadEntries(t *testing.T) {
+	f := newFixture(t)
+	good, _ := f.trust.Marshal()
+	var base map[string]any
+	_ = json.Unmarshal(good, &base)
+	privateJWK := `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}`
+	for _, tc := range []struct {
+		name, edit, want string
+	}{
+		{"version", `{"version":7,"issuers":[]}`, "version 7"},
+		{"unknown field", `{"version":1,"issuers":[],"trustEveryone":true}`, "trustEveryone"},
+		{"not a DID", `{"version":1,"issuers":[{"did":"Organisation A","types":["RegistrationCredential"]}]}`, "not a DID"},
+		{"no types", `{"version":1,"issuers":[{"did":"did:web:a.example","types":[]}]}`, "types is empty"},
+		{"unknown type", `{"version":1,"issuers":[{"did":"did:web:a.example","types":["PassportCredential"]}]}`, "PassportCredential"},
+		{"did:web without keys", `{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"]}]}`, "keys is empty"},
+		{"private key", `{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"],"keys":[` + privateJWK + `]}]}`, "private key"},
+		{"kid of another DID", `{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"],"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"did:web:b.example#k"}]}]}`, "not a key of"},
+		{"status base", `{"version":1,"issuers":[{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","types":["RegistrationCredential"],"statusBase":"ftp://x"}]}`, "statusBase"},
+		{"twice", `{"version":1,"issuers":[{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","types":["RegistrationCredential"]},{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","types":["RegistrationCredential"]}]}`, "twice"},
+		{"empty", ``, "empty"},
+		{"neither", `hello`, "neither JSON nor a signed JWS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := verifier.ParseTrustList([]byte(tc.edit), nil, true)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+	// A did:key issuer needs no key list: its key is its DID.
+	list, err := verifier.ParseTrustList([]byte(`{"version":1,"issuers":[{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","types":["RegistrationCredential"]}]}`), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, _ := list.Issuer("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
+	if len(iss.PublicKeys()) != 1 {
+		t.Fatal("did:key issuer has no key")
+	}
+}
+
+func TestTrustListAddMerges(t *testing.T) {
+	f := newFixture(t)
+	k2 := testKey(t, "org-a-rotated", f.key.DID)
+	iss, err := verifier.NewTrustedIssuer("", []credentials.Type{credentials.TypeEligibility}, k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := f.trustFor(t, credentials.TypeRegistration)
+	if err := list.Add(iss); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := list.Issuer(f.key.DID)
+	if len(list.Issuers) != 1 || len(got.PublicKeys()) != 2 || !got.MayIssue(credentials.TypeEligibility) || !got.MayIssue(credentials.TypeRegistration) || got.Name != "Organisation A" {
+		t.Fatalf("merge: %+v", got)
+	}
+	data, _ := list.Marshal()
+	back, err := verifier.ParseTrustList(data, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := back.Issuer(f.key.DID)
+	if len(b.PublicKeys()) != 2 {
+		t.Fatal("round trip lost a key")
+	}
+}
+
+func FuzzParseTrustList(f *testing.F) {
+	fx := newFixture(f)
+	plain, _ := fx.trust.Marshal()
+	anchor := testKey(f, "consortium", "")
+	signed, _ := verifier.SignTrustList(fx.trust, anchor, testNow, time.Hour)
+	f.Add(plain)
+	f.Add(signed)
+	f.Add([]byte(`{"version":1,"issuers":[{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","types":["RegistrationCredential"]}]}`))
+	stranger := testKey(f, "stranger", "")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		list, err := verifier.ParseTrustList(data, []crypto.PublicKey{anchor.Public}, true)
+		if err != nil {
+			return
+		}
+		// Whatever parses must write out and parse again to the same list.
+		out, err := list.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := verifier.ParseTrustList(out, nil, true)
+		if err != nil {
+			t.Fatalf("re-parse: %v\n%s", err, out)
+		}
+		if len(again.Issuers) != len(list.Issuers) {
+			t.Fatal("issuers lost in a round trip")
+		}
+		// Nothing the fuzzer writes may pass as signed by the anchor
+		// unless it is the signed list itself.
+		if len(data) > 0 && data[0] != '{' && string(data) != string(signed) {
+			if _, err := verifier.ParseTrustList(data, []crypto.PublicKey{stranger.Public}, false); err == nil {
+				t.Fatal("a signed list verified under an unrelated key")
+			}
+		}
+	})
+}
