@@ -176,7 +176,9 @@ func (d *DataIntegrity) Created() time.Time { return d.di.proof.created }
 // proof with pub, an Ed25519 public key: RDF canonicalization of the
 // credential and of the proof configuration, SHA-256 of both, Ed25519.
 // It does no network access. A wrong key or any change to the signed
-// statements gives an error wrapping ErrBadSignature.
+// statements gives an error wrapping ErrBadSignature. A proof with an
+// "expires" date is also refused once that date has passed: vc-go checks
+// it against the system clock (tally's own proofs have none).
 func (d *DataIntegrity) VerifySignature(pub crypto.PublicKey) error {
 	return d.di.verify(pub)
 }

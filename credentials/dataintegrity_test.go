@@ -494,3 +494,21 @@ func TestTallyContextDefinesEveryClaim(t *testing.T) {
 		t.Error("tally's context is not protected")
 	}
 }
+
+// One parsed credential may be verified from many goroutines (run with -race).
+func TestDataIntegrityConcurrentVerify(t *testing.T) {
+	k := diKey(t, 1, "")
+	d, err := credentials.ParseDataIntegrity(issueDI(t, "referral.json", k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { errs <- d.VerifySignature(k.Public) }()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
