@@ -254,3 +254,76 @@ func TestIssueCardRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestCardRoundTripEdges(t *testing.T) {
+	k := testKey(t, credentials.EdDSA, "did:web:dadaab.example.org")
+	for _, tc := range []struct {
+		name   string
+		sample string
+		edit   func(c *credentials.Credential)
+		check  func(t *testing.T, c *credentials.Credential)
+	}{
+		{"birth year only", "registration.json", func(c *credentials.Credential) {
+			c.Subject.(*credentials.Registration).DateOfBirth = "1991"
+		}, func(t *testing.T, c *credentials.Credential) {
+			if got := c.Subject.(*credentials.Registration).DateOfBirth; got != "1991" {
+				t.Fatalf("date of birth %q", got)
+			}
+		}},
+		{"birth month", "registration.json", func(c *credentials.Credential) {
+			c.Subject.(*credentials.Registration).DateOfBirth = "1991-03"
+		}, func(t *testing.T, c *credentials.Credential) {
+			if got := c.Subject.(*credentials.Registration).DateOfBirth; got != "1991-03" {
+				t.Fatalf("date of birth %q", got)
+			}
+		}},
+		{"no status, no expiry", "registration.json", func(c *credentials.Credential) {
+			c.Status, c.ValidUntil = nil, time.Time{}
+		}, func(t *testing.T, c *credentials.Credential) {
+			if c.Status != nil || !c.ValidUntil.IsZero() {
+				t.Fatalf("status %v, validUntil %v", c.Status, c.ValidUntil)
+			}
+		}},
+		{"no entitlement", "eligibility.json", func(c *credentials.Credential) {
+			c.Subject.(*credentials.Eligibility).Entitlement = nil
+		}, func(t *testing.T, c *credentials.Credential) {
+			if c.Subject.(*credentials.Eligibility).Entitlement != nil {
+				t.Fatal("an entitlement appeared")
+			}
+		}},
+		{"every kind of shared field", "referral.json", func(c *credentials.Credential) {
+			r := c.Subject.(*credentials.Referral)
+			for name, v := range map[string]string{"gender": "other", "programme": "MPCA-2026", "householdSize": "5", "locationCode": "KE-DADAAB-HSP1", "firstName": "Fatima", "lastName": "Abdi"} {
+				r.SharedFields[name] = v
+				r.Consent.Fields = append(r.Consent.Fields, name)
+			}
+		}, func(t *testing.T, c *credentials.Credential) {
+			if got := len(c.Subject.(*credentials.Referral).SharedFields); got != 9 {
+				t.Fatalf("%d shared fields, want 9", got)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := prepared(t, tc.sample, k)
+			tc.edit(c)
+			text, err := credentials.IssueCard(c, k, c.ValidFrom)
+			if err != nil {
+				t.Fatal(err)
+			}
+			card, err := credentials.ParseCard([]byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := card.Credential()
+			want := cardView(t, c, c.ValidFrom)
+			want.Status = c.Status
+			if c.Status != nil {
+				want.Status = credentials.StatusEntries("", 3, 94567)
+			}
+			if mustJSON(t, got) != mustJSON(t, want) {
+				t.Fatalf("card credential differs:\n got %s\nwant %s", mustJSON(t, got), mustJSON(t, want))
+			}
+			tc.check(t, got)
+		})
+	}
+}
