@@ -82,9 +82,13 @@ var Schema = []Claim{
 	{Name: "gender", Kind: KindEnum, Values: []string{"male", "female", "other"}, Claim169: 9, Sensitivity: Moderate, Card: regOnly, In: regOnly},
 	{Name: "nationality", Kind: KindCountry, Claim169: 13, Sensitivity: High, In: regOnly},
 	{Name: "legalStatus", Kind: KindString, Claim169: 22, Sensitivity: High, In: regOnly},
-	{Name: "locationCode", Kind: KindString, Claim169: 21, Sensitivity: Low, Card: regOnly, In: regOnly},
-	{Name: "language", Kind: KindLang, Claim169: 3, Sensitivity: Low, Card: regOnly, In: regOnly},
-	{Name: "programme", Kind: KindString, CardKey: 5, Sensitivity: Low, Card: []Type{TypeRegistration, TypeEligibility}, In: []Type{TypeRegistration, TypeEligibility}},
+	// locationCode, language and programme stay off the registration card:
+	// it must fit QR version 13 at level Q (docs/qr-card.md), and the
+	// eligibility card carries the programme. A referral may still pass
+	// them on in sharedFields.
+	{Name: "locationCode", Kind: KindString, Claim169: 21, Sensitivity: Low, In: regOnly},
+	{Name: "language", Kind: KindLang, Claim169: 3, Sensitivity: Low, In: regOnly},
+	{Name: "programme", Kind: KindString, CardKey: 5, Sensitivity: Low, Card: eligOnly, In: []Type{TypeRegistration, TypeEligibility}},
 	{Name: "householdSize", Kind: KindInteger, CardKey: 7, Sensitivity: Low, Card: eligOnly, In: []Type{TypeRegistration, TypeEligibility}},
 	{Name: "purpose", Kind: KindString, Sensitivity: Low, In: eligOnly},
 	{Name: "entitlement", Kind: KindObject, CardKey: 6, Sensitivity: Low, Card: eligOnly, In: eligOnly},

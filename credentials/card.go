@@ -1,0 +1,234 @@
+package credentials
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/veraison/go-cose"
+)
+
+// The QR card is tally's printed credential: a CBOR Web Token (RFC 8392)
+// signed as a COSE_Sign1 (RFC 9052), compressed with zlib (RFC 1950) and
+// written in base45 (RFC 9285), so that a QR code carries it in alphanumeric
+// mode. The identity claims sit in the MOSIP Claim 169 map, so Claim 169
+// readers can read the card too; tally's own claims sit in the private-use
+// CWT claim -65537. docs/qr-card.md describes the profile.
+
+// MaxCardSize bounds a card's COSE bytes after inflating; larger input is
+// refused (a compressed "zip bomb" would otherwise cost memory).
+const MaxCardSize = 64 << 10
+
+// maxCardText bounds the base45 text ParseCard reads (a version 40 QR code
+// holds at most 4,296 alphanumeric characters).
+const maxCardText = 8192
+
+// zlibCMF is the first byte of a zlib stream of deflate data with a 32 KiB
+// window, which is what compress/zlib writes.
+const zlibCMF = 0x78
+
+// IssueCard signs c as a QR card with k and returns the card's base45 text.
+// The card carries what the schema puts on a card of c's type (never a
+// high-sensitivity claim), the validity period, the status list number and
+// index, and the dedup seed. now is the issue time (CWT iat). c must be
+// valid, and issued by k's DID.
+func IssueCard(c *Credential, k *Key, now time.Time) (string, error) {
+	raw, err := issueCardCOSE(c, k, now)
+	if err != nil {
+		return "", err
+	}
+	z, err := deflate(raw)
+	if err != nil {
+		return "", err
+	}
+	return Base45Encode(z), nil
+}
+
+// issueCardCOSE returns the signed COSE_Sign1 of a card, before compression.
+func issueCardCOSE(c *Credential, k *Key, now time.Time) ([]byte, error) {
+	if k == nil || k.Signer == nil {
+		return nil, errors.New("card: the key has no private part to sign with")
+	}
+	if c.Issuer != k.DID {
+		return nil, fmt.Errorf("card: the credential's issuer is %q, but the key belongs to %s", c.Issuer, k.DID)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	claims, err := cardClaims(c, now)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := cardEncMode.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("card: encode claims: %w", err)
+	}
+	alg, err := coseAlgorithm(k.Alg)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := cose.NewSigner(alg, k.Signer)
+	if err != nil {
+		return nil, fmt.Errorf("card: %w", err)
+	}
+	msg := cose.Sign1Message{
+		Headers: cose.Headers{Protected: cose.ProtectedHeader{
+			cose.HeaderLabelAlgorithm: alg,
+			cose.HeaderLabelKeyID:     k.CardKeyID(),
+		}},
+		Payload: payload,
+	}
+	if err := msg.Sign(rand.Reader, nil, signer); err != nil {
+		return nil, fmt.Errorf("card: sign: %w", err)
+	}
+	return msg.MarshalCBOR()
+}
+
+func coseAlgorithm(a Algorithm) (cose.Algorithm, error) {
+	switch a {
+	case EdDSA:
+		return cose.AlgorithmEdDSA, nil
+	case ES256:
+		return cose.AlgorithmES256, nil
+	}
+	return 0, fmt.Errorf("card: algorithm %q: %w", a, ErrUnsupported)
+}
+
+// Card is a parsed QR card. It implements Secured: find the issuer's key by
+// Issuer and KeyID, then call VerifySignature.
+type Card struct {
+	msg  *coseMessage
+	alg  Algorithm
+	iat  time.Time
+	cred *Credential
+}
+
+var _ Secured = (*Card)(nil)
+
+// ParseCard reads a QR card's base45 text (surrounding white space is
+// ignored): base45, then zlib when the bytes start with a zlib header (plain
+// COSE is accepted too), then the COSE_Sign1 (tagged or not) and its CWT
+// claims. The signature is not checked. Errors wrap ErrMalformed, or
+// ErrUnsupported for a signature algorithm other than EdDSA and ES256.
+func ParseCard(raw []byte) (*Card, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("card: the text is empty: %w", ErrMalformed)
+	}
+	if len(raw) > maxCardText {
+		return nil, fmt.Errorf("card: the text is %d characters long, more than any QR code holds: %w", len(raw), ErrMalformed)
+	}
+	buf := getCardBuffer()
+	defer putCardBuffer(buf)
+	data, err := base45Decode(buf.b45[:0], raw)
+	if err != nil {
+		return nil, fmt.Errorf("card: %w", err)
+	}
+	buf.b45 = data
+	if isZlib(data) {
+		if data, err = buf.inflate(data); err != nil {
+			return nil, err
+		}
+	}
+	return parseCardCOSE(data)
+}
+
+// isZlib reports whether b starts with a zlib header: deflate with a 32 KiB
+// window or less, and a header checksum that is a multiple of 31. A COSE
+// message never does: it starts with 0xd2, 0xd8 or 0x84.
+func isZlib(b []byte) bool {
+	return len(b) >= 2 && b[0]&0x0f == 8 && b[0]>>4 <= 7 && (uint16(b[0])<<8|uint16(b[1]))%31 == 0
+}
+
+// parseCardCOSE reads an uncompressed card.
+func parseCardCOSE(data []byte) (*Card, error) {
+	m, err := decodeCOSESign1(data)
+	if err != nil {
+		return nil, err
+	}
+	c := &Card{msg: m}
+	switch m.alg {
+	case cose.AlgorithmEdDSA:
+		c.alg = EdDSA
+	case cose.AlgorithmES256:
+		c.alg = ES256
+	default:
+		return nil, fmt.Errorf("card: signature algorithm %v (use EdDSA or ES256): %w", m.alg, ErrUnsupported)
+	}
+	if len(m.kid) == 0 || len(m.kid) > 64 {
+		return nil, fmt.Errorf("card: no key id (COSE kid) of 1 to 64 bytes: %w", ErrMalformed)
+	}
+	var claims cardCWT
+	if err := cardDecMode.Unmarshal(m.payload, &claims); err != nil {
+		return nil, fmt.Errorf("card: bad CWT claims: %v: %w", err, ErrMalformed)
+	}
+	if c.cred, err = credentialFromClaims(&claims); err != nil {
+		return nil, err
+	}
+	c.cred.Context = []any{BaseContext, sharedTallyContext()}
+	if claims.IssuedAt != nil {
+		c.iat = time.Unix(*claims.IssuedAt, 0).UTC()
+	}
+	return c, nil
+}
+
+// Format implements Secured: FormatQR.
+func (c *Card) Format() Format { return FormatQR }
+
+// Issuer implements Secured: the issuer DID of CWT claim 1.
+func (c *Card) Issuer() string { return c.cred.Issuer }
+
+// KeyID implements Secured: the hex form of the card's short key id (see
+// (*Key).CardKeyID and CardKeyIDString).
+func (c *Card) KeyID() string { return CardKeyIDString(c.msg.kid) }
+
+// ShortKeyID is the card's key id as it is on the card (8 bytes from tally).
+func (c *Card) ShortKeyID() []byte { return slices.Clone(c.msg.kid) }
+
+// Algorithm is the signature algorithm the card names.
+func (c *Card) Algorithm() Algorithm { return c.alg }
+
+// IssuedAt is the card's CWT iat, or the zero time when it has none.
+func (c *Card) IssuedAt() time.Time { return c.iat }
+
+// Credential implements Secured: the credential the card carries, not to be
+// trusted before VerifySignature succeeds. It has tally's default @context,
+// no id (a card does not carry one), validFrom from nbf or else iat,
+// validUntil from exp, and relative status entries (see StatusEntry).
+//
+// The @context equals DefaultContext(), but its tally object is parsed once
+// and shared by every card this package parses: copying it would cost a
+// verification a tenth of its time. Treat it as read-only (nothing in tally
+// writes to a context).
+func (c *Card) Credential() *Credential { return c.cred }
+
+// sharedTallyContext is tally's context object, parsed once. DefaultContext
+// parses it on every call, which would cost a card verification a fifth of
+// its time.
+var sharedTallyContext = sync.OnceValue(TallyContext)
+
+// VerifySignature implements Secured: it checks the card's COSE signature
+// with pub, an ed25519.PublicKey or a P-256 *ecdsa.PublicKey.
+func (c *Card) VerifySignature(pub crypto.PublicKey) error {
+	alg, err := AlgorithmOf(pub)
+	if err != nil {
+		return fmt.Errorf("card: %v: %w", err, ErrBadSignature)
+	}
+	if alg != c.alg {
+		return fmt.Errorf("card: signed with %s, but the key is for %s: %w", c.alg, alg, ErrBadSignature)
+	}
+	calg, _ := coseAlgorithm(alg)
+	v, err := cose.NewVerifier(calg, pub)
+	if err != nil {
+		return fmt.Errorf("card: %v: %w", err, ErrBadSignature)
+	}
+	if err := c.msg.verify(v); err != nil {
+		return fmt.Errorf("card: %v: %w", err, ErrBadSignature)
+	}
+	return nil
+}

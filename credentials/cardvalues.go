@@ -1,0 +1,139 @@
+package credentials
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// The value encodings of the card: small integer codes for enumerated
+// values, and the date forms of Claim 169 and of the consent.
+
+// Card codes of the credential types (tally claim key 1).
+var cardTypeCodes = []Type{1: TypeRegistration, 2: TypeEligibility, 3: TypeReferral}
+
+// Small integer codes of enumerated values. Index 0 means absent.
+var (
+	cardFrequencies = []string{1: "once", 2: "weekly", 3: "monthly"}
+	cardMethods     = []string{1: "verbal", 2: "written", 3: "digital"}
+)
+
+func cardTypeCode(t Type) int {
+	if i := slices.Index(cardTypeCodes, t); i > 0 {
+		return i
+	}
+	return 0
+}
+
+// code returns the 1-based position of v in values (index 0 unused), 0 for
+// an empty v, or an error.
+func code(field string, values []string, v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if i := slices.Index(values, v); i > 0 {
+		return i, nil
+	}
+	return 0, fmt.Errorf("%s %q has no card code", field, v)
+}
+
+// uncode is code's inverse; 0 is absent.
+func uncode(field string, values []string, c int) (string, error) {
+	if c == 0 {
+		return "", nil
+	}
+	if c < 0 || c >= len(values) {
+		return "", fmt.Errorf("card: %s code %d is not one of 1 to %d: %w", field, c, len(values)-1, ErrMalformed)
+	}
+	return values[c], nil
+}
+
+// enumCode is the Claim 169 style code of an enum claim: its position in the
+// schema's Values, from 1 (gender: 1 male, 2 female, 3 other; urgency: 1 low,
+// 2 medium, 3 high).
+func enumCode(name, v string) (int, error) {
+	c, _ := LookupClaim(name)
+	if v == "" {
+		return 0, nil
+	}
+	if i := slices.Index(c.Values, v); i >= 0 {
+		return i + 1, nil
+	}
+	return 0, fmt.Errorf("%s %q is not one of %v", name, v, c.Values)
+}
+
+func enumValue(name string, n int) (string, error) {
+	c, _ := LookupClaim(name)
+	if n == 0 {
+		return "", nil
+	}
+	if n < 1 || n > len(c.Values) {
+		return "", fmt.Errorf("card: %s code %d is not one of 1 to %d: %w", name, n, len(c.Values), ErrMalformed)
+	}
+	return c.Values[n-1], nil
+}
+
+// cardDate turns a date of birth (YYYY-MM-DD, YYYY-MM or YYYY) into Claim
+// 169's YYYYMMDD (YYYYMM or YYYY when partly known).
+func cardDate(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if _, _, _, err := ParseDate(s); err != nil {
+		return "", fmt.Errorf("dateOfBirth %v", err)
+	}
+	b := make([]byte, 0, 8)
+	for i := 0; i < len(s); i++ {
+		if s[i] != '-' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b), nil
+}
+
+// uncardDate is cardDate's inverse.
+func uncardDate(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	var out string
+	switch len(s) {
+	case 8:
+		out = s[:4] + "-" + s[4:6] + "-" + s[6:]
+	case 6:
+		out = s[:4] + "-" + s[4:]
+	case 4:
+		out = s
+	default:
+		return "", fmt.Errorf("card: date of birth %q is not YYYYMMDD: %w", s, ErrMalformed)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", fmt.Errorf("card: date of birth %q is not YYYYMMDD: %w", s, ErrMalformed)
+		}
+	}
+	if _, _, _, err := ParseDate(out); err != nil {
+		return "", fmt.Errorf("card: date of birth %q is not a calendar date: %w", s, ErrMalformed)
+	}
+	return out, nil
+}
+
+// dayNumber turns YYYY-MM-DD into the integer YYYYMMDD.
+func dayNumber(s string) (int, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return 0, fmt.Errorf("date %q is not YYYY-MM-DD", s)
+	}
+	return t.Year()*10000 + int(t.Month())*100 + t.Day(), nil
+}
+
+func unDayNumber(n int) (string, error) {
+	s := fmt.Sprintf("%04d-%02d-%02d", n/10000, n/100%100, n%100)
+	if n < 10000101 || n > 99991231 {
+		return "", fmt.Errorf("card: consent date %d is not YYYYMMDD: %w", n, ErrMalformed)
+	}
+	if _, err := time.Parse(time.DateOnly, s); err != nil {
+		return "", fmt.Errorf("card: consent date %d is not a calendar date: %w", n, ErrMalformed)
+	}
+	return s, nil
+}
