@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +65,17 @@ func issueCardCOSE(c *Credential, k *Key, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	kid := k.CardKeyID()
+	if strings.HasPrefix(k.DID, "did:key:") {
+		// A did:key is its public key: the card carries the key (34 or 35
+		// bytes) as its kid instead of the 56-character DID as iss and an
+		// 8-byte kid, and the verifier derives the DID from it. This keeps
+		// a did:key issuer's registration card within QR version 13.
+		if kid, err = multicodecKey(k.Public); err != nil {
+			return nil, fmt.Errorf("card: %w", err)
+		}
+		claims.Issuer = ""
+	}
 	payload, err := cardEncMode.Marshal(claims)
 	if err != nil {
 		return nil, fmt.Errorf("card: encode claims: %w", err)
@@ -79,7 +91,7 @@ func issueCardCOSE(c *Credential, k *Key, now time.Time) ([]byte, error) {
 	msg := cose.Sign1Message{
 		Headers: cose.Headers{Protected: cose.ProtectedHeader{
 			cose.HeaderLabelAlgorithm: alg,
-			cose.HeaderLabelKeyID:     k.CardKeyID(),
+			cose.HeaderLabelKeyID:     kid,
 		}},
 		Payload: payload,
 	}
@@ -106,6 +118,9 @@ type Card struct {
 	alg  Algorithm
 	iat  time.Time
 	cred *Credential
+	// shortKID is the 8-byte key id, derived from the key when the card
+	// carries a did:key issuer's whole public key as its kid.
+	shortKID []byte
 }
 
 var _ Secured = (*Card)(nil)
@@ -167,6 +182,23 @@ func parseCardCOSE(data []byte) (*Card, error) {
 	if err := cardDecMode.Unmarshal(m.payload, &claims); err != nil {
 		return nil, fmt.Errorf("card: bad CWT claims: %v: %w", err, ErrMalformed)
 	}
+	c.shortKID = m.kid
+	if len(m.kid) > CardKeyIDSize {
+		// A did:key issuer's card: the kid is the public key.
+		pub, err := parseMulticodecKey(m.kid)
+		if err != nil {
+			return nil, fmt.Errorf("card: the key id is neither a short key id nor a public key: %w", ErrMalformed)
+		}
+		did, err := DIDKey(pub)
+		if err != nil {
+			return nil, fmt.Errorf("card: %v: %w", err, ErrMalformed)
+		}
+		if claims.Issuer != "" && claims.Issuer != did {
+			return nil, fmt.Errorf("card: the issuer %s is not the key's did:key: %w", claims.Issuer, ErrMalformed)
+		}
+		claims.Issuer = did
+		c.shortKID = Thumbprint(pub)[:CardKeyIDSize]
+	}
 	if c.cred, err = credentialFromClaims(&claims); err != nil {
 		return nil, err
 	}
@@ -180,15 +212,17 @@ func parseCardCOSE(data []byte) (*Card, error) {
 // Format implements Secured: FormatQR.
 func (c *Card) Format() Format { return FormatQR }
 
-// Issuer implements Secured: the issuer DID of CWT claim 1.
+// Issuer implements Secured: the issuer DID of CWT claim 1, or the did:key
+// of the public key a did:key issuer's card carries as its kid.
 func (c *Card) Issuer() string { return c.cred.Issuer }
 
 // KeyID implements Secured: the hex form of the card's short key id (see
 // (*Key).CardKeyID and CardKeyIDString).
-func (c *Card) KeyID() string { return CardKeyIDString(c.msg.kid) }
+func (c *Card) KeyID() string { return CardKeyIDString(c.shortKID) }
 
-// ShortKeyID is the card's key id as it is on the card (8 bytes from tally).
-func (c *Card) ShortKeyID() []byte { return slices.Clone(c.msg.kid) }
+// ShortKeyID is the card's 8-byte key id (derived from the key when the
+// card carries a did:key issuer's public key).
+func (c *Card) ShortKeyID() []byte { return slices.Clone(c.shortKID) }
 
 // Algorithm is the signature algorithm the card names.
 func (c *Card) Algorithm() Algorithm { return c.alg }

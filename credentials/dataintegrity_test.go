@@ -63,7 +63,6 @@ func editJSON(t testing.TB, raw []byte, edit func(m map[string]any)) []byte {
 
 func obj(m map[string]any, key string) map[string]any { return m[key].(map[string]any) }
 
-var samples = []string{"registration.json", "eligibility.json", "referral.json"}
 
 func TestDataIntegrityRoundTrip(t *testing.T) {
 	other := diKey(t, 99, "")

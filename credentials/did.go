@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -22,23 +23,33 @@ var (
 // Multikey returns the publicKeyMultibase form of a public key: "z", then
 // base58btc of the multicodec prefix and the key (compressed for P-256).
 func Multikey(pub crypto.PublicKey) (string, error) {
-	var raw []byte
-	switch p := pub.(type) {
-	case ed25519.PublicKey:
-		raw = append(append([]byte{}, multicodecEd25519...), p...)
-	case *ecdsa.PublicKey:
-		if p.Curve != elliptic.P256() {
-			return "", fmt.Errorf("only P-256 ECDSA keys are supported")
-		}
-		if x, _ := ecCoordinates(p); x == nil {
-			return "", fmt.Errorf("invalid P-256 public key")
-		}
-		compressed := elliptic.MarshalCompressed(elliptic.P256(), p.X, p.Y)
-		raw = append(append([]byte{}, multicodecP256...), compressed...)
-	default:
-		return "", fmt.Errorf("unsupported public key type %T", pub)
+	raw, err := multicodecKey(pub)
+	if err != nil {
+		return "", err
 	}
 	return "z" + base58.Encode(raw), nil
+}
+
+// multicodecKey returns a public key with its multicodec prefix: the bytes
+// a did:key encodes in base58btc.
+func multicodecKey(pub crypto.PublicKey) ([]byte, error) {
+	switch p := pub.(type) {
+	case ed25519.PublicKey:
+		if len(p) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("Ed25519 public key has the wrong length")
+		}
+		return append(append([]byte{}, multicodecEd25519...), p...), nil
+	case *ecdsa.PublicKey:
+		if p.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("only P-256 ECDSA keys are supported")
+		}
+		if x, _ := ecCoordinates(p); x == nil {
+			return nil, fmt.Errorf("invalid P-256 public key")
+		}
+		compressed := elliptic.MarshalCompressed(elliptic.P256(), p.X, p.Y)
+		return append(append([]byte{}, multicodecP256...), compressed...), nil
+	}
+	return nil, fmt.Errorf("unsupported public key type %T", pub)
 }
 
 // ParseMultikey reads a publicKeyMultibase value made by Multikey.
@@ -50,9 +61,14 @@ func ParseMultikey(s string) (crypto.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("multikey is not valid base58: %w", err)
 	}
+	return parseMulticodecKey(raw)
+}
+
+// parseMulticodecKey reads a public key with its multicodec prefix.
+func parseMulticodecKey(raw []byte) (crypto.PublicKey, error) {
 	switch {
 	case len(raw) == 2+ed25519.PublicKeySize && raw[0] == multicodecEd25519[0] && raw[1] == multicodecEd25519[1]:
-		return ed25519.PublicKey(raw[2:]), nil
+		return ed25519.PublicKey(bytes.Clone(raw[2:])), nil
 	case len(raw) == 2+33 && raw[0] == multicodecP256[0] && raw[1] == multicodecP256[1]:
 		x, y := elliptic.UnmarshalCompressed(elliptic.P256(), raw[2:])
 		if x == nil {
