@@ -3,15 +3,14 @@ package credentials_test
 import (
 	"bytes"
 	"fmt"
-	"image"
 	"image/png"
 	"strings"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/internal/qrtest"
 )
 
 // TestQRVersionAlphanumeric confirms that base45 text is put in the QR
@@ -88,41 +87,6 @@ func TestCardSizeBudget(t *testing.T) {
 	t.Log(table.String())
 }
 
-// readQR reads a QR code image with gozxing, as a phone would: turned a
-// quarter at a time until it reads. gozxing's finder-pattern search misses
-// about one drawn card in a hundred in one orientation (their module
-// matrices all decode), never in all four.
-func readQR(img image.Image) (*gozxing.Result, error) {
-	var firstErr error
-	for turn := range 4 {
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			return nil, err
-		}
-		res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-		if err == nil {
-			return res, nil
-		}
-		if turn == 0 {
-			firstErr = err
-		}
-		img = rotate(img)
-	}
-	return nil, firstErr
-}
-
-// rotate turns an image a quarter clockwise.
-func rotate(img image.Image) image.Image {
-	b := img.Bounds()
-	out := image.NewGray(image.Rect(0, 0, b.Dy(), b.Dx()))
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			out.Set(b.Max.Y-1-y, x-b.Min.X, img.At(x, y))
-		}
-	}
-	return out
-}
-
 // TestCardQRImage draws a card as a PNG, reads it back with a QR decoder,
 // and checks that the text is the card's and that it verifies.
 func TestCardQRImage(t *testing.T) {
@@ -142,7 +106,7 @@ func TestCardQRImage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				res, err := readQR(decoded)
+				res, err := qrtest.Read(decoded)
 				if err != nil {
 					t.Fatal(err)
 				}

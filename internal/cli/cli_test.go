@@ -11,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"github.com/tally-id/tally/internal/cli"
+	"github.com/tally-id/tally/internal/qrtest"
 )
 
 var testNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -136,11 +134,7 @@ func decodeQR(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	res, err := qrtest.Read(img)
 	if err != nil {
 		t.Fatal(err)
 	}
