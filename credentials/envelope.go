@@ -10,11 +10,15 @@ import (
 // object whose id is a data: URL holding a secured credential.
 const EnvelopedType = "EnvelopedVerifiableCredential"
 
-// The data: URL prefixes of the enveloped forms tally reads.
+// The data: URL prefixes of the enveloped forms tally reads. vc-ld+jwt
+// and vc-ld+sd-jwt are the names of earlier VC-JOSE-COSE drafts, which
+// trustbloc/vc-go still writes.
 var envelopePrefixes = []string{
 	"data:application/vc+jwt,",
 	"data:application/dc+sd-jwt,",
 	"data:application/vc+sd-jwt,",
+	"data:application/vc-ld+jwt,",
+	"data:application/vc-ld+sd-jwt,",
 }
 
 // EnvelopeJWT wraps a VC-JWT as the VC API returns it: an
@@ -29,8 +33,8 @@ func EnvelopeJWT(jwt string) map[string]any {
 }
 
 // UnwrapEnveloped returns the token inside an enveloped credential: either
-// the data: URL itself ("data:application/vc+jwt,<jwt>", or dc+sd-jwt or
-// vc+sd-jwt) or a JSON EnvelopedVerifiableCredential object whose id is
+// the data: URL itself ("data:application/vc+jwt,<jwt>", or dc+sd-jwt,
+// vc+sd-jwt, or the older vc-ld+jwt and vc-ld+sd-jwt) or a JSON EnvelopedVerifiableCredential object whose id is
 // such a URL. ok is false, and raw is returned, for anything else.
 func UnwrapEnveloped(raw []byte) (token []byte, ok bool) {
 	trimmed := bytes.TrimSpace(raw)

@@ -423,6 +423,7 @@ func TestUnwrapEnveloped(t *testing.T) {
 	}{
 		{"data:application/vc+jwt,a.b.c", "a.b.c", true},
 		{"data:application/dc+sd-jwt,a.b.c~", "a.b.c~", true},
+		{"data:application/vc-ld+jwt,a.b.c", "a.b.c", true},
 		{`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":"EnvelopedVerifiableCredential","id":"data:application/vc+jwt,a.b.c"}`, "a.b.c", true},
 		{`{"type":["EnvelopedVerifiableCredential"],"id":"data:application/vc+jwt,a.b.c"}`, "a.b.c", true},
 		{`{"type":"VerifiableCredential","id":"data:application/vc+jwt,a.b.c"}`, "", false},
