@@ -19,3 +19,11 @@ func (r *rawJSON) UnmarshalJSON(data []byte) error {
 	*r = data
 	return nil
 }
+
+// MarshalJSON writes the value as it came.
+func (r rawJSON) MarshalJSON() ([]byte, error) {
+	if r == nil {
+		return []byte("null"), nil
+	}
+	return r, nil
+}
