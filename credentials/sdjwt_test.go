@@ -359,7 +359,10 @@ func TestSDJWTKeyBinding(t *testing.T) {
 			// A key-binding JWT with the right claims, signed by another key.
 			forgedKB := signJOSE(t, map[string]any{
 				"iat": testNow.Unix(), "aud": testAud, "nonce": testNonce,
-				"sd_hash": func() string { s := sha256.Sum256([]byte(withoutKB)); return base64.RawURLEncoding.EncodeToString(s[:]) }(),
+				"sd_hash": func() string {
+					s := sha256.Sum256([]byte(withoutKB))
+					return base64.RawURLEncoding.EncodeToString(s[:])
+				}(),
 			}, &credentials.Key{Alg: alg, Signer: other}, map[string]any{"typ": "kb+jwt"})
 
 			for _, tc := range []struct {
