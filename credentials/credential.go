@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
 )
@@ -149,6 +150,9 @@ type credentialFields struct {
 // decodeCredentialJSON decodes the members of a credential: in one pass
 // when they have their usual shapes, else member by member.
 func decodeCredentialJSON(data []byte) (*credentialParts, error) {
+	if !utf8.Valid(data) {
+		return nil, fieldError("credential", "is not UTF-8")
+	}
 	var p credentialParts
 	if unmarshalJSON(data, &p) == nil {
 		return &p, nil

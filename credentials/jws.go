@@ -3,15 +3,16 @@ package credentials
 import (
 	"bytes"
 	"crypto"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
-	asmbase64 "github.com/segmentio/asm/base64"
 )
 
 // This file holds what VC-JWT and SD-JWT share: signing a compact JWS
@@ -26,10 +27,10 @@ const maxTokenSize = 64 << 10
 
 // b64url is base64url without padding, as JOSE uses (RFC 7515 section 2).
 // Strict decoding refuses non-zero trailing bits, so each value has one
-// encoding. segmentio/asm decodes with SIMD instructions where the CPU has
-// them, several times faster than encoding/base64 (which it falls back to,
-// and which it matches byte for byte: see TestBase64MatchesStdlib).
-var b64url = asmbase64.RawURLEncoding.Strict()
+// encoding. (segmentio/asm/base64, in the module graph through jwx, is
+// several times faster, but its URL alphabet also takes '/': a token
+// would have more than one encoding.)
+var b64url = base64.RawURLEncoding.Strict()
 
 // joseHeader is the protected header of a compact JWS, as far as tally
 // reads it. Other members are ignored, as RFC 7515 asks.
@@ -88,6 +89,11 @@ func parseCompactJWS(token []byte, what string) (*compactJWS, error) {
 	}
 	j.signature = rest[:n:n]
 
+	// JSON is UTF-8 (RFC 8259 section 8.1); the fast decoder would keep
+	// invalid bytes where encoding/json puts U+FFFD.
+	if !utf8.Valid(headerJSON) || !utf8.Valid(j.payload) {
+		return nil, fmt.Errorf("%s header or payload is not UTF-8: %w", what, ErrMalformed)
+	}
 	if err := unmarshalJSON(headerJSON, &j.header); err != nil {
 		return nil, fmt.Errorf("%s header is not a JSON object of strings: %w", what, ErrMalformed)
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
@@ -322,6 +323,9 @@ func decodeDisclosure(s string) (disclosure, error) {
 	raw, err := b64url.DecodeString(s)
 	if err != nil {
 		return disclosure{}, fmt.Errorf("is not base64url: %w", ErrMalformed)
+	}
+	if !utf8.Valid(raw) {
+		return disclosure{}, fmt.Errorf("is not UTF-8: %w", ErrMalformed)
 	}
 	var elems []rawJSON
 	if err := unmarshalJSON(raw, &elems); err != nil {
