@@ -47,15 +47,29 @@ type joseHeader struct {
 type compactJWS struct {
 	header       joseHeader
 	alg          Algorithm
-	payload      []byte // decoded
+	payload      []byte // decoded, maybe without a known start (see skipped)
+	skipped      bool   // whether payload lacks the known start
 	signingInput []byte // ASCII(BASE64URL(header) || '.' || BASE64URL(payload))
 	signature    []byte // decoded
 }
 
+// knownStart is a start that payloads often have, with its base64url
+// form, so that the parser need not decode (nor the JSON decoder scan) it.
+type knownStart struct {
+	decoded []byte // whole groups of 3 bytes, so that the encoding is fixed
+	encoded []byte
+}
+
+func newKnownStart(p []byte) knownStart {
+	p = p[:len(p)-len(p)%3]
+	return knownStart{decoded: p, encoded: []byte(b64url.EncodeToString(p))}
+}
+
 // parseCompactJWS splits and decodes a compact JWS. what names the token
 // in error messages ("VC-JWT", "key-binding JWT"). It checks the header's
-// alg and crit; typ is left to the caller.
-func parseCompactJWS(token []byte, what string) (*compactJWS, error) {
+// alg and crit; typ is left to the caller. When the payload begins with
+// start (which may be nil), only the rest of it is decoded.
+func parseCompactJWS(token []byte, what string, start *knownStart) (*compactJWS, error) {
 	if len(token) > maxTokenSize {
 		return nil, fmt.Errorf("%s is longer than %d bytes: %w", what, maxTokenSize, ErrMalformed)
 	}
@@ -69,8 +83,12 @@ func parseCompactJWS(token []byte, what string) (*compactJWS, error) {
 	}
 	// One allocation holds the copied signing input and the decoded parts.
 	encHeader, encPayload, encSig := token[:first], token[first+1:second], token[second+1:]
+	skipped := start != nil && bytes.HasPrefix(encPayload, start.encoded)
+	if skipped {
+		encPayload = encPayload[len(start.encoded):]
+	}
 	buf := make([]byte, second+b64url.DecodedLen(len(encHeader))+b64url.DecodedLen(len(encPayload))+b64url.DecodedLen(len(encSig)))
-	j := &compactJWS{signingInput: buf[:second:second]}
+	j := &compactJWS{signingInput: buf[:second:second], skipped: skipped}
 	copy(j.signingInput, token[:second])
 	rest := buf[second:]
 

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -116,8 +117,8 @@ type jwtPayloadAnyShape struct {
 }
 
 // decodeJWTPayload decodes a VC-JWT payload.
-func decodeJWTPayload(data []byte) (*credentialParts, *jwtClaims, error) {
-	body, defaultContext := cutDefaultContext(data)
+func decodeJWTPayload(j *compactJWS) (*credentialParts, *jwtClaims, error) {
+	body, defaultContext := cutDefaultContext(j)
 	var parts *credentialParts
 	var claims *jwtClaims
 	var p jwtPayload
@@ -151,7 +152,7 @@ func ParseJWT(raw []byte) (*JWT, error) {
 	if inner, ok := UnwrapEnveloped(raw); ok {
 		raw = inner
 	}
-	j, err := parseCompactJWS(raw, "VC-JWT")
+	j, err := parseCompactJWS(raw, "VC-JWT", &jwtStart)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +164,7 @@ func ParseJWT(raw []byte) (*JWT, error) {
 		return nil, fmt.Errorf("VC-JWT is a nested JWT (cty JWT), which tally does not read: %w", ErrUnsupported)
 	}
 
-	parts, claims, err := decodeJWTPayload(j.payload)
+	parts, claims, err := decodeJWTPayload(j)
 	if err != nil {
 		return nil, err
 	}
@@ -221,19 +222,28 @@ func ParseJWT(raw []byte) (*JWT, error) {
 	return out, nil
 }
 
-// cutDefaultContext is a shortcut for the payloads tally writes, which
-// start with tally's default @context: it returns the payload without that
-// member, so that the JSON decoder need not scan and copy it, and true.
-// Otherwise it returns the payload and false. It may overwrite payload.
-func cutDefaultContext(payload []byte) ([]byte, bool) {
-	const member = `{"@context":`
-	n := len(member) + len(defaultContextJSON)
-	if len(payload) <= n || payload[n] != ',' || !bytes.HasPrefix(payload, []byte(member)) ||
-		!bytes.Equal(payload[len(member):n], defaultContextJSON) {
-		return payload, false
+// jwtStart is how the payloads tally writes begin: the @context member
+// with tally's default context. The parser skips it, and reads the default
+// context without decoding it.
+var jwtStart = newKnownStart(append([]byte(`{"@context":`), defaultContextJSON...))
+
+// cutDefaultContext takes the default @context member off a payload that
+// parseCompactJWS decoded without jwtStart. It returns the rest as a JSON
+// object, or the whole payload and false. It may overwrite payload.
+func cutDefaultContext(j *compactJWS) ([]byte, bool) {
+	if !j.skipped {
+		return j.payload, false
 	}
-	payload[n] = '{'
-	return payload[n:], true
+	// The bytes of the member that jwtStart leaves, then a comma.
+	const member = `{"@context":`
+	tail := len(member) + len(defaultContextJSON) - len(jwtStart.decoded)
+	if len(j.payload) > tail && j.payload[tail] == ',' &&
+		bytes.Equal(j.payload[:tail], defaultContextJSON[len(defaultContextJSON)-tail:]) {
+		j.payload[tail] = '{'
+		return j.payload[tail:], true
+	}
+	// Another @context that starts alike: put the start back.
+	return append(slices.Clip(jwtStart.decoded), j.payload...), false
 }
 
 // agreeWith checks that the JWT claims say what the credential says.

@@ -444,3 +444,36 @@ func TestUnwrapEnveloped(t *testing.T) {
 
 // Compile-time check: the formats implement Secured.
 var _ credentials.Secured = (*credentials.JWT)(nil)
+
+func TestJWTOtherContexts(t *testing.T) {
+	k := newIssuerKey(t, credentials.EdDSA, "")
+	for _, tc := range []struct {
+		name    string
+		context []any
+	}{
+		{"base only", []any{credentials.BaseContext}},
+		{"one more URL", append(credentials.DefaultContext(), "https://example.org/ctx/v1")},
+		{"one more object", append(credentials.DefaultContext(), map[string]any{"x": "https://example.org/x"})},
+		{"tally's context edited", []any{credentials.BaseContext, func() map[string]any {
+			m := credentials.TallyContext()
+			m["xsd"] = "http://www.w3.org/2001/XMLSchema#x"
+			return m
+		}()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := preparedSample(t, "eligibility.json", k)
+			c.Context = tc.context
+			token, err := credentials.IssueJWT(c, k, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, err := credentials.ParseJWT([]byte(token))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := mustJSON(t, j.Credential()), mustJSON(t, c); got != want {
+				t.Fatalf("credential changed:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}

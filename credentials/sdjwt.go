@@ -160,6 +160,10 @@ func IssueSDJWT(c *Credential, k *Key, now time.Time, opts SDJWTOptions) (string
 		p.SD = append(p.SD, digestOf(b64url.EncodeToString(noise)))
 	}
 	slices.Sort(p.SD)
+	if len(slices.Compact(slices.Clone(p.SD))) != len(p.SD) {
+		// Only a random source that repeats itself gives two equal digests.
+		return "", fmt.Errorf("two digests are equal: the random source is not random")
+	}
 
 	payload, err := json.Marshal(p)
 	if err != nil {
@@ -276,7 +280,7 @@ type kbPayload struct {
 // boundKey reads the cnf.jwk of an issuer-signed JWT, without checking
 // its signature; nil when there is none.
 func boundKey(jwt string) (crypto.PublicKey, error) {
-	j, err := parseCompactJWS([]byte(jwt), "SD-JWT")
+	j, err := parseCompactJWS([]byte(jwt), "SD-JWT", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func ParseSDJWT(raw []byte) (*SDJWT, error) {
 		return nil, fmt.Errorf("SD-JWT has no ~ separator: %w", ErrMalformed)
 	}
 	parts := strings.Split(string(raw[:last]), "~")
-	j, err := parseCompactJWS([]byte(parts[0]), "SD-JWT")
+	j, err := parseCompactJWS([]byte(parts[0]), "SD-JWT", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *SDJWT) readPayload(payload []byte, disclosures []string) error {
 
 // readKeyBinding reads the key-binding JWT at the end of a presentation.
 func (s *SDJWT) readKeyBinding(token []byte) error {
-	kb, err := parseCompactJWS(token, "key-binding JWT")
+	kb, err := parseCompactJWS(token, "key-binding JWT", nil)
 	if err != nil {
 		return err
 	}

@@ -231,6 +231,10 @@ func TestSDJWTDiscloseSubsets(t *testing.T) {
 	if _, err := credentials.PresentSDJWT(issued, []string{"shoeSize"}, nil, "", "", testNow); err == nil || !strings.Contains(err.Error(), "shoeSize") {
 		t.Fatalf("disclosing an unknown claim: %v", err)
 	}
+	// A source that repeats itself would give equal decoys: refused.
+	if _, err := credentials.IssueSDJWT(preparedSample(t, "eligibility.json", k), k, testNow, credentials.SDJWTOptions{Rand: zeroReader{}}); err == nil {
+		t.Fatal("issued with a constant random source")
+	}
 }
 
 // resign makes an SD-JWT whose issuer JWT has the given payload and header

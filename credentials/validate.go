@@ -97,15 +97,15 @@ func (c *Credential) validate(partial bool) error {
 		v.add("validUntil", "must be after validFrom")
 	}
 	for i, e := range c.Status {
-		f := fmt.Sprintf("credentialStatus[%d]", i)
+		f := func(member string) string { return fmt.Sprintf("credentialStatus[%d].%s", i, member) }
 		if e.Purpose != PurposeRevocation && e.Purpose != PurposeSuspension {
-			v.add(f+".statusPurpose", "must be revocation or suspension, not %q", e.Purpose)
+			v.add(f("statusPurpose"), "must be revocation or suspension, not %q", e.Purpose)
 		}
 		if e.ListCredential == "" {
-			v.add(f+".statusListCredential", "is missing")
+			v.add(f("statusListCredential"), "is missing")
 		}
 		if e.Index < 0 {
-			v.add(f+".statusListIndex", "must not be negative")
+			v.add(f("statusListIndex"), "must not be negative")
 		}
 	}
 	switch {
