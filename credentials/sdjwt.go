@@ -350,13 +350,21 @@ func decodeDisclosure(s string) (disclosure, error) {
 }
 
 // Sentinel errors of key binding. VerifyKeyBinding wraps one of them, or
-// ErrBadSignature, with the details.
+// ErrBadSignature, with the details; callers tell them apart with
+// errors.Is.
 var (
-	ErrNoKeyBinding       = errors.New("no key-binding JWT")
+	// ErrNoKeyBinding: the credential is bound to a holder key, and the
+	// presentation has no key-binding JWT.
+	ErrNoKeyBinding = errors.New("no key-binding JWT")
+	// ErrKeyBindingAudience: the key-binding JWT is for another verifier.
 	ErrKeyBindingAudience = errors.New("key-binding JWT is for another audience")
-	ErrKeyBindingNonce    = errors.New("key-binding JWT has another nonce")
-	ErrKeyBindingTime     = errors.New("key-binding JWT was not issued just now")
-	ErrKeyBindingHash     = errors.New("key-binding JWT does not cover this presentation")
+	// ErrKeyBindingNonce: the key-binding JWT answers another challenge.
+	ErrKeyBindingNonce = errors.New("key-binding JWT has another nonce")
+	// ErrKeyBindingTime: the key-binding JWT was not made just now.
+	ErrKeyBindingTime = errors.New("key-binding JWT was not issued just now")
+	// ErrKeyBindingHash: the key-binding JWT was made for other
+	// disclosures, or another credential.
+	ErrKeyBindingHash = errors.New("key-binding JWT does not cover this presentation")
 )
 
 // DefaultKeyBindingWindow is how far a key-binding JWT's iat may lie from

@@ -38,7 +38,7 @@ type kbClaims struct {
 // disclosed (RFC 9901 section 4.2.2 and SD-JWT VC section 3.2.2) and
 // never read as credentialSubject claims.
 var sdjwtEnvelopeClaims = []string{
-	"iss", "iat", "nbf", "exp", "vct", "vct#integrity", "jti", "cnf",
+	"iss", "iat", "nbf", "exp", "aud", "vct", "vct#integrity", "jti", "cnf",
 	"status", "credentialStatus", "_sd", "_sd_alg", "...",
 }
 
