@@ -42,14 +42,13 @@ type joseHeader struct {
 	Crit json.RawMessage `json:"crit"`
 }
 
-// compactJWS is a compact JWS split into its parts. signingInput and
-// signature alias one copy of the token.
+// compactJWS is a compact JWS split into its parts.
 type compactJWS struct {
 	header       joseHeader
 	alg          Algorithm
 	payload      []byte // decoded, maybe without a known start (see skipped)
 	skipped      bool   // whether payload lacks the known start
-	signingInput []byte // ASCII(BASE64URL(header) || '.' || BASE64URL(payload))
+	signingInput []byte // ASCII(BASE64URL(header) || '.' || BASE64URL(payload)), in the token
 	signature    []byte // decoded
 }
 
@@ -81,16 +80,18 @@ func parseCompactJWS(token []byte, what string, start *knownStart) (*compactJWS,
 	if second < 0 || indexByte(token, '.', second+1) >= 0 {
 		return nil, fmt.Errorf("%s is not a compact JWS: it must have exactly three parts separated by dots: %w", what, ErrMalformed)
 	}
-	// One allocation holds the copied signing input and the decoded parts.
+	// One allocation holds the decoded parts.
 	encHeader, encPayload, encSig := token[:first], token[first+1:second], token[second+1:]
 	skipped := start != nil && bytes.HasPrefix(encPayload, start.encoded)
 	if skipped {
 		encPayload = encPayload[len(start.encoded):]
 	}
-	buf := make([]byte, second+b64url.DecodedLen(len(encHeader))+b64url.DecodedLen(len(encPayload))+b64url.DecodedLen(len(encSig)))
-	j := &compactJWS{signingInput: buf[:second:second], skipped: skipped}
-	copy(j.signingInput, token[:second])
-	rest := buf[second:]
+	// The signing input refers to token, which is not copied: the
+	// signature and everything read are decoded copies, so a token changed
+	// after parsing can only fail to verify.
+	buf := make([]byte, b64url.DecodedLen(len(encHeader))+b64url.DecodedLen(len(encPayload))+b64url.DecodedLen(len(encSig)))
+	j := &compactJWS{signingInput: token[:second:second], skipped: skipped}
+	rest := buf
 
 	n, err := b64url.Decode(rest, encHeader)
 	if err != nil || n == 0 {

@@ -147,6 +147,9 @@ func decodeJWTPayload(j *compactJWS) (*credentialParts, *jwtClaims, error) {
 // extensions), that the JWT claims agree with the credential, and that the
 // credential is valid; not the signature: call VerifySignature with the
 // issuer's key. Errors wrap ErrMalformed or ErrUnsupported.
+//
+// The JWT keeps a reference to raw for VerifySignature: change raw before
+// then and the signature will not verify.
 func ParseJWT(raw []byte) (*JWT, error) {
 	raw = bytes.TrimSpace(raw)
 	if inner, ok := UnwrapEnveloped(raw); ok {

@@ -477,3 +477,27 @@ func TestJWTOtherContexts(t *testing.T) {
 		})
 	}
 }
+
+// ParseJWT keeps a reference to its input: a caller that changes it before
+// VerifySignature gets a failure, never a credential it did not parse.
+func TestJWTInputChangedAfterParse(t *testing.T) {
+	k := newIssuerKey(t, credentials.EdDSA, "")
+	c := preparedSample(t, "registration.json", k)
+	token, _ := credentials.IssueJWT(c, k, testNow)
+	other := preparedSample(t, "registration.json", k)
+	other.Subject.(*credentials.Registration).FullName = "Someone Else Entirely"
+	otherToken, _ := credentials.IssueJWT(other, k, testNow)
+
+	buf := []byte(token)
+	j, err := credentials.ParseJWT(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, otherToken) // another valid token of the same issuer
+	if err := j.VerifySignature(k.Public); !errors.Is(err, credentials.ErrBadSignature) {
+		t.Fatalf("VerifySignature after the input changed = %v", err)
+	}
+	if name := j.Credential().Subject.(*credentials.Registration).FullName; name != "Fatima Hassan Abdi" {
+		t.Fatalf("the parsed credential changed with its input: %s", name)
+	}
+}

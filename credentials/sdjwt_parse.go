@@ -48,7 +48,7 @@ var sdjwtEnvelopeClaims = []string{
 // is one the issuer signed a digest of (once), and that the disclosed
 // claims are valid; not the signatures: call VerifySignature with the
 // issuer's key, then VerifyKeyBinding. Errors wrap ErrMalformed or
-// ErrUnsupported.
+// ErrUnsupported. Like ParseJWT, it keeps a reference to raw.
 func ParseSDJWT(raw []byte) (*SDJWT, error) {
 	raw = bytes.TrimSpace(raw)
 	if inner, ok := UnwrapEnveloped(raw); ok {
