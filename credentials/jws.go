@@ -18,8 +18,12 @@ import (
 // This file holds what VC-JWT and SD-JWT share: signing a compact JWS
 // (RFC 7515) with jwx, and reading one back. Reading is done here rather
 // than with jws.Parse because a verifier spends most of its time on it:
-// the compact form is split at its dots, decoded with the standard
-// library, and the signature is checked with VerifySignature.
+// the compact form is split at its dots, base64url-decoded with the
+// standard library, its JSON decoded with goccy/go-json (see json.go), and
+// the signature is checked with VerifySignature (crypto/ed25519,
+// crypto/ecdsa). jwx's jws.Verify alone, without decoding the credential,
+// adds about twice what this whole parse costs to the signature check
+// (BenchmarkJWXVerifyJWT).
 
 // maxTokenSize bounds the compact tokens tally reads. A registration
 // credential is about 3 KB as a VC-JWT.
