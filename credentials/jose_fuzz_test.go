@@ -3,6 +3,7 @@ package credentials_test
 import (
 	"crypto"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,11 +16,11 @@ import (
 	"github.com/tally-id/tally/credentials"
 )
 
-// The seed corpora of FuzzParseJWT and FuzzParseSDJWT live in
-// testdata/fuzz/<Name>/. Refresh them with
+// The seed corpora of FuzzParseJWT, FuzzParseSDJWT and
+// FuzzJSONDecodersAgree live in testdata/fuzz/<Name>/. Refresh them with
 //
 //	go test ./credentials -run TestJOSEFuzzCorpus -update-jose-fuzz
-var updateJOSEFuzz = flag.Bool("update-jose-fuzz", false, "rewrite the seed corpora of FuzzParseJWT and FuzzParseSDJWT")
+var updateJOSEFuzz = flag.Bool("update-jose-fuzz", false, "rewrite the seed corpora of FuzzParseJWT, FuzzParseSDJWT and FuzzJSONDecodersAgree")
 
 // joseSeeds makes inputs for the fuzz targets: well-formed tokens of
 // every kind tally reads, and a few near misses.
@@ -65,7 +66,15 @@ func joseSeeds(t testing.TB) (jwts, sdjwts []string) {
 // otherwise checks that they are there.
 func TestJOSEFuzzCorpus(t *testing.T) {
 	jwts, sdjwts := joseSeeds(t)
-	for name, seeds := range map[string][]string{"FuzzParseJWT": jwts, "FuzzParseSDJWT": sdjwts} {
+	var payloads []string // for FuzzJSONDecodersAgree
+	for _, s := range jwts {
+		if parts := strings.Split(s, "."); len(parts) == 3 {
+			if p, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+				payloads = append(payloads, string(p))
+			}
+		}
+	}
+	for name, seeds := range map[string][]string{"FuzzParseJWT": jwts, "FuzzParseSDJWT": sdjwts, "FuzzJSONDecodersAgree": payloads} {
 		dir := filepath.Join("testdata", "fuzz", name)
 		if !*updateJOSEFuzz {
 			files, err := os.ReadDir(dir)

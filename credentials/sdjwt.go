@@ -193,7 +193,7 @@ func digestOf(s string) string {
 // PresentSDJWT makes a presentation of an SD-JWT in issuance form for one
 // verifier: it keeps the disclosures of the claims named in disclose (the
 // credentialSubject claim names; "id" is the holder's DID) and drops the
-// rest. With a holder key, it appends a key-binding JWT (typ kb+jwt) for
+// rest. Naming a claim the credential does not have is an error. With a holder key, it appends a key-binding JWT (typ kb+jwt) for
 // audience aud with the verifier's nonce, issued at now, whose sd_hash
 // covers the presentation. holder nil means no key binding, which a
 // verifier refuses when the credential is bound to a key.
