@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // BaseContext is the VC Data Model 2.0 context URL every credential names first.
@@ -103,62 +107,136 @@ func (c *Credential) MarshalJSON() ([]byte, error) {
 // string or an array, "issuer" as a string or an object with an "id", and
 // rejects claims that the type's schema does not define.
 func (c *Credential) UnmarshalJSON(data []byte) error {
-	var raw struct {
-		Context    json.RawMessage `json:"@context"`
-		ID         string          `json:"id"`
-		Type       json.RawMessage `json:"type"`
-		Issuer     json.RawMessage `json:"issuer"`
-		ValidFrom  string          `json:"validFrom"`
-		ValidUntil string          `json:"validUntil"`
-		Subject    json.RawMessage `json:"credentialSubject"`
-		Status     json.RawMessage `json:"credentialStatus"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return fieldError("credential", "is not a JSON object: %v", err)
-	}
-	var out Credential
-	if len(raw.Context) > 0 {
-		ctx, err := parseContext(raw.Context)
-		if err != nil {
-			return err
-		}
-		out.Context = ctx
-	}
-	out.ID = raw.ID
-	t, err := parseTypes(raw.Type)
+	parts, err := decodeCredentialJSON(data)
 	if err != nil {
 		return err
 	}
-	out.Type = t
-	if out.Issuer, err = parseIssuer(raw.Issuer); err != nil {
+	out, err := parts.credential()
+	if err != nil {
 		return err
 	}
-	if out.ValidFrom, err = parseTime("validFrom", raw.ValidFrom); err != nil {
-		return err
-	}
-	if out.ValidUntil, err = parseTime("validUntil", raw.ValidUntil); err != nil {
-		return err
-	}
-	if len(raw.Subject) == 0 || string(raw.Subject) == "null" {
-		return fieldError("credentialSubject", "is missing")
-	}
-	if out.Subject, err = decodeSubject(t, raw.Subject); err != nil {
-		return err
-	}
-	if len(raw.Status) > 0 && string(raw.Status) != "null" {
-		if out.Status, err = parseStatus(raw.Status); err != nil {
-			return err
-		}
-	}
-	*c = out
+	*c = *out
 	return nil
 }
 
-func parseContext(raw json.RawMessage) ([]any, error) {
+// credentialParts holds the members of a credential's JSON in their usual
+// shapes, before they are checked. The JSON decoder and the JWT formats
+// (whose payloads carry JWT claims beside them) share it.
+type credentialParts struct {
+	Context    rawJSON           `json:"@context"`
+	ID         string            `json:"id"`
+	Type       []string          `json:"type"`
+	Issuer     string            `json:"issuer"`
+	ValidFrom  string            `json:"validFrom"`
+	ValidUntil string            `json:"validUntil"`
+	Subject    rawJSON           `json:"credentialSubject"`
+	Status     []jsonStatusEntry `json:"credentialStatus"`
+}
+
+// credentialFields holds the members of a credential's JSON in any shape
+// VCDM 2.0 allows: "type" a string, "issuer" an object, "credentialStatus"
+// one object.
+type credentialFields struct {
+	Context    rawJSON `json:"@context"`
+	ID         string  `json:"id"`
+	Type       rawJSON `json:"type"`
+	Issuer     rawJSON `json:"issuer"`
+	ValidFrom  string  `json:"validFrom"`
+	ValidUntil string  `json:"validUntil"`
+	Subject    rawJSON `json:"credentialSubject"`
+	Status     rawJSON `json:"credentialStatus"`
+}
+
+// decodeCredentialJSON decodes the members of a credential: in one pass
+// when they have their usual shapes, else member by member.
+func decodeCredentialJSON(data []byte) (*credentialParts, error) {
+	if !utf8.Valid(data) {
+		return nil, fieldError("credential", "is not UTF-8")
+	}
+	var p credentialParts
+	if unmarshalJSON(data, &p) == nil {
+		return &p, nil
+	}
+	var f credentialFields
+	if err := unmarshalJSON(data, &f); err != nil {
+		return nil, fieldError("credential", "is not a JSON object: %s", jsonProblem(err))
+	}
+	return f.parts()
+}
+
+// parts reads the members whose shape may vary.
+func (f *credentialFields) parts() (*credentialParts, error) {
+	p := &credentialParts{
+		Context:    f.Context,
+		ID:         f.ID,
+		ValidFrom:  f.ValidFrom,
+		ValidUntil: f.ValidUntil,
+		Subject:    f.Subject,
+	}
+	var err error
+	if p.Type, err = parseTypeList(f.Type); err != nil {
+		return nil, err
+	}
+	if p.Issuer, err = parseIssuer(f.Issuer); err != nil {
+		return nil, err
+	}
+	if len(f.Status) > 0 && string(f.Status) != "null" {
+		if p.Status, err = parseStatus(f.Status); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// credential checks the members and builds the credential they describe.
+func (p *credentialParts) credential() (*Credential, error) {
+	var out Credential
+	if len(p.Context) > 0 {
+		ctx, err := parseContext(p.Context)
+		if err != nil {
+			return nil, err
+		}
+		out.Context = ctx
+	}
+	out.ID = p.ID
+	t, err := credentialType(p.Type)
+	if err != nil {
+		return nil, err
+	}
+	out.Type = t
+	out.Issuer = p.Issuer
+	if out.ValidFrom, err = parseTime("validFrom", p.ValidFrom); err != nil {
+		return nil, err
+	}
+	if out.ValidUntil, err = parseTime("validUntil", p.ValidUntil); err != nil {
+		return nil, err
+	}
+	if len(p.Subject) == 0 || string(p.Subject) == "null" {
+		return nil, fieldError("credentialSubject", "is missing")
+	}
+	if out.Subject, err = decodeSubject(t, p.Subject); err != nil {
+		return nil, err
+	}
+	if len(p.Status) > 0 {
+		out.Status = make([]StatusEntry, len(p.Status))
+		for i := range p.Status {
+			if out.Status[i], err = p.Status[i].entry(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &out, nil
+}
+
+func parseContext(raw []byte) ([]any, error) {
+	if bytes.Equal(raw, defaultContextJSON) {
+		// tally's own context, as tally writes it: copy, don't decode.
+		return DefaultContext(), nil
+	}
 	var list []any
-	if err := json.Unmarshal(raw, &list); err != nil {
+	if err := unmarshalJSON(raw, &list); err != nil {
 		var one string
-		if json.Unmarshal(raw, &one) != nil {
+		if unmarshalJSON(raw, &one) != nil {
 			return nil, fieldError("@context", "must be a list of context URLs and objects")
 		}
 		list = []any{one}
@@ -176,19 +254,28 @@ func parseContext(raw json.RawMessage) ([]any, error) {
 	return list, nil
 }
 
-func parseTypes(raw json.RawMessage) (Type, error) {
+// parseTypeList reads "type": a string or a list of strings.
+func parseTypeList(raw []byte) ([]string, error) {
 	if len(raw) == 0 {
-		return "", fieldError("type", "is missing")
+		return nil, nil
 	}
 	var list []string
-	if err := json.Unmarshal(raw, &list); err != nil {
+	if err := unmarshalJSON(raw, &list); err != nil {
 		var one string
-		if json.Unmarshal(raw, &one) != nil {
-			return "", fieldError("type", "must be a string or a list of strings")
+		if unmarshalJSON(raw, &one) != nil {
+			return nil, fieldError("type", "must be a string or a list of strings")
 		}
 		list = []string{one}
 	}
-	var found []Type
+	return list, nil
+}
+
+// credentialType finds the one tally type among a credential's types.
+func credentialType(list []string) (Type, error) {
+	if list == nil {
+		return "", fieldError("type", "is missing")
+	}
+	var found Type
 	for _, s := range list {
 		if s == "VerifiableCredential" {
 			continue
@@ -197,30 +284,29 @@ func parseTypes(raw json.RawMessage) (Type, error) {
 		if err != nil {
 			return "", fieldError("type", "%v", err)
 		}
-		found = append(found, t)
+		if found != "" {
+			return "", fieldError("type", "names more than one credential type: %s and %s", found, t)
+		}
+		found = t
 	}
-	switch len(found) {
-	case 0:
+	if found == "" {
 		return "", fieldError("type", "names no tally credential type (RegistrationCredential, EligibilityCredential or ReferralCredential)")
-	case 1:
-		return found[0], nil
-	default:
-		return "", fieldError("type", "names more than one credential type: %v", found)
 	}
+	return found, nil
 }
 
-func parseIssuer(raw json.RawMessage) (string, error) {
+func parseIssuer(raw []byte) (string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", nil
 	}
 	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
+	if err := unmarshalJSON(raw, &s); err == nil {
 		return s, nil
 	}
 	var obj struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal(raw, &obj); err != nil || obj.ID == "" {
+	if err := unmarshalJSON(raw, &obj); err != nil || obj.ID == "" {
 		return "", fieldError("issuer", "must be a DID, or an object with an id")
 	}
 	return obj.ID, nil
@@ -241,7 +327,7 @@ func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // decodeSubject reads a credentialSubject strictly: a claim the type's schema
 // does not define is an error, never silently dropped.
-func decodeSubject(t Type, raw json.RawMessage) (Subject, error) {
+func decodeSubject(t Type, raw []byte) (Subject, error) {
 	var s Subject
 	switch t {
 	case TypeRegistration:
@@ -253,7 +339,7 @@ func decodeSubject(t Type, raw json.RawMessage) (Subject, error) {
 	default:
 		return nil, fieldError("type", "unknown credential type %q", t)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec := gojson.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(s); err != nil {
 		return nil, fieldError("credentialSubject", "%s", jsonProblem(err))
@@ -265,10 +351,18 @@ func decodeSubject(t Type, raw json.RawMessage) (Subject, error) {
 func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	if asErr(err, &typeErr) {
-		if typeErr.Field != "" {
-			return fmt.Sprintf("%s must be a %s, not a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
-		}
-		return fmt.Sprintf("must be a JSON object, not a %s", typeErr.Value)
+		return typeProblem(typeErr.Field, typeErr.Type.String(), typeErr.Value)
 	}
-	return err.Error()
+	var goTypeErr *gojson.UnmarshalTypeError
+	if asErr(err, &goTypeErr) {
+		return typeProblem(goTypeErr.Field, goTypeErr.Type.String(), goTypeErr.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func typeProblem(field, want, got string) string {
+	if field != "" {
+		return fmt.Sprintf("%s must be a %s, not a JSON %s", field, want, got)
+	}
+	return fmt.Sprintf("must be a JSON object, not a %s", got)
 }

@@ -53,11 +53,15 @@ func (f Format) MediaType() string {
 // DetectFormat tells which format raw is in, from its shape alone: a JSON
 // object is Data Integrity, a compact JWS with "~" separators is SD-JWT, a
 // compact JWS is VC-JWT, and text in the base45 alphabet is a QR card.
-// Surrounding white space is ignored.
+// An enveloped credential (see UnwrapEnveloped) is in the format of the
+// token it wraps. Surrounding white space is ignored.
 func DetectFormat(raw []byte) (Format, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return "", fmt.Errorf("the credential is empty")
+	}
+	if inner, ok := UnwrapEnveloped(raw); ok {
+		raw = bytes.TrimSpace(inner)
 	}
 	if raw[0] == '{' {
 		return FormatDataIntegrity, nil

@@ -32,7 +32,7 @@ func (s Seed) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler.
 func (s *Seed) UnmarshalJSON(data []byte) error {
 	var str string
-	if err := json.Unmarshal(data, &str); err != nil {
+	if err := unmarshalJSON(data, &str); err != nil {
 		return fmt.Errorf("dedupSeed must be a base64url string")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(str)

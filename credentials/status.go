@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -58,30 +59,44 @@ func (e StatusEntry) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads one entry and checks its type and index.
 func (e *StatusEntry) UnmarshalJSON(data []byte) error {
 	var j jsonStatusEntry
-	if err := json.Unmarshal(data, &j); err != nil {
+	if err := unmarshalJSON(data, &j); err != nil {
 		return fieldError("credentialStatus", "must be an object or a list of objects")
 	}
-	if j.Type != StatusEntryType {
-		return fieldError("credentialStatus.type", "must be %s, not %q", StatusEntryType, j.Type)
+	entry, err := j.entry()
+	if err != nil {
+		return err
 	}
-	idx, err := strconv.Atoi(j.Index)
-	if err != nil || idx < 0 {
-		return fieldError("credentialStatus.statusListIndex", "must be a string of decimal digits, not %q", j.Index)
-	}
-	*e = StatusEntry{ID: j.ID, Purpose: j.Purpose, Index: idx, ListCredential: j.ListCredential}
+	*e = entry
 	return nil
 }
 
-func parseStatus(raw json.RawMessage) ([]StatusEntry, error) {
-	var list []StatusEntry
-	if err := json.Unmarshal(raw, &list); err == nil {
+// entry checks the entry's type and index.
+func (j *jsonStatusEntry) entry() (StatusEntry, error) {
+	if j.Type != StatusEntryType {
+		return StatusEntry{}, fieldError("credentialStatus.type", "must be %s, not %q", StatusEntryType, j.Type)
+	}
+	idx, err := strconv.Atoi(j.Index)
+	if err != nil || idx < 0 {
+		return StatusEntry{}, fieldError("credentialStatus.statusListIndex", "must be a string of decimal digits, not %q", j.Index)
+	}
+	return StatusEntry{ID: j.ID, Purpose: j.Purpose, Index: idx, ListCredential: j.ListCredential}, nil
+}
+
+// parseStatus reads a credentialStatus: one entry, or a list of them.
+func parseStatus(raw []byte) ([]jsonStatusEntry, error) {
+	raw = bytes.TrimSpace(raw)
+	var list []jsonStatusEntry
+	if len(raw) > 0 && raw[0] == '[' {
+		if err := unmarshalJSON(raw, &list); err != nil {
+			return nil, fieldError("credentialStatus", "must be an object or a list of objects")
+		}
 		return list, nil
 	}
-	var one StatusEntry
-	if err := json.Unmarshal(raw, &one); err != nil {
-		return nil, err
+	list = make([]jsonStatusEntry, 1)
+	if err := unmarshalJSON(raw, &list[0]); err != nil {
+		return nil, fieldError("credentialStatus", "must be an object or a list of objects")
 	}
-	return []StatusEntry{one}, nil
+	return list, nil
 }
 
 // StatusEntries returns the revocation and suspension entries of a credential

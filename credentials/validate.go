@@ -68,7 +68,6 @@ func (v *validator) err() error {
 const maxText = 200
 
 var (
-	didPattern     = regexp.MustCompile(`^did:[a-z0-9]+:[A-Za-z0-9._:%#/-]+$`)
 	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 	langPattern    = regexp.MustCompile(`^[a-z]{2,3}$`)
 	idPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$`)
@@ -98,15 +97,15 @@ func (c *Credential) validate(partial bool) error {
 		v.add("validUntil", "must be after validFrom")
 	}
 	for i, e := range c.Status {
-		f := fmt.Sprintf("credentialStatus[%d]", i)
+		f := func(member string) string { return fmt.Sprintf("credentialStatus[%d].%s", i, member) }
 		if e.Purpose != PurposeRevocation && e.Purpose != PurposeSuspension {
-			v.add(f+".statusPurpose", "must be revocation or suspension, not %q", e.Purpose)
+			v.add(f("statusPurpose"), "must be revocation or suspension, not %q", e.Purpose)
 		}
 		if e.ListCredential == "" {
-			v.add(f+".statusListCredential", "is missing")
+			v.add(f("statusListCredential"), "is missing")
 		}
 		if e.Index < 0 {
-			v.add(f+".statusListIndex", "must not be negative")
+			v.add(f("statusListIndex"), "must not be negative")
 		}
 	}
 	switch {
@@ -121,8 +120,33 @@ func (c *Credential) validate(partial bool) error {
 	return v.err()
 }
 
-// IsDID reports whether s looks like a DID.
-func IsDID(s string) bool { return len(s) < 2048 && didPattern.MatchString(s) }
+// IsDID reports whether s looks like a DID (or a DID URL with a fragment):
+// "did:", a method name of lower-case letters and digits, ":", and an
+// identifier of letters, digits and the characters . _ : % # / -.
+func IsDID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "did:")
+	if !ok || len(s) >= 2048 {
+		return false
+	}
+	method, id, ok := strings.Cut(rest, ":")
+	if !ok || method == "" || id == "" {
+		return false
+	}
+	for i := 0; i < len(method); i++ {
+		if c := method[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.', c == '_', c == ':', c == '%', c == '#', c == '/', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func (v *validator) text(field, value string, required bool) {
 	switch {

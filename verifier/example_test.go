@@ -62,7 +62,7 @@ func Example() {
 	// Output:
 	// valid RegistrationCredential issued by Organisation A
 	// name: Fatima Hassan Abdi born 1991-03-14
-	// dedup token: mswr4mn6gjzbdkwnm4hgvqidyq
+	// dedup token: yq5uazmartvs3mna4jryu52gae
 }
 
 // exampleCardAndTrustList plays the issuer's part: a card printed at

@@ -58,12 +58,12 @@ func verifyTrustListJWS(data []byte, anchors []crypto.PublicKey) ([]byte, error)
 	if len(data) > maxTrustListSize {
 		return nil, fmt.Errorf("trust list: larger than %d MiB", maxTrustListSize>>20)
 	}
-	if len(anchors) == 0 {
-		return nil, errors.New("trust list: it is signed, but no trust anchor key was given to check it")
-	}
 	msg, err := jws.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("trust list: neither JSON nor a signed JWS: %v", err)
+	}
+	if len(anchors) == 0 {
+		return nil, errors.New("trust list: it is signed, but no trust anchor key was given to check it")
 	}
 	if len(msg.Signatures()) != 1 {
 		return nil, errors.New("trust list: the JWS must have exactly one signature")

@@ -248,7 +248,7 @@ func TestDemo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	out := mustRun(t, "demo", "--out", dir)
-	for _, want := range []string{"VALID", "dedup token", "QR version", "bad signature", "revoked", "untrusted issuer"} {
+	for _, want := range []string{"VALID", "dedup token", "QR version", "changed:  credential rejected", "revoked", "untrusted issuer"} {
 		if !strings.Contains(strings.ToLower(out), strings.ToLower(want)) {
 			t.Fatalf("the demo does not show %q:\n%s", want, out)
 		}
