@@ -63,7 +63,6 @@ func editJSON(t testing.TB, raw []byte, edit func(m map[string]any)) []byte {
 
 func obj(m map[string]any, key string) map[string]any { return m[key].(map[string]any) }
 
-
 func TestDataIntegrityRoundTrip(t *testing.T) {
 	other := diKey(t, 99, "")
 	for _, issuer := range []struct {

@@ -46,7 +46,6 @@ func preparedSample(t testing.TB, name string, k *credentials.Key) *credentials.
 	return c
 }
 
-
 // decodeSegment decodes one base64url segment of a compact JWS as JSON.
 func decodeSegment(t testing.TB, seg string) map[string]any {
 	t.Helper()
