@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/veraison/go-cose"
@@ -202,7 +201,7 @@ func parseCardCOSE(data []byte) (*Card, error) {
 	if c.cred, err = credentialFromClaims(&claims); err != nil {
 		return nil, err
 	}
-	c.cred.Context = []any{BaseContext, sharedTallyContext()}
+	c.cred.Context = DefaultContext()
 	if claims.IssuedAt != nil {
 		c.iat = time.Unix(*claims.IssuedAt, 0).UTC()
 	}
@@ -234,17 +233,7 @@ func (c *Card) IssuedAt() time.Time { return c.iat }
 // trusted before VerifySignature succeeds. It has tally's default @context,
 // no id (a card does not carry one), validFrom from nbf or else iat,
 // validUntil from exp, and relative status entries (see StatusEntry).
-//
-// The @context equals DefaultContext(), but its tally object is parsed once
-// and shared by every card this package parses: copying it would cost a
-// verification a tenth of its time. Treat it as read-only (nothing in tally
-// writes to a context).
 func (c *Card) Credential() *Credential { return c.cred }
-
-// sharedTallyContext is tally's context object, parsed once. DefaultContext
-// parses it on every call, which would cost a card verification a fifth of
-// its time.
-var sharedTallyContext = sync.OnceValue(TallyContext)
 
 // VerifySignature implements Secured: it checks the card's COSE signature
 // with pub, an ed25519.PublicKey or a P-256 *ecdsa.PublicKey.

@@ -230,7 +230,7 @@ func (p *credentialParts) credential() (*Credential, error) {
 
 func parseContext(raw []byte) ([]any, error) {
 	if bytes.Equal(raw, defaultContextJSON) {
-		// tally's own context, as tally writes it: copy, don't decode.
+		// tally's own context, as tally writes it: shared, not decoded.
 		return DefaultContext(), nil
 	}
 	var list []any

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Format is a securing format of a credential.
@@ -63,38 +62,39 @@ func DetectFormat(raw []byte) (Format, error) {
 	if inner, ok := UnwrapEnveloped(raw); ok {
 		raw = bytes.TrimSpace(inner)
 	}
-	if raw[0] == '{' {
+	switch {
+	case raw[0] == '{':
 		return FormatDataIntegrity, nil
-	}
-	if bytes.Count(raw, []byte{'.'}) >= 2 && isBase64URLDots(raw) {
+	case bytes.HasPrefix(raw, []byte("ey")):
+		// A JWS header is base64url of a JSON object, '{"' → "ey"; base45
+		// has no lower-case letters, so no card starts so. The parsers
+		// check the rest.
 		if bytes.IndexByte(raw, '~') >= 0 {
 			return FormatSDJWT, nil
 		}
-		return FormatJWT, nil
-	}
-	if isBase45(raw) {
+		if bytes.Count(raw, []byte{'.'}) == 2 {
+			return FormatJWT, nil
+		}
+	case isBase45(raw):
 		return FormatQR, nil
 	}
 	return "", fmt.Errorf("not a credential tally knows: expected a QR card, a VC-JWT, an SD-JWT or a JSON credential")
 }
 
-func isBase64URLDots(b []byte) bool {
-	for _, c := range b {
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '~':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // base45Alphabet is RFC 9285's alphabet.
 const base45Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
+// isBase45Char marks the bytes of base45Alphabet.
+var isBase45Char = func() (t [256]bool) {
+	for i := range len(base45Alphabet) {
+		t[base45Alphabet[i]] = true
+	}
+	return t
+}()
+
 func isBase45(b []byte) bool {
 	for _, c := range b {
-		if strings.IndexByte(base45Alphabet, c) < 0 {
+		if !isBase45Char[c] {
 			return false
 		}
 	}

@@ -273,7 +273,9 @@ func TestVerifyBadInput(t *testing.T) {
 		{"empty", "", verifier.UnsupportedFormat},
 		{"prose", "hello, world!", verifier.UnsupportedFormat},
 		{"json garbage", "{not json", verifier.Malformed},
-		{"jwt garbage", "abc.def.ghi", verifier.Malformed},
+		{"jwt garbage", "eyJhbGciOi.def.ghi", verifier.Malformed},
+		{"dotted garbage", "abc.def.ghi", verifier.UnsupportedFormat},
+		{"sd-jwt garbage", "eyJhbGciOi.def.ghi~WyJ~", verifier.Malformed},
 		{"base45 garbage", "ZZZZZZZZZZ", verifier.Malformed},
 		{"huge", strings.Repeat("A", verifier.MaxCredentialSize+1), verifier.Malformed},
 	} {
