@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -199,10 +200,20 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 func classify(err error) *Error {
 	switch {
 	case errors.Is(err, credentials.ErrBadSignature):
-		return fail(BadSignature, err, "%v", err)
+		return fail(BadSignature, err, "%s", plain(err))
 	case errors.Is(err, credentials.ErrUnsupported):
-		return fail(UnsupportedFormat, err, "%v", err)
+		return fail(UnsupportedFormat, err, "%s", plain(err))
 	default:
-		return fail(Malformed, err, "%v", err)
+		return fail(Malformed, err, "%s", plain(err))
 	}
+}
+
+// plain is an error's message without the sentinel the formats wrap at its
+// end ("...: malformed credential"), which the Reason already says.
+func plain(err error) string {
+	msg := err.Error()
+	for _, s := range []error{credentials.ErrMalformed, credentials.ErrBadSignature, credentials.ErrUnsupported} {
+		msg = strings.TrimSuffix(msg, ": "+s.Error())
+	}
+	return msg
 }

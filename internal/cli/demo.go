@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,13 +44,15 @@ func demo(ctx context.Context, env Env, args []string) error {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
-	d := &demoRun{env: env, dir: *outDir, now: env.Now().UTC()}
+	today := env.Now().UTC()
+	d := &demoRun{env: env, dir: *outDir, today: today, now: today}
 	return d.run(ctx)
 }
 
 type demoRun struct {
 	env   Env
 	dir   string
+	today time.Time
 	now   time.Time
 	w     io.Writer
 	key   *credentials.Key
@@ -76,7 +79,7 @@ func (d *demoRun) run(ctx context.Context) error {
 			d.now = demoClock
 		}
 	}
-	if !d.now.Equal(d.env.Now().UTC()) {
+	if !d.now.Equal(d.today) {
 		d.say("(today is outside the samples' validity, so the demo's clock reads %s)", d.now.Format(time.DateOnly))
 	}
 
@@ -202,6 +205,12 @@ func (d *demoRun) run(ctx context.Context) error {
 	tampered[len(tampered)/2] = flipBase45(tampered[len(tampered)/2])
 	_, err = v.Verify(ctx, tampered)
 	d.say("   one character of the card changed:  %v", err)
+	forged, err := forgeName(all[1].raw)
+	if err != nil {
+		return err
+	}
+	_, err = v.Verify(ctx, forged)
+	d.say("   a VC-JWT with its name rewritten:    %v", err)
 	d.mu.Lock()
 	_, regIndex, _ := credentials.TallyStatus(drafts["registration"].Status)
 	_ = d.lists[credentials.StatusListPath(credentials.PurposeRevocation, 0)].Set(regIndex, true)
@@ -291,4 +300,20 @@ func (d *demoRun) serveStatus() (string, func(), error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return base, func() { _ = srv.Close() }, nil
+}
+
+// forgeName rewrites the name in a VC-JWT's payload and keeps the
+// signature: what a forger would try.
+func forgeName(jwt []byte) ([]byte, error) {
+	parts := strings.Split(string(jwt), ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("demo: not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, err
+	}
+	payload = []byte(strings.Replace(string(payload), "Fatima Hassan Abdi", "Fatima Hassan Abdo", 1))
+	parts[1] = base64.RawURLEncoding.EncodeToString(payload)
+	return []byte(strings.Join(parts, ".")), nil
 }

@@ -134,26 +134,26 @@ func printResult(w io.Writer, res *verifier.Result, token, domain string) {
 	if name == "" {
 		name = res.IssuerDID
 	}
-	fmt.Fprintf(w, "  issuer:      %s (%s)\n", name, res.IssuerDID)
+	fmt.Fprintf(w, "  issuer:          %s (%s)\n", name, res.IssuerDID)
 	if !c.ValidFrom.IsZero() || !c.ValidUntil.IsZero() {
-		fmt.Fprintf(w, "  valid:       %s to %s\n", dateOrDash(c.ValidFrom), dateOrDash(c.ValidUntil))
+		fmt.Fprintf(w, "  valid:           %s to %s\n", dateOrDash(c.ValidFrom), dateOrDash(c.ValidUntil))
 	}
 	switch {
 	case !res.Status.HasStatus:
-		fmt.Fprintf(w, "  status:      none (this credential cannot be revoked)\n")
+		fmt.Fprintf(w, "  status:          none (this credential cannot be revoked)\n")
 	case res.Status.Checked && !res.Status.Stale:
-		fmt.Fprintf(w, "  status:      not revoked, not suspended (checked %s ago)\n", res.Status.Age.Round(time.Second))
+		fmt.Fprintf(w, "  status:          not revoked, not suspended (checked %s ago)\n", res.Status.Age.Round(time.Second))
 	case res.Status.Checked:
-		fmt.Fprintf(w, "  status:      not revoked, not suspended as of %s (%s ago, offline)\n", res.Status.CheckedAt.UTC().Format(time.RFC3339), res.Status.Age.Round(time.Minute))
+		fmt.Fprintf(w, "  status:          not revoked, not suspended as of %s (%s ago, offline)\n", res.Status.CheckedAt.UTC().Format(time.RFC3339), res.Status.Age.Round(time.Minute))
 	default:
-		fmt.Fprintf(w, "  status:      NOT CHECKED\n")
+		fmt.Fprintf(w, "  status:          NOT CHECKED\n")
 	}
 	claims := claimLines(c.Subject)
 	for _, l := range claims {
-		fmt.Fprintf(w, "  %-12s %s\n", l[0]+":", l[1])
+		fmt.Fprintf(w, "  %-16s %s\n", l[0]+":", l[1])
 	}
 	if token != "" {
-		fmt.Fprintf(w, "  dedup token: %s (domain %s)\n", token, domain)
+		fmt.Fprintf(w, "  dedup token:     %s (domain %s)\n", token, domain)
 	}
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "  WARNING: %s\n", warn)
@@ -183,15 +183,7 @@ func claimLines(s credentials.Subject) [][2]string {
 		if !ok || c.Name == "dedupSeed" {
 			continue
 		}
-		var text string
-		switch v := v.(type) {
-		case string:
-			text = v
-		default:
-			b, _ := json.Marshal(v)
-			text = string(b)
-		}
-		out = append(out, [2]string{c.Name, text})
+		out = append(out, [2]string{c.Name, plainValue(v)})
 		delete(m, c.Name)
 	}
 	rest := make([]string, 0, len(m))
@@ -200,10 +192,37 @@ func claimLines(s credentials.Subject) [][2]string {
 	}
 	sort.Strings(rest)
 	for _, k := range rest {
-		b, _ := json.Marshal(m[k])
-		out = append(out, [2]string{k, string(b)})
+		out = append(out, [2]string{k, plainValue(m[k])})
 	}
 	return out
+}
+
+// plainValue writes a claim's value for a person: text as it is, lists
+// comma-separated, objects as key=value pairs in key order.
+func plainValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = plainValue(x)
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + plainValue(v[k])
+		}
+		return strings.Join(parts, "; ")
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 func resultJSON(res *verifier.Result, token, domain string) map[string]any {
