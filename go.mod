@@ -1,6 +1,6 @@
 module github.com/tally-id/tally
 
-go 1.26.8
+go 1.26.0
 
 replace github.com/piprate/json-gold v0.5.1-0.20230111113000-6ddbe6e6f19f => github.com/trustbloc/json-gold v0.5.2-0.20241206130328-d2135d9f36a8
 
