@@ -147,6 +147,13 @@ func ParseDataIntegrity(raw []byte) (*DataIntegrity, error) {
 	if c.Context == nil {
 		return nil, fmt.Errorf("data integrity: @context is missing: %w", ErrMalformed)
 	}
+	// The proof signs the RDF statements, but tally reads the claims by
+	// their JSON names. Only under tally's own context do the two agree:
+	// another inline context could swap two terms' meanings (and their
+	// values) without changing a single signed statement.
+	if !isDefaultContext(c.Context) {
+		return nil, fmt.Errorf("data integrity: @context must be exactly the VCDM 2.0 context and tally's context, as tally issues them: %w", ErrMalformed)
+	}
 	if !strings.HasPrefix(c.Issuer, "did:") {
 		return nil, fmt.Errorf("data integrity: the issuer must be a DID, not %q: %w", c.Issuer, ErrMalformed)
 	}

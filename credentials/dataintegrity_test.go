@@ -192,7 +192,19 @@ func TestDataIntegrityTampering(t *testing.T) {
 		{"verificationMethod, same DID", func(m map[string]any) { obj(m, "proof")["verificationMethod"] = k.DID + "#key-2" }, nil},
 		{"context term remapped", func(m map[string]any) {
 			m["@context"].([]any)[1].(map[string]any)["fullName"] = "tally:nickname"
-		}, nil},
+		}, credentials.ErrMalformed},
+		// Swapping two terms' meanings and their values leaves every signed
+		// RDF statement as it was: only tally's exact context is accepted.
+		{"two terms and their values swapped", func(m map[string]any) {
+			ctx := m["@context"].([]any)[1].(map[string]any)
+			ctx["registrationId"], ctx["fullName"] = ctx["fullName"], ctx["registrationId"]
+			sub := obj(m, "credentialSubject")
+			sub["registrationId"], sub["fullName"] = sub["fullName"], sub["registrationId"]
+		}, credentials.ErrMalformed},
+		{"credential types relabelled", func(m map[string]any) {
+			ctx := m["@context"].([]any)[1].(map[string]any)
+			ctx["RegistrationCredential"], ctx["EligibilityCredential"] = ctx["EligibilityCredential"], ctx["RegistrationCredential"]
+		}, credentials.ErrMalformed},
 		{"issuer", func(m map[string]any) { m["issuer"] = mallory.DID }, credentials.ErrMalformed},
 		{"issuer and verificationMethod", func(m map[string]any) {
 			m["issuer"] = mallory.DID
