@@ -29,6 +29,9 @@ type StatusList struct {
 	ValidUntil time.Time
 	// TTL is how long a verifier may cache the list (0: the verifier decides).
 	TTL time.Duration
+	// Issued is when the list was signed (the JWT's iat), set by
+	// ParseStatusList; IssueStatusList stamps it with its now.
+	Issued time.Time
 }
 
 // maxStatusListBits bounds a list a verifier will inflate (16 Mbit = 2 MiB).
@@ -231,6 +234,9 @@ func ParseStatusList(raw []byte) (*SignedStatusList, error) {
 		return nil, err
 	}
 	l := &StatusList{URL: c.ID, Issuer: c.Issuer, Purpose: c.Subject.Purpose, Bits: bits, TTL: time.Duration(c.Subject.TTL) * time.Millisecond}
+	if c.Iat > 0 {
+		l.Issued = time.Unix(c.Iat, 0).UTC()
+	}
 	if l.ValidFrom, err = parseTime("validFrom", c.ValidFrom); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrMalformed)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +36,12 @@ const maxStatusBody = 4 << 20
 func (f HTTPStatusFetcher) FetchStatusList(ctx context.Context, url string) ([]byte, time.Duration, error) {
 	client := f.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		// Redirects are not followed: a list is fetched only from the
+		// issuer's status base, and a redirect could lead anywhere.
+		client = &http.Client{
+			Timeout:       10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -77,25 +84,29 @@ type cachedList struct {
 	expires   time.Time
 }
 
-// statusCache holds verified status lists by URL.
+// statusCache holds verified status lists by issuer and URL, so that no
+// issuer's list can stand in for another's.
 type statusCache struct {
 	mu    sync.Mutex
-	lists map[string]*cachedList
+	lists map[cacheKey]*cachedList
 }
 
-func (c *statusCache) get(url string) *cachedList {
+type cacheKey struct{ issuer, url string }
+
+func (c *statusCache) get(issuer, url string) *cachedList {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lists[url]
+	return c.lists[cacheKey{issuer, url}]
 }
 
-func (c *statusCache) put(url string, l *cachedList) {
+func (c *statusCache) put(issuer, url string, l *cachedList) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.lists[url]; ok && old.fetchedAt.After(l.fetchedAt) {
+	k := cacheKey{issuer, url}
+	if old, ok := c.lists[k]; ok && old.fetchedAt.After(l.fetchedAt) {
 		return
 	}
-	c.lists[url] = l
+	c.lists[k] = l
 }
 
 // StatusResult says what the verifier knows of a credential's status.
@@ -121,7 +132,7 @@ type StatusResult struct {
 // has none or an expired one. A failed fetch falls back on the cached list,
 // marked stale.
 func (v *Verifier) statusList(ctx context.Context, url string, iss *TrustedIssuer, now time.Time) (*cachedList, bool, error) {
-	cached := v.status.get(url)
+	cached := v.status.get(iss.DID, url)
 	if cached != nil && now.Before(cached.expires) {
 		return cached, false, nil
 	}
@@ -146,7 +157,9 @@ func (v *Verifier) statusList(ctx context.Context, url string, iss *TrustedIssue
 }
 
 // acceptStatusList verifies a status list credential (signed by the
-// trusted issuer, for the URL asked) and caches it.
+// trusted issuer, for the URL asked, below the issuer's status base) and
+// caches it. Its age counts from when it was signed, if that is earlier
+// than fetchedAt: a list copied onto a device is as old as its signature.
 func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer, fetchedAt time.Time, age time.Duration) (*cachedList, error) {
 	signed, err := credentials.ParseStatusList(body)
 	if err != nil {
@@ -165,6 +178,9 @@ func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer,
 	if l.Issuer != iss.DID {
 		return nil, fmt.Errorf("status list %s is issued by %s, not by %s", l.URL, l.Issuer, iss.DID)
 	}
+	if _, err := resolveStatusURL(l.URL, iss); err != nil {
+		return nil, err
+	}
 	key, ok := iss.key(signed.KeyID)
 	if !ok {
 		return nil, fmt.Errorf("status list %s: signing key %q is not in the trust list", l.URL, signed.KeyID)
@@ -175,6 +191,9 @@ func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer,
 	if !l.ValidUntil.IsZero() && fetchedAt.After(l.ValidUntil) {
 		return nil, fmt.Errorf("status list %s expired on %s", l.URL, l.ValidUntil.Format(time.RFC3339))
 	}
+	if !l.Issued.IsZero() && l.Issued.Before(fetchedAt) {
+		fetchedAt = l.Issued
+	}
 	if age <= 0 {
 		age = l.TTL
 	}
@@ -182,7 +201,7 @@ func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer,
 		age = v.opts.StatusTTL
 	}
 	c := &cachedList{list: l, fetchedAt: fetchedAt, expires: fetchedAt.Add(age)}
-	v.status.put(l.URL, c)
+	v.status.put(iss.DID, l.URL, c)
 	return c, nil
 }
 
@@ -194,22 +213,31 @@ func (v *Verifier) LoadStatusList(body []byte, fetchedAt time.Time) error {
 	return err
 }
 
-// checkStatus reads a credential's status bits and applies the policy.
+// checkStatus reads every status bit of a credential, then applies the
+// policy: a set bit rejects the credential even when another list could
+// not be read; unread or stale lists are accepted with a warning unless
+// MaxStatusAge says otherwise.
 func (v *Verifier) checkStatus(ctx context.Context, entries []credentials.StatusEntry, iss *TrustedIssuer, now time.Time, res *Result) *Error {
 	if len(entries) == 0 {
 		return nil
 	}
 	res.Status.HasStatus = true
 	var oldest time.Time
+	var unread []string
 	stale := false
 	for _, e := range entries {
 		url, err := resolveStatusURL(e.ListCredential, iss)
 		if err != nil {
-			return v.statusUnavailable(res, now, err.Error())
+			unread = append(unread, err.Error())
+			continue
 		}
 		cl, isStale, err := v.statusList(ctx, url, iss, now)
+		if cl != nil && !cl.list.ValidUntil.IsZero() && now.After(cl.list.ValidUntil) {
+			cl, err = nil, fmt.Errorf("the list expired on %s", cl.list.ValidUntil.Format(time.RFC3339))
+		}
 		if cl == nil {
-			return v.statusUnavailable(res, now, fmt.Sprintf("the %s list could not be read: %v", e.Purpose, err))
+			unread = append(unread, fmt.Sprintf("the %s list could not be read: %v", e.Purpose, err))
+			continue
 		}
 		if cl.list.Purpose != e.Purpose {
 			return fail(Malformed, nil, "the credential's %s entry points at a %s list", e.Purpose, cl.list.Purpose)
@@ -228,6 +256,9 @@ func (v *Verifier) checkStatus(ctx context.Context, entries []credentials.Status
 			oldest = cl.fetchedAt
 		}
 		stale = stale || isStale
+	}
+	if len(unread) > 0 {
+		return v.statusUnavailable(res, now, strings.Join(unread, "; "))
 	}
 	res.Status.Checked = true
 	res.Status.CheckedAt = oldest
@@ -253,21 +284,33 @@ func (v *Verifier) statusUnavailable(res *Result, now time.Time, why string) *Er
 }
 
 // resolveStatusURL makes a card's relative list path absolute against the
-// issuer's status base, and checks that absolute URLs are http(s).
+// issuer's status base, and checks that an absolute URL is http(s) and,
+// when the issuer has a status base, below it (after cleaning its path):
+// the verifier fetches nothing else a credential names.
 func resolveStatusURL(ref string, iss *TrustedIssuer) (string, error) {
-	if strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://") {
-		// A trusted issuer's lists live below its status base: the verifier
-		// fetches nothing else a credential names.
-		if iss.StatusBase != "" && !strings.HasPrefix(ref, strings.TrimRight(iss.StatusBase, "/")+"/") {
-			return "", fmt.Errorf("status list %s is not below the issuer's status base %s", ref, iss.StatusBase)
+	if !strings.Contains(ref, "://") {
+		if strings.HasPrefix(ref, "/") || strings.Contains(ref, "..") || strings.ContainsAny(ref, "?#\\") {
+			return "", fmt.Errorf("status list reference %q is not a list path", ref)
 		}
-		return ref, nil
+		if iss.StatusBase == "" {
+			return "", fmt.Errorf("the trust list gives no status base for %s", iss.displayName())
+		}
+		return strings.TrimRight(iss.StatusBase, "/") + "/" + ref, nil
 	}
-	if strings.Contains(ref, "://") || strings.HasPrefix(ref, "/") || strings.Contains(ref, "..") {
-		return "", fmt.Errorf("status list reference %q is not an http(s) URL", ref)
+	u, err := neturl.Parse(ref)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return "", fmt.Errorf("status list %q is not an http(s) URL", ref)
 	}
 	if iss.StatusBase == "" {
-		return "", fmt.Errorf("the trust list gives no status base for %s", iss.displayName())
+		return ref, nil
 	}
-	return strings.TrimRight(iss.StatusBase, "/") + "/" + ref, nil
+	base, err := neturl.Parse(strings.TrimRight(iss.StatusBase, "/"))
+	if err != nil {
+		return "", fmt.Errorf("the issuer's status base %q is not a URL", iss.StatusBase)
+	}
+	if u.Scheme != base.Scheme || u.Host != base.Host || path.Clean(u.Path) != u.Path ||
+		!strings.HasPrefix(u.Path, base.Path+"/") {
+		return "", fmt.Errorf("status list %s is not below the issuer's status base %s", ref, iss.StatusBase)
+	}
+	return ref, nil
 }

@@ -79,7 +79,7 @@ func New(opts Options) (*Verifier, error) {
 	} else if opts.Fetcher == nil {
 		opts.Fetcher = HTTPStatusFetcher{}
 	}
-	return &Verifier{opts: opts, status: statusCache{lists: map[string]*cachedList{}}}, nil
+	return &Verifier{opts: opts, status: statusCache{lists: map[cacheKey]*cachedList{}}}, nil
 }
 
 // Result is what a verified credential says, and what the verifier knows
