@@ -25,6 +25,10 @@ const (
 	scryptP        = 1
 )
 
+// maxScryptN is the largest scrypt cost a key file may ask for (128 MiB of
+// memory): a crafted file must not make opening it exhaust the machine.
+const maxScryptN = 1 << 17
+
 // MinPassphraseLength is the shortest passphrase SealKey accepts.
 const MinPassphraseLength = 12
 
@@ -74,6 +78,9 @@ func SealKey(k *Key, passphrase []byte, rand io.Reader, opts SealOptions) ([]byt
 	n := opts.ScryptN
 	if n == 0 {
 		n = DefaultScryptN
+	}
+	if n < 1<<10 || n > maxScryptN || n&(n-1) != 0 {
+		return nil, fmt.Errorf("scrypt cost %d must be a power of two from 1024 to %d", n, maxScryptN)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.Signer)
 	if err != nil {
@@ -172,7 +179,7 @@ func (f *keyFile) additionalData() []byte {
 }
 
 func (s *sealedKey) aead(passphrase []byte) (cipher.AEAD, error) {
-	if s.N < 1<<10 || s.N > 1<<20 || s.N&(s.N-1) != 0 || s.R != scryptR || s.P != scryptP || len(s.Salt) < 16 {
+	if s.N < 1<<10 || s.N > maxScryptN || s.N&(s.N-1) != 0 || s.R != scryptR || s.P != scryptP || len(s.Salt) < 16 {
 		return nil, errors.New("key file: unsupported scrypt parameters")
 	}
 	key, err := scrypt.Key(passphrase, s.Salt, s.N, s.R, s.P, 32)

@@ -70,6 +70,9 @@ func (v *Verifier) checkHolder(sec credentials.Secured, pres *Presentation, now 
 		}
 		return nil
 	}
+	if sd.Holder() == nil {
+		return fail(BadPresentation, nil, "the credential is not bound to a holder key, so nothing shows that the person presenting it holds it")
+	}
 	if err := sd.VerifyKeyBinding(pres.Audience, pres.Nonce, now, v.opts.ClockSkew); err != nil {
 		return fail(BadPresentation, err, "%v", err)
 	}

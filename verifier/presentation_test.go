@@ -72,6 +72,7 @@ func TestVerifyPresentation(t *testing.T) {
 		{"replayed later", present([]string{"fullName"}, wallet, aud, "an-old-nonce"), want},
 		{"presented by someone else", resignKeyBinding(t, present([]string{"fullName"}, wallet, aud, nonce), thief), want},
 		{"no key binding", []byte(sdjwt), want},
+		{"not bound to any holder", issue(t, credentials.FormatSDJWT, sample(t, "registration", f.key, f.base), f.key), want},
 		{"a card is not a presentation", issue(t, credentials.FormatQR, sample(t, "registration", f.key, f.base), f.key), want},
 		{"no nonce asked", present([]string{"fullName"}, wallet, aud, nonce), verifier.Presentation{Audience: aud}},
 	} {

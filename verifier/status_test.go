@@ -56,7 +56,7 @@ func TestStatusAgeFromSignature(t *testing.T) {
 	v := f.verifier(t, verifier.Options{Offline: true, MaxStatusAge: 24 * time.Hour, Now: func() time.Time { return now }})
 	for _, p := range []string{credentials.PurposeRevocation, credentials.PurposeSuspension} {
 		body, _ := credentials.IssueStatusList(f.lists[credentials.StatusListPath(p, 3)], f.key, testNow) // signed 3 days ago
-		if err := v.LoadStatusList(body, now); err != nil {                                             // "fetched" just now
+		if err := v.LoadStatusList(body, now); err != nil {                                               // "fetched" just now
 			t.Fatal(err)
 		}
 	}

@@ -105,7 +105,9 @@ type Result struct {
 	// VerifiedAt is the verifier's time of the check.
 	VerifiedAt time.Time
 
-	seed credentials.Seed
+	// seed is held behind a pointer so that fmt's %v and %+v of a Result
+	// print an address, never the seed.
+	seed *[credentials.SeedSize]byte
 }
 
 // ErrNoDedupSeed is returned by DedupToken for a credential that carries
@@ -116,10 +118,10 @@ var ErrNoDedupSeed = errors.New("this credential carries no dedup seed (or did n
 // It is stable for one person (across re-issued credentials) within one
 // domain, and unlinkable across domains without their keys.
 func (r *Result) DedupToken(key DedupKey) (string, error) {
-	if len(r.seed) != credentials.SeedSize {
+	if r.seed == nil {
 		return "", ErrNoDedupSeed
 	}
-	return dedupToken(&key, r.IssuerDID, r.seed), nil
+	return dedupToken(&key, r.IssuerDID, r.seed[:]), nil
 }
 
 // Verify checks a credential in any of tally's formats: it detects the
@@ -191,7 +193,9 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if err := v.checkStatus(ctx, c.Status, iss, now, res); err != nil {
 		return nil, err
 	}
-	res.seed = credentials.SubjectSeed(c.Subject)
+	if seed := credentials.SubjectSeed(c.Subject); len(seed) == credentials.SeedSize {
+		res.seed = (*[credentials.SeedSize]byte)(seed)
+	}
 	credentials.SetSubjectSeed(c.Subject, nil)
 	return res, nil
 }

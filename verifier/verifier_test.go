@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -239,6 +240,12 @@ func TestDedupToken(t *testing.T) {
 		want := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(mac.Sum(nil)[:16]))
 		if tok != want {
 			t.Fatalf("token %s, want %s", tok, want)
+		}
+		for _, verb := range []string{"%v", "%+v", "%#v"} {
+			printed := fmt.Sprintf(verb, res)
+			if strings.Contains(printed, "0123456789abcdef") || strings.Contains(printed, "48 49 50 51") || strings.Contains(printed, "0x30, 0x31") {
+				t.Fatalf("%s of a Result prints the seed: %s", verb, printed)
+			}
 		}
 		data, _ := json.Marshal(res.Credential.Subject)
 		if strings.Contains(string(data), "dedupSeed") {
