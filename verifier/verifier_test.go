@@ -1,16 +1,22 @@
 package verifier_test
 
 import (
+	"bytes"
+	"compress/zlib"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mr-tron/base58"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/verifier"
@@ -83,6 +89,10 @@ func TestVerifyEveryFormat(t *testing.T) {
 					_, err := f.verifier(t, verifier.Options{}).Verify(ctx, flip(raw, i))
 					wantReason(t, err, verifier.BadSignature, verifier.Malformed, verifier.UntrustedIssuer)
 				}
+			})
+			t.Run("signature altered", func(t *testing.T) {
+				_, err := f.verifier(t, verifier.Options{}).Verify(ctx, alterSignature(t, fm, raw))
+				wantReason(t, err, verifier.BadSignature)
 			})
 			t.Run("wrong key", func(t *testing.T) {
 				_, err := f.verifier(t, verifier.Options{}).Verify(ctx, issue(t, fm, sample(t, "registration", f.key, f.base), &impostor))
@@ -297,4 +307,60 @@ func TestNewNeedsTrust(t *testing.T) {
 	if _, err := verifier.New(verifier.Options{}); err == nil {
 		t.Fatal("a verifier without a trust list was made")
 	}
+}
+
+// alterSignature changes one byte of a credential's signature and nothing
+// else, so that it still parses and must fail on the signature alone.
+func alterSignature(t *testing.T, fm credentials.Format, raw []byte) []byte {
+	t.Helper()
+	switch fm {
+	case credentials.FormatJWT, credentials.FormatSDJWT:
+		s := string(raw)
+		end := len(s)
+		if i := strings.IndexByte(s, '~'); i >= 0 {
+			end = i
+		}
+		sigStart := strings.LastIndexByte(s[:end], '.') + 1
+		sig, err := base64.RawURLEncoding.DecodeString(s[sigStart:end])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig[10] ^= 0x01
+		return []byte(s[:sigStart] + base64.RawURLEncoding.EncodeToString(sig) + s[end:])
+	case credentials.FormatDataIntegrity:
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		proof := m["proof"].(map[string]any)
+		sig, err := base58.Decode(strings.TrimPrefix(proof["proofValue"].(string), "z"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig[10] ^= 0x01
+		proof["proofValue"] = "z" + base58.Encode(sig)
+		out, _ := json.Marshal(m)
+		return out
+	case credentials.FormatQR:
+		z, err := credentials.Base45Decode(string(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zlib.NewReader(bytes.NewReader(z))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cose, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cose[len(cose)-10] ^= 0x01 // the signature is the COSE_Sign1's last member
+		var buf bytes.Buffer
+		zw := zlib.NewWriter(&buf)
+		_, _ = zw.Write(cose)
+		_ = zw.Close()
+		return []byte(credentials.Base45Encode(buf.Bytes()))
+	}
+	t.Fatalf("no signature to alter in %s", fm)
+	return nil
 }
