@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
@@ -21,11 +20,7 @@ func PublicJWK(k *Key) (jwk.Key, error) {
 	if err := j.Set(jwk.KeyIDKey, k.ID); err != nil {
 		return nil, err
 	}
-	alg := jwa.EdDSA
-	if k.Alg == ES256 {
-		alg = jwa.ES256
-	}
-	if err := j.Set(jwk.AlgorithmKey, alg); err != nil {
+	if err := j.Set(jwk.AlgorithmKey, k.Alg.JWA()); err != nil {
 		return nil, err
 	}
 	return j, nil

@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
@@ -207,13 +206,8 @@ func signCompactJWS(payload []byte, alg Algorithm, signer crypto.Signer, header 
 	if signer == nil {
 		return "", fmt.Errorf("the key has no private part to sign with")
 	}
-	var jalg jwa.SignatureAlgorithm
-	switch alg {
-	case EdDSA:
-		jalg = jwa.EdDSA
-	case ES256:
-		jalg = jwa.ES256
-	default:
+	jalg := alg.JWA()
+	if jalg == "" {
 		return "", fmt.Errorf("cannot sign with algorithm %q", alg)
 	}
 	if got, err := AlgorithmOf(signer.Public()); err != nil || got != alg {

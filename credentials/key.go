@@ -12,6 +12,8 @@ import (
 	"io"
 	"math/big"
 	"strings"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
 )
 
 // Algorithm is a signature algorithm, named as in JOSE (RFC 7518, RFC 8037).
@@ -24,6 +26,24 @@ const (
 	// ES256 is ECDSA on P-256 with SHA-256.
 	ES256 Algorithm = "ES256"
 )
+
+// JWA is the algorithm's JOSE name as jwx knows it, or "" for an algorithm
+// tally does not use.
+func (a Algorithm) JWA() jwa.SignatureAlgorithm {
+	switch a {
+	case EdDSA:
+		return jwa.EdDSA
+	case ES256:
+		return jwa.ES256
+	}
+	return ""
+}
+
+// samePublicKey reports whether two public keys are the same key.
+func samePublicKey(a, b crypto.PublicKey) bool {
+	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && e.Equal(b)
+}
 
 // ParseAlgorithm reads an algorithm as the command line names it: ed25519
 // or p256 (EdDSA and ES256 are accepted too).

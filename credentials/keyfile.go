@@ -130,7 +130,7 @@ func OpenKey(data, passphrase []byte) (*Key, error) {
 	if !ok {
 		return nil, fmt.Errorf("key file: sealed key of type %T cannot sign", priv)
 	}
-	if !publicEqual(signer.Public(), pub.Public) {
+	if !samePublicKey(signer.Public(), pub.Public) {
 		return nil, errors.New("key file: the sealed private key does not match the public key")
 	}
 	pub.Signer = signer
@@ -199,10 +199,4 @@ func publicJWKJSON(k *Key) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(j)
-}
-
-func publicEqual(a, b crypto.PublicKey) bool {
-	type equaler interface{ Equal(crypto.PublicKey) bool }
-	ea, ok := a.(equaler)
-	return ok && ea.Equal(b)
 }

@@ -246,7 +246,7 @@ func PresentSDJWT(sdjwt string, disclose []string, holder crypto.Signer, aud, no
 	if bound == nil {
 		return "", fmt.Errorf("the credential is bound to no holder key: present it without key binding")
 	}
-	if !sameKey(bound, holder.Public()) {
+	if !samePublicKey(bound, holder.Public()) {
 		return "", fmt.Errorf("the holder key is not the key the credential is bound to")
 	}
 	alg, err := AlgorithmOf(holder.Public())
@@ -308,12 +308,6 @@ func holderKey(raw []byte) (crypto.PublicKey, error) {
 		return nil, fmt.Errorf("SD-JWT cnf.jwk: %v: %w", err, ErrMalformed)
 	}
 	return pub, nil
-}
-
-// sameKey reports whether two public keys are equal.
-func sameKey(a, b crypto.PublicKey) bool {
-	e, ok := a.(interface{ Equal(crypto.PublicKey) bool })
-	return ok && e.Equal(b)
 }
 
 // disclosure is one decoded disclosure: [salt, claim name, value].

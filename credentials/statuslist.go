@@ -177,11 +177,7 @@ func IssueStatusList(l *StatusList, k *Key, now time.Time) ([]byte, error) {
 			return nil, err
 		}
 	}
-	alg := jwa.EdDSA
-	if k.Alg == ES256 {
-		alg = jwa.ES256
-	}
-	return jws.Sign(payload, jws.WithKey(alg, k.Signer, jws.WithProtectedHeaders(hdr)))
+	return jws.Sign(payload, jws.WithKey(k.Alg.JWA(), k.Signer, jws.WithProtectedHeaders(hdr)))
 }
 
 // SignedStatusList is a status list credential parsed from its VC-JWT, its
@@ -252,11 +248,7 @@ func (s *SignedStatusList) VerifySignature(pub crypto.PublicKey) error {
 	if err != nil {
 		return err
 	}
-	want := jwa.EdDSA
-	if alg == ES256 {
-		want = jwa.ES256
-	}
-	if want != s.alg {
+	if want := alg.JWA(); want != s.alg {
 		return fmt.Errorf("status list signed with %s, key is %s: %w", s.alg, alg, ErrBadSignature)
 	}
 	if _, err := jws.Verify(s.raw, jws.WithKey(s.alg, pub)); err != nil {

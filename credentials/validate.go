@@ -17,6 +17,7 @@ type FieldError struct {
 	Problem string
 }
 
+// Error says which field is wrong and how: "credentialSubject.gender: must be ...".
 func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
 
 // ValidationError lists every problem found in a credential.
@@ -24,6 +25,7 @@ type ValidationError struct {
 	Problems []*FieldError
 }
 
+// Error lists every problem, separated by semicolons.
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {

@@ -98,6 +98,7 @@ type Error struct {
 	Err    error
 }
 
+// Error is "credential rejected: REASON: DETAIL".
 func (e *Error) Error() string {
 	if e.Detail == "" {
 		return "credential rejected: " + e.Reason.String()

@@ -42,14 +42,7 @@ func SignTrustList(t *TrustList, anchor *credentials.Key, now time.Time, validFo
 			return nil, err
 		}
 	}
-	return jws.Sign(payload, jws.WithKey(jwsAlg(anchor.Alg), anchor.Signer, jws.WithProtectedHeaders(hdr)))
-}
-
-func jwsAlg(a credentials.Algorithm) jwa.SignatureAlgorithm {
-	if a == credentials.ES256 {
-		return jwa.ES256
-	}
-	return jwa.EdDSA
+	return jws.Sign(payload, jws.WithKey(anchor.Alg.JWA(), anchor.Signer, jws.WithProtectedHeaders(hdr)))
 }
 
 // verifyTrustListJWS checks a signed trust list against the anchors and
@@ -78,7 +71,7 @@ func verifyTrustListJWS(data []byte, anchors []crypto.PublicKey) ([]byte, error)
 	}
 	for _, a := range anchors {
 		kalg, err := credentials.AlgorithmOf(a)
-		if err != nil || jwsAlg(kalg) != alg {
+		if err != nil || kalg.JWA() != alg {
 			continue
 		}
 		if payload, err := jws.Verify(data, jws.WithKey(alg, a)); err == nil {
