@@ -117,7 +117,7 @@ func cardClaims(c *Credential, now time.Time) (*cardCWT, error) {
 		l, i := uint32(list), uint32(index)
 		out.Tally.StatusList, out.Tally.StatusIndex = &l, &i
 	}
-	for _, cl := range Schema {
+	for _, cl := range schema {
 		if !cl.OnCard(c.Type) {
 			continue
 		}
@@ -351,7 +351,7 @@ func credentialFromClaims(p *cardCWT) (*Credential, error) {
 	switch typ {
 	case TypeRegistration:
 		r := &Registration{RegistrationID: id.ID, DedupSeed: seed}
-		for _, cl := range Schema {
+		for _, cl := range schema {
 			if !cl.OnCard(typ) {
 				continue
 			}
@@ -418,7 +418,7 @@ func sharedFromClaims(id *claim169, t *tallyClaims) (map[string]string, error) {
 		}
 		shared[name] = v
 	}
-	for _, cl := range Schema {
+	for _, cl := range schema {
 		if !cl.Defines(TypeRegistration) || cl.Sensitivity >= High {
 			continue
 		}

@@ -25,11 +25,11 @@ const (
 )
 
 // Types lists every credential type, in a stable order.
-var Types = []Type{TypeRegistration, TypeEligibility, TypeReferral}
+func Types() []Type { return []Type{TypeRegistration, TypeEligibility, TypeReferral} }
 
 // ParseType returns the Type named s, or an error naming the known types.
 func ParseType(s string) (Type, error) {
-	for _, t := range Types {
+	for _, t := range Types() {
 		if string(t) == s {
 			return t, nil
 		}

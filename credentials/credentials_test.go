@@ -149,14 +149,14 @@ func TestSchemaKeepsHighSensitivityOffCards(t *testing.T) {
 		if !ok || c.Sensitivity != credentials.High {
 			t.Fatalf("%s: sensitivity %v, want high", name, c.Sensitivity)
 		}
-		for _, typ := range credentials.Types {
+		for _, typ := range credentials.Types() {
 			if c.OnCard(typ) {
 				t.Fatalf("%s is on a %s card", name, typ)
 			}
 		}
 	}
 	seen := map[int]string{}
-	for _, c := range credentials.Schema {
+	for _, c := range credentials.Schema() {
 		if c.Claim169 != 0 {
 			if other, dup := seen[c.Claim169]; dup {
 				t.Fatalf("Claim 169 key %d used by %s and %s", c.Claim169, other, c.Name)
@@ -304,5 +304,27 @@ func TestDetectFormat(t *testing.T) {
 		if _, err := credentials.DetectFormat([]byte(bad)); err == nil {
 			t.Fatalf("DetectFormat(%q) accepted", bad)
 		}
+	}
+}
+
+func TestSchemaCannotBeChangedFromOutside(t *testing.T) {
+	table := credentials.Schema()
+	for i := range table {
+		if table[i].Name == "nationality" {
+			table[i].Sensitivity = credentials.Low
+			table[i].Card = append(table[i].Card[:0], credentials.TypeRegistration)
+		}
+	}
+	c, _ := credentials.LookupClaim("nationality")
+	c.Card = append(c.Card, credentials.TypeRegistration)
+	c.Sensitivity = credentials.Low
+	again, _ := credentials.LookupClaim("nationality")
+	if again.Sensitivity != credentials.High || again.OnCard(credentials.TypeRegistration) {
+		t.Fatal("a copy of the schema changed the schema")
+	}
+	types := credentials.Types()
+	types[0] = "Passport"
+	if credentials.Types()[0] != credentials.TypeRegistration {
+		t.Fatal("Types() hands out the package's own slice")
 	}
 }

@@ -490,12 +490,12 @@ func TestJSONLDLoaderRefusesOtherURLs(t *testing.T) {
 // is accepted next to the VCDM 2.0 base context (no protected term clash).
 func TestTallyContextDefinesEveryClaim(t *testing.T) {
 	ctx := credentials.TallyContext()
-	for _, c := range credentials.Schema {
+	for _, c := range credentials.Schema() {
 		if _, ok := ctx[c.Name]; !ok {
 			t.Errorf("claim %s has no term in contexts/tally-v1.jsonld", c.Name)
 		}
 	}
-	for _, typ := range credentials.Types {
+	for _, typ := range credentials.Types() {
 		if _, ok := ctx[string(typ)]; !ok {
 			t.Errorf("type %s has no term in contexts/tally-v1.jsonld", typ)
 		}

@@ -22,11 +22,11 @@ const (
 )
 
 // Formats lists every format in a stable order.
-var Formats = []Format{FormatQR, FormatJWT, FormatSDJWT, FormatDataIntegrity}
+func Formats() []Format { return []Format{FormatQR, FormatJWT, FormatSDJWT, FormatDataIntegrity} }
 
 // ParseFormat reads a format name as the command line gives it.
 func ParseFormat(s string) (Format, error) {
-	for _, f := range Formats {
+	for _, f := range Formats() {
 		if string(f) == s {
 			return f, nil
 		}

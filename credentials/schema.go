@@ -1,6 +1,9 @@
 package credentials
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Sensitivity is how much harm a claim could do to its subject if it were
 // disclosed to the wrong party (Framework for Data Sharing in Practice).
@@ -71,9 +74,11 @@ var (
 	refOnly  = []Type{TypeReferral}
 )
 
-// Schema is the one table of every claim tally knows. Change it with care:
-// the card keys are a wire format (docs/qr-card.md).
-var Schema = []Claim{
+// schema is the one table of every claim tally knows. Change it with care:
+// the card keys are a wire format (docs/qr-card.md). It is unexported so
+// that no importer can change a claim's sensitivity or put it on a card:
+// Schema and LookupClaim hand out copies.
+var schema = []Claim{
 	{Name: "registrationId", Kind: KindString, Claim169: 1, Sensitivity: Moderate, Card: allTypes, In: allTypes},
 	{Name: "fullName", Kind: KindString, Claim169: 4, Sensitivity: Moderate, Card: regOnly, In: regOnly},
 	{Name: "firstName", Kind: KindString, Claim169: 5, Sensitivity: Moderate, In: regOnly},
@@ -101,14 +106,30 @@ var Schema = []Claim{
 	{Name: "dedupSeed", Kind: KindBytes, CardKey: 2, Sensitivity: Moderate, Card: allTypes, In: allTypes},
 }
 
-// LookupClaim returns the schema entry of the claim named name.
+// Schema returns a copy of the claim table, in its order.
+func Schema() []Claim {
+	out := make([]Claim, len(schema))
+	for i, c := range schema {
+		out[i] = c.clone()
+	}
+	return out
+}
+
+// LookupClaim returns (a copy of) the schema entry of the claim named name.
 func LookupClaim(name string) (Claim, bool) {
-	for _, c := range Schema {
+	for _, c := range schema {
 		if c.Name == name {
-			return c, true
+			return c.clone(), true
 		}
 	}
 	return Claim{}, false
+}
+
+func (c Claim) clone() Claim {
+	c.Values = slices.Clone(c.Values)
+	c.Card = slices.Clone(c.Card)
+	c.In = slices.Clone(c.In)
+	return c
 }
 
 // OnCard reports whether a card of type t carries the claim. High-sensitivity

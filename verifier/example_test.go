@@ -84,7 +84,7 @@ func exampleCardAndTrustList() ([]byte, []byte) {
 	if err != nil {
 		panic(err)
 	}
-	iss, _ := verifier.NewTrustedIssuer("Organisation A", credentials.Types, key)
+	iss, _ := verifier.NewTrustedIssuer("Organisation A", credentials.Types(), key)
 	list := verifier.NewTrustList("Dadaab service points")
 	_ = list.Add(iss)
 	trustJSON, _ := list.Marshal()

@@ -75,7 +75,7 @@ func newFixture(t testing.TB) *fixture {
 		}
 		f.lists[path] = l
 	}
-	f.trust = f.trustFor(t, credentials.Types...)
+	f.trust = f.trustFor(t, credentials.Types()...)
 	return f
 }
 

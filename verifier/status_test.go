@@ -18,8 +18,8 @@ func TestStatusListOfAnotherIssuer(t *testing.T) {
 	a := newFixture(t)
 	b := newFixture(t)
 	b.key = testKey(t, "org-b", "did:web:org-b.example")
-	trust := a.trustFor(t, credentials.Types...)
-	issB, _ := verifier.NewTrustedIssuer("Organisation B", credentials.Types, b.key)
+	trust := a.trustFor(t, credentials.Types()...)
+	issB, _ := verifier.NewTrustedIssuer("Organisation B", credentials.Types(), b.key)
 	issB.StatusBase = b.base
 	if err := trust.Add(issB); err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestStatusFetchStaysBelowTheBase(t *testing.T) {
 	redirect := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/status/revocation/3", http.StatusFound))
 	defer redirect.Close()
 
-	iss, _ := verifier.NewTrustedIssuer("Organisation A", credentials.Types, f.key)
+	iss, _ := verifier.NewTrustedIssuer("Organisation A", credentials.Types(), f.key)
 	iss.StatusBase = redirect.URL + "/status"
 	trust := verifier.NewTrustList("redirecting")
 	_ = trust.Add(iss)

@@ -61,7 +61,7 @@ func TestVerifyEveryFormat(t *testing.T) {
 	impostor := *f.key
 	impostor.Signer = stranger.Signer
 
-	for _, fm := range credentials.Formats {
+	for _, fm := range credentials.Formats() {
 		t.Run(string(fm), func(t *testing.T) {
 			reg := sample(t, "registration", f.key, f.base)
 			raw := issue(t, fm, reg, f.key)
@@ -129,7 +129,7 @@ func TestVerifyEveryFormat(t *testing.T) {
 
 func TestVerifyStatus(t *testing.T) {
 	ctx := context.Background()
-	for _, fm := range credentials.Formats {
+	for _, fm := range credentials.Formats() {
 		t.Run(string(fm), func(t *testing.T) {
 			for _, tc := range []struct {
 				purpose string
@@ -269,7 +269,7 @@ func TestDedupToken(t *testing.T) {
 	// The same seed under another issuer is another person.
 	g := newFixture(t)
 	g.key = testKey(t, "org-b", "did:web:org-b.example")
-	g.trust = g.trustFor(t, credentials.Types...)
+	g.trust = g.trustFor(t, credentials.Types()...)
 	res, err := g.verifier(t, verifier.Options{Offline: true}).Verify(ctx, issue(t, credentials.FormatJWT, sample(t, "registration", g.key, g.base), g.key))
 	if err != nil {
 		t.Fatal(err)

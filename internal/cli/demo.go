@@ -102,7 +102,7 @@ func (d *demoRun) run(ctx context.Context) error {
 
 	// 3. The trust list a verifying agency holds.
 	trust := verifier.NewTrustList("Dadaab service points")
-	iss, err := verifier.NewTrustedIssuer("Organisation A", credentials.Types, d.key)
+	iss, err := verifier.NewTrustedIssuer("Organisation A", credentials.Types(), d.key)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (d *demoRun) run(ctx context.Context) error {
 		}
 		formats := []credentials.Format{credentials.FormatQR}
 		if name == "registration" {
-			formats = credentials.Formats
+			formats = credentials.Formats()
 		}
 		for _, fm := range formats {
 			raw, err := issueAs(fm, c, d.key, demoEnv(d), nil)

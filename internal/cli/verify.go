@@ -178,7 +178,7 @@ func claimLines(s credentials.Subject) [][2]string {
 		return nil
 	}
 	var out [][2]string
-	for _, c := range credentials.Schema {
+	for _, c := range credentials.Schema() {
 		v, ok := m[c.Name]
 		if !ok || c.Name == "dedupSeed" {
 			continue
