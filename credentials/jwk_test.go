@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/json"
 	"flag"
 	"testing"
@@ -46,8 +45,8 @@ func jwkJSON(t testing.TB, key any, kid string) []byte {
 func jwkSeeds(t testing.TB) map[string][]byte {
 	seeds := map[string][]byte{}
 	for name, k := range map[string]*credentials.Key{
-		"ed25519": testKey(t, credentials.EdDSA, "did:web:dadaab.example.org"),
-		"p256":    testKey(t, credentials.ES256, ""),
+		"ed25519": seedIssuer(t, "jwk-ed25519", nil, "did:web:dadaab.example.org"),
+		"p256":    seedIssuer(t, "jwk-p256", elliptic.P256(), ""),
 	} {
 		j, err := credentials.PublicJWK(k)
 		if err != nil {
@@ -57,19 +56,12 @@ func jwkSeeds(t testing.TB) map[string][]byte {
 		seeds[name+"-bare"] = jwkJSON(t, k.Public, "")
 		seeds[name+"-private"] = jwkJSON(t, k.Signer, k.ID)
 	}
-	p384, err := ecdsa.GenerateKey(elliptic.P384(), detRand(5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeds["p384"] = jwkJSON(t, p384.Public(), "")
-	rsaKey, err := rsa.GenerateKey(detRand(6), 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeds["rsa"] = jwkJSON(t, rsaKey.Public(), "")
+	seeds["p384"] = jwkJSON(t, seedKey(t, "jwk-p384", elliptic.P384()).Public(), "")
+	seeds["rsa"] = []byte(`{"kty":"RSA","e":"AQAB","n":"-2YJtupqH8ebYOVsEekpxDq-g8EY0xlT9zlV2iRX-hgqC3CTkEvR6RWbmVig3dbcoYGUVyNwbIoPre3CpuqwWIEU_QLdmhLgAJcCKL6lNZ-CjwcuWXyqrUPUOQPJmBCvELwmtOl_KeQ1E5BC2yR-O4-dHAPorhaEvQoDj8vkYoU"}`)
 	seeds["oct"] = []byte(`{"kty":"oct","k":"c2VjcmV0IG9mIGVub3VnaCBsZW5ndGg"}`)
 	seeds["x25519"] = []byte(`{"kty":"OKP","crv":"X25519","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}`)
 	seeds["ed25519-short"] = []byte(`{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR"}`)
+	seeds["p256-off-curve"] = []byte(`{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag"}`)
 	seeds["set"] = append(append([]byte(`{"keys":[`), seeds["ed25519"]...), `]}`...)
 	return seeds
 }
@@ -82,6 +74,36 @@ func TestJWKFuzzCorpus(t *testing.T) {
 		corpus[name] = fuzzSeed{raw}
 	}
 	fuzzCorpus(t, "FuzzParseJWK", *updateJWKFuzz, "update-jwk-fuzz", corpus)
+}
+
+// TestParseJWKRefusesPointsOffTheCurve: jwx reads any x and y of an EC
+// JWK; ParseJWK must refuse those that are not a point on P-256 (found by
+// FuzzParseJWK: such a key made a Key whose thumbprint was that of every
+// other bad key, and no did:key).
+func TestParseJWKRefusesPointsOffTheCurve(t *testing.T) {
+	k := seedIssuer(t, "jwk-p256", elliptic.P256(), "")
+	good := jwkJSON(t, k.Public, "")
+	var m map[string]any
+	if err := json.Unmarshal(good, &m); err != nil {
+		t.Fatal(err)
+	}
+	x := m["x"].(string)
+	for _, tc := range []struct {
+		name, jwk string
+		ok        bool
+	}{
+		{"on the curve", string(good), true},
+		{"empty x and y", `{"kty":"EC","crv":"P-256","x":"","y":""}`, false},
+		{"(1, 2)", `{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag"}`, false},
+		{"y of another point", `{"kty":"EC","crv":"P-256","x":"` + x + `","y":"` + x + `"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := credentials.ParseJWK([]byte(tc.jwk))
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v, want accepted = %v", err, tc.ok)
+			}
+		})
+	}
 }
 
 // FuzzParseJWK: what ParseJWK accepts is an Ed25519 or P-256 public key,
