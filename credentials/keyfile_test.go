@@ -4,11 +4,13 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
+	"strings"
 	"testing"
 
 	"github.com/tally-id/tally/credentials"
@@ -33,9 +35,9 @@ const fastScryptN = 1 << 10
 func sealedSeeds(t testing.TB) map[string][]byte {
 	seeds := map[string][]byte{}
 	for name, k := range map[string]*credentials.Key{
-		"ed25519-didkey": testKey(t, credentials.EdDSA, ""),
-		"ed25519-didweb": testKey(t, credentials.EdDSA, "did:web:dadaab.example.org"),
-		"p256-didweb":    testKey(t, credentials.ES256, "did:web:dadaab.example.org:issuers:2"),
+		"ed25519-didkey": seedIssuer(t, "keyfile-ed25519", nil, ""),
+		"ed25519-didweb": seedIssuer(t, "keyfile-ed25519", nil, "did:web:dadaab.example.org"),
+		"p256-didweb":    seedIssuer(t, "keyfile-p256", elliptic.P256(), "did:web:dadaab.example.org:issuers:2"),
 	} {
 		data, err := credentials.SealKey(k, keyFilePassphrase, detRand(4), credentials.SealOptions{ScryptN: fastScryptN})
 		if err != nil {
@@ -61,6 +63,7 @@ func keyFileSeeds(t testing.TB) map[string][]byte {
 	seeds["es256-alg"] = edit(func(m map[string]any) { m["alg"] = "ES256" })
 	seeds["private-jwk"] = edit(func(m map[string]any) { obj(m, "publicKeyJwk")["d"] = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A" })
 	seeds["short-salt"] = edit(func(m map[string]any) { obj(m, "sealed")["salt"] = "AAAA" })
+	seeds["short-nonce"] = edit(func(m map[string]any) { obj(m, "sealed")["nonce"] = "AAAA" })
 	seeds["compact"] = edit(func(map[string]any) {})
 	return seeds
 }
@@ -91,6 +94,29 @@ func TestOpenKeySeeds(t *testing.T) {
 				t.Fatalf("a wrong passphrase: err = %v, want ErrWrongPassphrase", err)
 			}
 			checkOpenKey(t, data, pub)
+		})
+	}
+}
+
+// TestOpenKeyRefusesBadNonce: a nonce of the wrong size is an error, not
+// a panic in AES-GCM (found by FuzzReadKeyFile).
+func TestOpenKeyRefusesBadNonce(t *testing.T) {
+	data := sealedSeeds(t)["ed25519-didweb"]
+	for _, tc := range []struct {
+		name  string
+		nonce any
+	}{
+		{"missing", nil},
+		{"empty", ""},
+		{"3 bytes", "AAAA"},
+		{"16 bytes", "AAAAAAAAAAAAAAAAAAAAAA=="},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := editJSON(t, data, func(m map[string]any) { obj(m, "sealed")["nonce"] = tc.nonce })
+			_, err := credentials.OpenKey(bad, keyFilePassphrase)
+			if err == nil || !strings.Contains(err.Error(), "nonce") {
+				t.Fatalf("err = %v, want it to name the nonce", err)
+			}
 		})
 	}
 }
