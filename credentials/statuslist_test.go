@@ -100,6 +100,8 @@ func statusListSeeds(t testing.TB) map[string][]byte {
 	seeds["bad-validfrom"] = editStatusList(t, rev, ed, func(c, _ map[string]any) { c["validFrom"] = "2026-11-02" })
 	seeds["fractional-time"] = editStatusList(t, rev, ed, func(c, _ map[string]any) { c["validUntil"] = "2026-11-03T09:30:00.25+01:00" })
 	seeds["not-a-list"] = editStatusList(t, rev, ed, func(c, _ map[string]any) { c["type"] = []string{"VerifiableCredential"} })
+	seeds["ttl-negative"] = editStatusList(t, rev, ed, func(_, s map[string]any) { s["ttl"] = -300000 })
+	seeds["ttl-overflow"] = editStatusList(t, rev, ed, func(_, s map[string]any) { s["ttl"] = int64(10_000_000_000_000) })
 	seeds["no-ttl"] = editStatusList(t, rev, ed, func(_, s map[string]any) { delete(s, "ttl") })
 	seeds["alg-none"] = []byte(unsignedJWT(t, map[string]any{"alg": "none"}, jwsPayload(t, rev), nil))
 	hmac, err := jws.Sign([]byte(mustJSON(t, jwsPayload(t, rev))), jws.WithKey(jwa.HS256, []byte("a shared secret of enough length")))
@@ -176,6 +178,51 @@ func TestStatusListFuzzCorpus(t *testing.T) {
 	fuzzCorpus(t, "FuzzParseStatusList", *updateStatusListFuzz, "update-statuslist-fuzz", lists)
 	fuzzCorpus(t, "FuzzStatusListPayload", *updateStatusListFuzz, "update-statuslist-fuzz", payloads)
 	fuzzCorpus(t, "FuzzDecodeBitstring", *updateStatusListFuzz, "update-statuslist-fuzz", bitstrings)
+}
+
+// TestParseStatusListTTL: a ttl is milliseconds a time.Duration can hold;
+// a negative one, or one that would overflow it, is malformed (they parsed
+// as negative durations before).
+func TestParseStatusListTTL(t *testing.T) {
+	k := statusListKeys(t)[0]
+	rev := issueList(t, k, credentials.PurposeRevocation, credentials.MinStatusListSize)
+	const maxTTL = 9_223_372_036_854 // ms in math.MaxInt64 ns
+	for _, tc := range []struct {
+		name string
+		ttl  any // nil: no ttl member
+		want time.Duration
+		ok   bool
+	}{
+		{"absent", nil, 0, true},
+		{"five minutes", 300_000, 5 * time.Minute, true},
+		{"largest", maxTTL, maxTTL * time.Millisecond, true},
+		{"negative", -1, 0, false},
+		{"overflows", maxTTL + 1, 0, false},
+		{"far too large", int64(10_000_000_000_000), 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := editStatusList(t, rev, k, func(_, s map[string]any) {
+				if tc.ttl == nil {
+					delete(s, "ttl")
+				} else {
+					s["ttl"] = tc.ttl
+				}
+			})
+			s, err := credentials.ParseStatusList(raw)
+			if !tc.ok {
+				if !errors.Is(err, credentials.ErrMalformed) {
+					t.Fatalf("ttl %v: err = %v, want ErrMalformed", tc.ttl, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.List.TTL != tc.want {
+				t.Fatalf("ttl %v: TTL = %v, want %v", tc.ttl, s.List.TTL, tc.want)
+			}
+		})
+	}
 }
 
 // checkStatusList holds the invariants of a status list that parses: its
