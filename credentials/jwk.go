@@ -75,5 +75,11 @@ func publicFromJWK(j jwk.Key) (crypto.PublicKey, string, error) {
 	if _, err := AlgorithmOf(pub); err != nil {
 		return nil, "", err
 	}
+	if p, ok := pub.(*ecdsa.PublicKey); ok {
+		// jwx takes any x and y; Bytes refuses a point off the curve.
+		if _, err := p.Bytes(); err != nil {
+			return nil, "", fmt.Errorf("the EC JWK's x and y are not a point on P-256")
+		}
+	}
 	return pub, j.KeyID(), nil
 }

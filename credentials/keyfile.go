@@ -118,6 +118,10 @@ func OpenKey(data, passphrase []byte) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(f.Sealed.Nonce) != aead.NonceSize() {
+		// aead.Open panics on a nonce of another size.
+		return nil, fmt.Errorf("key file: the nonce is %d bytes, not %d", len(f.Sealed.Nonce), aead.NonceSize())
+	}
 	der, err := aead.Open(nil, f.Sealed.Nonce, f.Sealed.Ciphertext, f.additionalData())
 	if err != nil {
 		return nil, ErrWrongPassphrase

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -189,6 +190,10 @@ type SignedStatusList struct {
 	alg   jwa.SignatureAlgorithm
 }
 
+// maxStatusListTTL is the largest ttl (in milliseconds) a time.Duration
+// holds, about 292 years.
+const maxStatusListTTL = math.MaxInt64 / int64(time.Millisecond)
+
 // maxStatusListJWT bounds the size of a status list credential.
 const maxStatusListJWT = 4 << 20
 
@@ -224,6 +229,9 @@ func ParseStatusList(raw []byte) (*SignedStatusList, error) {
 	}
 	if c.Subject.Purpose != PurposeRevocation && c.Subject.Purpose != PurposeSuspension {
 		return nil, fmt.Errorf("status list purpose %q is not revocation or suspension: %w", c.Subject.Purpose, ErrUnsupported)
+	}
+	if c.Subject.TTL < 0 || c.Subject.TTL > maxStatusListTTL {
+		return nil, fmt.Errorf("status list ttl %d ms is negative or too large: %w", c.Subject.TTL, ErrMalformed)
 	}
 	bits, err := DecodeBitstring(c.Subject.EncodedList)
 	if err != nil {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"flag"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/verifier"
@@ -115,6 +119,83 @@ func TestTrustListAddMerges(t *testing.T) {
 	if len(b.PublicKeys()) != 2 {
 		t.Fatal("round trip lost a key")
 	}
+}
+
+// The seed corpus of FuzzParseTrustList lives in
+// testdata/fuzz/FuzzParseTrustList/. Refresh it with
+//
+//	go test ./verifier -run TestTrustListFuzzCorpus -update-trustlist-fuzz
+var updateTrustListFuzz = flag.Bool("update-trustlist-fuzz", false, "rewrite the seed corpus of FuzzParseTrustList")
+
+const didKeyIssuer = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
+
+// signTrustListJWS signs payload as a trust list JWS with the given typ,
+// as SignTrustList would but without its checks.
+func signTrustListJWS(t testing.TB, payload []byte, k *credentials.Key, typ string) []byte {
+	t.Helper()
+	hdr := jws.NewHeaders()
+	for name, v := range map[string]any{jws.KeyIDKey: k.ID, jws.TypeKey: typ} {
+		if err := hdr.Set(name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := jws.Sign(payload, jws.WithKey(jwa.EdDSA, k.Signer, jws.WithProtectedHeaders(hdr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// trustListSeeds are trust lists (plain, signed by the consortium anchor
+// FuzzParseTrustList trusts, did:key only) and broken ones. They name no
+// test server, so that they stay the same from run to run.
+func trustListSeeds(t testing.TB) map[string][]byte {
+	orgA := testKey(t, "org-a", "did:web:org-a.example")
+	orgA2 := testKey(t, "org-a-rotated", orgA.DID)
+	anchor := testKey(t, "consortium", "")
+	iss, err := verifier.NewTrustedIssuer("Organisation A", credentials.Types, orgA, orgA2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss.StatusBase = "https://org-a.example/status"
+	list := verifier.NewTrustList("Dadaab consortium")
+	if err := list.Add(iss); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := list.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := map[string][]byte{"plain": plain}
+	if seeds["signed"], err = verifier.SignTrustList(list, anchor, testNow, 30*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if seeds["signed-by-stranger"], err = verifier.SignTrustList(list, testKey(t, "stranger", ""), testNow, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	seeds["signed-no-valid-until"] = signTrustListJWS(t, plain, anchor, verifier.TrustListMediaType)
+	seeds["signed-wrong-typ"] = signTrustListJWS(t, plain, anchor, "JWT")
+	seeds["signed-truncated"] = seeds["signed"][:len(seeds["signed"])-10]
+	seeds["did-key-only"] = []byte(`{"version":1,"issuers":[{"did":"` + didKeyIssuer + `","types":["RegistrationCredential"]}]}`)
+	seeds["did-key-dated"] = []byte(`{"version":1,"name":"x","issued":"2026-11-01T00:00:00Z","validUntil":"2027-11-01T00:00:00Z","issuers":[{"did":"` + didKeyIssuer +
+		`","name":"Org B","types":["EligibilityCredential","ReferralCredential"],"statusBase":"http://b.example/s","validFrom":"2026-01-01T00:00:00Z","validUntil":"2027-01-01T00:00:00Z"}]}`)
+	seeds["version-7"] = []byte(`{"version":7,"issuers":[]}`)
+	seeds["unknown-field"] = []byte(`{"version":1,"issuers":[],"trustEveryone":true}`)
+	seeds["private-key"] = []byte(`{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"],"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}]}]}`)
+	seeds["kid-other-did"] = []byte(`{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"],"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"did:web:b.example#k"}]}]}`)
+	seeds["twice"] = []byte(`{"version":1,"issuers":[{"did":"` + didKeyIssuer + `","types":["RegistrationCredential"]},{"did":"` + didKeyIssuer + `","types":["RegistrationCredential"]}]}`)
+	seeds["null-issuer"] = []byte(`{"version":1,"issuers":[null]}`)
+	return seeds
+}
+
+// TestTrustListFuzzCorpus writes the seed corpus with
+// -update-trustlist-fuzz, and otherwise checks that it is there.
+func TestTrustListFuzzCorpus(t *testing.T) {
+	corpus := map[string]fuzzSeed{}
+	for name, data := range trustListSeeds(t) {
+		corpus[name] = fuzzSeed{data}
+	}
+	fuzzCorpus(t, "FuzzParseTrustList", *updateTrustListFuzz, "update-trustlist-fuzz", corpus)
 }
 
 func FuzzParseTrustList(f *testing.F) {
