@@ -176,29 +176,19 @@ func mustDecMode(o cbor.DecOptions) cbor.DecMode {
 	return m
 }
 
-// deflate compresses a card's COSE bytes with zlib at BestCompression, or,
-// when that does not make them shorter, wraps them in a zlib stream of one
-// stored deflate block. compress/flate always ends its stream with an extra
-// empty stored block, five bytes a card cannot spare; a card with little
-// text does not compress (its signature, key id and seed are random), so
-// the stored form is the usual one. Both are plain zlib (RFC 1950) that any
-// inflater reads.
+// deflate wraps a card's COSE bytes in zlib, always as one stored
+// (uncompressed) block. A compressed deflate stream ends at a bit boundary
+// and decoders ignore the padding bits after it, so a changed character
+// could carry the same signed card; a stored block has no bits a reader
+// ignores (ParseCard checks its header's padding). Compression rarely
+// shrinks a card anyway: most of its ~200 bytes are a signature, a seed
+// and short names. ParseCard still reads compressed cards of other Claim
+// 169 issuers.
 func deflate(raw []byte) ([]byte, error) {
-	var b bytes.Buffer
-	w, err := zlib.NewWriterLevel(&b, zlib.BestCompression)
-	if err != nil {
-		return nil, err
+	if len(raw) > 0xffff {
+		return nil, fmt.Errorf("card: %d bytes is more than a card can hold", len(raw))
 	}
-	if _, err := w.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	if len(raw) <= 0xffff && b.Len() >= len(raw)+zlibStoredOverhead {
-		return zlibStored(raw), nil
-	}
-	return b.Bytes(), nil
+	return zlibStored(raw), nil
 }
 
 // zlibStoredOverhead is what zlibStored adds to its input: a 2-byte zlib

@@ -153,7 +153,7 @@ func trustListSeeds(t testing.TB) map[string][]byte {
 	orgA := testKey(t, "org-a", "did:web:org-a.example")
 	orgA2 := testKey(t, "org-a-rotated", orgA.DID)
 	anchor := testKey(t, "consortium", "")
-	iss, err := verifier.NewTrustedIssuer("Organisation A", credentials.Types, orgA, orgA2)
+	iss, err := verifier.NewTrustedIssuer("Organisation A", credentials.Types(), orgA, orgA2)
 	if err != nil {
 		t.Fatal(err)
 	}
