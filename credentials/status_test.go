@@ -177,3 +177,12 @@ func TestStatusListCredential(t *testing.T) {
 		}
 	}
 }
+
+func TestIssueStatusListRefusesNegativeTTL(t *testing.T) {
+	key := newIssuerKey(t, credentials.EdDSA, "")
+	l, _ := credentials.NewStatusList("https://x/status/revocation/0", key.DID, credentials.PurposeRevocation, credentials.MinStatusListSize)
+	l.TTL = -time.Minute
+	if _, err := credentials.IssueStatusList(l, key, time.Now()); err == nil {
+		t.Fatal("a list with a negative ttl was issued")
+	}
+}

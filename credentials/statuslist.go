@@ -149,6 +149,9 @@ func IssueStatusList(l *StatusList, k *Key, now time.Time) ([]byte, error) {
 	if l.Issuer != k.DID {
 		return nil, fmt.Errorf("issue status list: the list belongs to %s, the key to %s", l.Issuer, k.DID)
 	}
+	if l.TTL < 0 {
+		return nil, fmt.Errorf("issue status list: ttl %s is negative", l.TTL)
+	}
 	enc, err := EncodeBitstring(l.Bits)
 	if err != nil {
 		return nil, err
