@@ -2,81 +2,27 @@ package credentials_test
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/piprate/json-gold/ld"
 	"github.com/trustbloc/kms-go/doc/jose"
-	"github.com/trustbloc/kms-go/doc/jose/jwk/jwksupport"
 	vcjwt "github.com/trustbloc/vc-go/jwt"
-	"github.com/trustbloc/vc-go/proof/defaults"
 	"github.com/trustbloc/vc-go/verifiable"
-	"github.com/trustbloc/vc-go/vermethod"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/internal/vcgopeer"
 )
 
 // These tests check that another implementation, trustbloc/vc-go (the
 // maintained continuation of Hyperledger Aries), verifies what tally
-// issues. The setup below is self-contained so that the verifier
-// package's BenchmarkVcGoParseJWT can copy it.
-
-// vcGoTrustList resolves a verification method (a DID URL) to a key known
-// in advance, as a tally trust list holds them: vc-go never resolves a DID
-// over the network. It implements the resolver that vc-go's
-// proof/checker.New and proof/defaults.NewDefaultProofChecker take.
-type vcGoTrustList map[string]crypto.PublicKey
-
-// ResolveVerificationMethod returns the key of the DID URL vm, which must
-// belong to expectedIssuer (vc-go passes the JWT's iss, or the DID of its
-// kid).
-func (l vcGoTrustList) ResolveVerificationMethod(vm, expectedIssuer string) (*vermethod.VerificationMethod, error) {
-	pub, ok := l[vm]
-	if !ok || !strings.HasPrefix(vm, expectedIssuer+"#") {
-		return nil, fmt.Errorf("key %s of %s is not in the trust list", vm, expectedIssuer)
-	}
-	switch p := pub.(type) {
-	case ed25519.PublicKey:
-		return &vermethod.VerificationMethod{Type: "Ed25519VerificationKey2018", Value: p}, nil
-	case *ecdsa.PublicKey:
-		j, err := jwksupport.JWKFromKey(p)
-		if err != nil {
-			return nil, err
-		}
-		return &vermethod.VerificationMethod{Type: "JsonWebKey2020", JWK: j}, nil
-	}
-	return nil, fmt.Errorf("unsupported key type %T", pub)
-}
-
-// vcGoOffline is a JSON-LD document loader that loads nothing, so that a
-// test fails rather than fetch a context over the network. (vc-go does no
-// JSON-LD processing on a JWT VC: it validates only credentials without a
-// JWT envelope.)
-type vcGoOffline struct{}
-
-func (vcGoOffline) LoadDocument(u string) (*ld.RemoteDocument, error) {
-	return nil, fmt.Errorf("offline: will not load %s", u)
-}
-
-// vcGoParseOptions are the options with which vc-go's
-// verifiable.ParseCredential parses a JWT VC and checks its proof offline,
-// with the keys of trust.
-func vcGoParseOptions(trust vcGoTrustList) []verifiable.CredentialOpt {
-	return []verifiable.CredentialOpt{
-		verifiable.WithProofChecker(defaults.NewDefaultProofChecker(trust)),
-		verifiable.WithJSONLDDocumentLoader(vcGoOffline{}),
-		verifiable.WithDisabledRelatedResourceCheck(),
-	}
-}
+// issues; internal/vcgopeer sets it up, offline, with keys known in
+// advance.
 
 func TestVcGoVerifiesTallyJWT(t *testing.T) {
 	for _, alg := range algs {
 		k := newIssuerKey(t, alg, "")
-		trust := vcGoTrustList{k.ID: k.Public}
+		trust := vcgopeer.Keys{k.ID: k.Public}
 		for _, name := range samples {
 			t.Run(string(alg)+"/"+name, func(t *testing.T) {
 				c := preparedSample(t, name, k)
@@ -84,7 +30,7 @@ func TestVcGoVerifiesTallyJWT(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				vc, err := verifiable.ParseCredential([]byte(token), vcGoParseOptions(trust)...)
+				vc, err := verifiable.ParseCredential([]byte(token), vcgopeer.ParseOptions(trust)...)
 				if err != nil {
 					t.Fatalf("vc-go rejects tally's VC-JWT: %v", err)
 				}
@@ -107,14 +53,14 @@ func TestVcGoVerifiesTallyJWT(t *testing.T) {
 				for _, bad := range []struct {
 					name  string
 					token string
-					trust vcGoTrustList
+					trust vcgopeer.Keys
 				}{
 					{"tampered signature", flip(token, dot+5), trust},
 					{"tampered payload", flip(token, dot-10), trust},
-					{"unknown key", token, vcGoTrustList{}},
-					{"another key under the issuer's kid", token, vcGoTrustList{k.ID: wrong.Public}},
+					{"unknown key", token, vcgopeer.Keys{}},
+					{"another key under the issuer's kid", token, vcgopeer.Keys{k.ID: wrong.Public}},
 				} {
-					if _, err := verifiable.ParseCredential([]byte(bad.token), vcGoParseOptions(bad.trust)...); err == nil {
+					if _, err := verifiable.ParseCredential([]byte(bad.token), vcgopeer.ParseOptions(bad.trust)...); err == nil {
 						t.Fatalf("%s: vc-go accepted it", bad.name)
 					}
 				}
@@ -133,7 +79,7 @@ func TestTallyReadsVcGoJWT(t *testing.T) {
 	c.Subject.(*credentials.Registration).ID = newIssuerKey(t, credentials.EdDSA, "").DID
 	vc, err := verifiable.ParseCredential([]byte(mustJSON(t, c)),
 		verifiable.WithDisabledProofCheck(), verifiable.WithCredDisableValidation(),
-		verifiable.WithJSONLDDocumentLoader(vcGoOffline{}))
+		verifiable.WithJSONLDDocumentLoader(vcgopeer.Offline{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +124,7 @@ func (s jwtProofSigner) CreateJWTHeaders(p vcjwt.SignParameters) (jose.Headers, 
 // check, on the token BenchmarkParseAndVerifyJWT verifies.
 func BenchmarkVcGoParseJWT(b *testing.B) {
 	token, k := benchJWT(b)
-	opts := vcGoParseOptions(vcGoTrustList{k.ID: k.Public})
+	opts := vcgopeer.ParseOptions(vcgopeer.Keys{k.ID: k.Public})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := verifiable.ParseCredential(token, opts...); err != nil {
