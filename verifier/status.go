@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
-	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,32 +284,43 @@ func (v *Verifier) statusUnavailable(res *Result, now time.Time, why string) *Er
 
 // resolveStatusURL makes a card's relative list path absolute against the
 // issuer's status base, and checks that an absolute URL is http(s) and,
-// when the issuer has a status base, below it (after cleaning its path):
-// the verifier fetches nothing else a credential names.
+// when the issuer has a status base, below it: the base (from the trusted
+// list), then a plain path with no "..", ".", empty segment, query,
+// fragment or escape. The verifier fetches nothing else a credential names.
 func resolveStatusURL(ref string, iss *TrustedIssuer) (string, error) {
+	base := strings.TrimRight(iss.StatusBase, "/")
 	if !strings.Contains(ref, "://") {
-		if strings.HasPrefix(ref, "/") || strings.Contains(ref, "..") || strings.ContainsAny(ref, "?#\\") {
-			return "", fmt.Errorf("status list reference %q is not a list path", ref)
-		}
-		if iss.StatusBase == "" {
+		if base == "" {
 			return "", fmt.Errorf("the trust list gives no status base for %s", iss.displayName())
 		}
-		return strings.TrimRight(iss.StatusBase, "/") + "/" + ref, nil
+		if !plainPath(ref) {
+			return "", fmt.Errorf("status list reference %q is not a list path", ref)
+		}
+		return base + "/" + ref, nil
+	}
+	if base != "" {
+		rest, ok := strings.CutPrefix(ref, base+"/")
+		if !ok || !plainPath(rest) {
+			return "", fmt.Errorf("status list %s is not below the issuer's status base %s", ref, iss.StatusBase)
+		}
+		return ref, nil
 	}
 	u, err := neturl.Parse(ref)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
 		return "", fmt.Errorf("status list %q is not an http(s) URL", ref)
 	}
-	if iss.StatusBase == "" {
-		return ref, nil
-	}
-	base, err := neturl.Parse(strings.TrimRight(iss.StatusBase, "/"))
-	if err != nil {
-		return "", fmt.Errorf("the issuer's status base %q is not a URL", iss.StatusBase)
-	}
-	if u.Scheme != base.Scheme || u.Host != base.Host || path.Clean(u.Path) != u.Path ||
-		!strings.HasPrefix(u.Path, base.Path+"/") {
-		return "", fmt.Errorf("status list %s is not below the issuer's status base %s", ref, iss.StatusBase)
-	}
 	return ref, nil
+}
+
+// plainPath reports whether p is a relative path of plain segments.
+func plainPath(p string) bool {
+	if p == "" || strings.ContainsAny(p, "?#%\\") {
+		return false
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
