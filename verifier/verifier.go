@@ -178,7 +178,7 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 		validate = c.ValidateDisclosed
 	}
 	if err := validate(); err != nil {
-		return nil, fail(Malformed, err, "%v", err)
+		return nil, fail(Malformed, err, "%s", invalidFields(err))
 	}
 	if !iss.MayIssue(c.Type) {
 		return nil, fail(TypeNotAllowed, nil, "%s may not issue %s credentials", iss.displayName(), c.Type)
@@ -200,6 +200,26 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	return res, nil
 }
 
+// invalidFields names the fields of a validation error, without the values
+// its messages quote: a Detail may end up in an integrator's logs, and the
+// values are personal data.
+func invalidFields(err error) string {
+	var ve *credentials.ValidationError
+	var fe *credentials.FieldError
+	switch {
+	case errors.As(err, &ve) && len(ve.Problems) > 0:
+	case errors.As(err, &fe):
+		return "the credential's claims are invalid: " + fe.Field
+	default:
+		return "the credential's claims are invalid"
+	}
+	fields := make([]string, len(ve.Problems))
+	for i, p := range ve.Problems {
+		fields[i] = p.Field
+	}
+	return "the credential's claims are invalid: " + strings.Join(fields, ", ")
+}
+
 // classify maps a format's error to a verification failure.
 func classify(err error) *Error {
 	switch {
@@ -207,6 +227,8 @@ func classify(err error) *Error {
 		return fail(BadSignature, err, "%s", plain(err))
 	case errors.Is(err, credentials.ErrUnsupported):
 		return fail(UnsupportedFormat, err, "%s", plain(err))
+	case errors.As(err, new(*credentials.ValidationError)), errors.As(err, new(*credentials.FieldError)):
+		return fail(Malformed, err, "%s", invalidFields(err))
 	default:
 		return fail(Malformed, err, "%s", plain(err))
 	}

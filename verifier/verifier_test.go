@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
+	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
@@ -363,4 +364,29 @@ func alterSignature(t *testing.T, fm credentials.Format, raw []byte) []byte {
 	}
 	t.Fatalf("no signature to alter in %s", fm)
 	return nil
+}
+
+// A signed credential whose claims are invalid is rejected, and the
+// rejection names the fields without quoting their (personal) values.
+func TestInvalidClaimsNameFieldsNotValues(t *testing.T) {
+	f := newFixture(t)
+	c := sample(t, "registration", f.key, f.base)
+	raw := issue(t, credentials.FormatJWT, c, f.key)
+	// Re-sign a payload with a bad birth date, as a buggy issuer would.
+	parts := strings.Split(string(raw), ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	payload = bytes.Replace(payload, []byte(`"1991-03-14"`), []byte(`"14/03/1991"`), 1)
+	input := parts[0] + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := f.key.Signer.Sign(nil, []byte(input), crypto.Hash(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []byte(input + "." + base64.RawURLEncoding.EncodeToString(sig))
+	_, err = f.verifier(t, verifier.Options{Offline: true}).Verify(context.Background(), bad)
+	wantReason(t, err, verifier.Malformed)
+	var ve *verifier.Error
+	errors.As(err, &ve)
+	if !strings.Contains(ve.Detail, "credentialSubject.dateOfBirth") || strings.Contains(ve.Detail, "14/03/1991") {
+		t.Fatalf("detail %q", ve.Detail)
+	}
 }
