@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -218,10 +217,6 @@ func (c *Card) Issuer() string { return c.cred.Issuer }
 // KeyID implements Secured: the hex form of the card's short key id (see
 // (*Key).CardKeyID and CardKeyIDString).
 func (c *Card) KeyID() string { return CardKeyIDString(c.shortKID) }
-
-// ShortKeyID is the card's 8-byte key id (derived from the key when the
-// card carries a did:key issuer's public key).
-func (c *Card) ShortKeyID() []byte { return slices.Clone(c.shortKID) }
 
 // Algorithm is the signature algorithm the card names.
 func (c *Card) Algorithm() Algorithm { return c.alg }

@@ -65,15 +65,6 @@ func DefaultContext() []any {
 	return []any{BaseContext, tallyInline}
 }
 
-// TallyContextJSON returns tally's context object in compact JSON.
-func TallyContextJSON() []byte {
-	var b bytes.Buffer
-	if err := json.Compact(&b, tallyContextJSON); err != nil {
-		panic("credentials: embedded context is not JSON: " + err.Error())
-	}
-	return b.Bytes()
-}
-
 // copyJSONValue deep-copies a value decoded from JSON.
 func copyJSONValue(v any) any {
 	switch v := v.(type) {

@@ -43,11 +43,12 @@ func multicodecKey(pub crypto.PublicKey) ([]byte, error) {
 		if p.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("only P-256 ECDSA keys are supported")
 		}
-		if x, _ := ecCoordinates(p); x == nil {
+		x, y := ecCoordinates(p)
+		if x == nil {
 			return nil, fmt.Errorf("invalid P-256 public key")
 		}
-		compressed := elliptic.MarshalCompressed(elliptic.P256(), p.X, p.Y)
-		return append(append([]byte{}, multicodecP256...), compressed...), nil
+		// SEC 1 compressed point: 0x02 or 0x03 by the parity of y, then x.
+		return append(append(append([]byte{}, multicodecP256...), 0x02|y[31]&1), x...), nil
 	}
 	return nil, fmt.Errorf("unsupported public key type %T", pub)
 }
@@ -74,7 +75,15 @@ func parseMulticodecKey(raw []byte) (crypto.PublicKey, error) {
 		if x == nil {
 			return nil, fmt.Errorf("multikey holds an invalid P-256 point")
 		}
-		return &ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}, nil
+		uncompressed := make([]byte, 65)
+		uncompressed[0] = 4
+		x.FillBytes(uncompressed[1:33])
+		y.FillBytes(uncompressed[33:])
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), uncompressed)
+		if err != nil {
+			return nil, fmt.Errorf("multikey holds an invalid P-256 point")
+		}
+		return pub, nil
 	}
 	return nil, fmt.Errorf("multikey is neither an Ed25519 nor a P-256 public key")
 }

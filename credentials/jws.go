@@ -72,8 +72,13 @@ func newKnownStart(p []byte) knownStart {
 // alg and crit; typ is left to the caller. When the payload begins with
 // start (which may be nil), only the rest of it is decoded.
 func parseCompactJWS(token []byte, what string, start *knownStart) (*compactJWS, error) {
-	if len(token) > maxTokenSize {
-		return nil, fmt.Errorf("%s is longer than %d bytes: %w", what, maxTokenSize, ErrMalformed)
+	return parseCompactJWSUpTo(token, what, start, maxTokenSize)
+}
+
+// parseCompactJWSUpTo is parseCompactJWS for tokens of up to limit bytes.
+func parseCompactJWSUpTo(token []byte, what string, start *knownStart, limit int) (*compactJWS, error) {
+	if len(token) > limit {
+		return nil, fmt.Errorf("%s is longer than %d bytes: %w", what, limit, ErrMalformed)
 	}
 	first := indexByte(token, '.', 0)
 	if first < 0 {

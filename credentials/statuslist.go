@@ -11,9 +11,6 @@ import (
 	"io"
 	"math"
 	"time"
-
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
 // StatusList is one W3C Bitstring Status List v1.0 list: a bitstring in
@@ -175,13 +172,8 @@ func IssueStatusList(l *StatusList, k *Key, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hdr := jws.NewHeaders()
-	for name, v := range map[string]any{jws.KeyIDKey: k.ID, jws.TypeKey: "vc+jwt", jws.ContentTypeKey: "vc"} {
-		if err := hdr.Set(name, v); err != nil {
-			return nil, err
-		}
-	}
-	return jws.Sign(payload, jws.WithKey(k.Alg.JWA(), k.Signer, jws.WithProtectedHeaders(hdr)))
+	token, err := signCompactJWS(payload, k.Alg, k.Signer, map[string]any{"kid": k.ID, "typ": JWTType, "cty": JWTContentType})
+	return []byte(token), err
 }
 
 // SignedStatusList is a status list credential parsed from its VC-JWT, its
@@ -189,8 +181,7 @@ func IssueStatusList(l *StatusList, k *Key, now time.Time) ([]byte, error) {
 type SignedStatusList struct {
 	List  *StatusList
 	KeyID string
-	raw   []byte
-	alg   jwa.SignatureAlgorithm
+	jws   *compactJWS
 }
 
 // maxStatusListTTL is the largest ttl (in milliseconds) a time.Duration
@@ -207,20 +198,12 @@ func ParseStatusList(raw []byte) (*SignedStatusList, error) {
 	if len(raw) > maxStatusListJWT {
 		return nil, fmt.Errorf("status list credential is larger than %d MiB: %w", maxStatusListJWT>>20, ErrMalformed)
 	}
-	msg, err := jws.Parse(raw)
+	j, err := parseCompactJWSUpTo(raw, "status list credential", nil, maxStatusListJWT)
 	if err != nil {
-		return nil, fmt.Errorf("status list credential is not a JWS: %v: %w", err, ErrMalformed)
-	}
-	if len(msg.Signatures()) != 1 {
-		return nil, fmt.Errorf("status list credential must have one signature: %w", ErrMalformed)
-	}
-	h := msg.Signatures()[0].ProtectedHeaders()
-	alg := h.Algorithm()
-	if alg != jwa.EdDSA && alg != jwa.ES256 {
-		return nil, fmt.Errorf("status list credential signed with %s, not EdDSA or ES256: %w", alg, ErrUnsupported)
+		return nil, err
 	}
 	var c statusListCredential
-	if err := json.Unmarshal(msg.Payload(), &c); err != nil {
+	if err := json.Unmarshal(j.payload, &c); err != nil {
 		return nil, fmt.Errorf("status list credential payload: %v: %w", err, ErrMalformed)
 	}
 	isList := false
@@ -250,20 +233,10 @@ func ParseStatusList(raw []byte) (*SignedStatusList, error) {
 	if l.ValidUntil, err = parseTime("validUntil", c.ValidUntil); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrMalformed)
 	}
-	return &SignedStatusList{List: l, KeyID: h.KeyID(), raw: raw, alg: alg}, nil
+	return &SignedStatusList{List: l, KeyID: j.header.Kid, jws: j}, nil
 }
 
 // VerifySignature checks the status list credential's signature with pub.
 func (s *SignedStatusList) VerifySignature(pub crypto.PublicKey) error {
-	alg, err := AlgorithmOf(pub)
-	if err != nil {
-		return err
-	}
-	if want := alg.JWA(); want != s.alg {
-		return fmt.Errorf("status list signed with %s, key is %s: %w", s.alg, alg, ErrBadSignature)
-	}
-	if _, err := jws.Verify(s.raw, jws.WithKey(s.alg, pub)); err != nil {
-		return fmt.Errorf("status list credential: %w", ErrBadSignature)
-	}
-	return nil
+	return s.jws.verify(pub, "status list credential")
 }
