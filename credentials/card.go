@@ -250,3 +250,6 @@ func (c *Card) VerifySignature(pub crypto.PublicKey) error {
 	}
 	return nil
 }
+
+// View is the generic view of the credential.
+func (c *Card) View() *View { return c.cred.View() }

@@ -459,3 +459,6 @@ func decodeProofValue(s string) ([]byte, error) {
 	}
 	return base58.Decode(rest)
 }
+
+// View is the generic view of the credential.
+func (d *DataIntegrity) View() *View { return d.cred.View() }

@@ -161,9 +161,14 @@ type Secured interface {
 	// KeyID names the signing key: a DID URL for the JSON formats, the
 	// hex form of the 8-byte short key id (see CardKeyIDString) for a card.
 	KeyID() string
-	// Credential is the parsed credential. For SD-JWT it holds only the
-	// disclosed claims. Not to be trusted before VerifySignature succeeds.
+	// Credential is the parsed credential when it is one of tally's types,
+	// else nil. For SD-JWT it holds only the disclosed claims. Not to be
+	// trusted before VerifySignature succeeds.
 	Credential() *Credential
+	// View is the generic view of the credential, of any type and issuer,
+	// read from what the signature covers. Not to be trusted before
+	// VerifySignature succeeds.
+	View() *View
 	// VerifySignature checks the issuer's signature with pub. It returns an
 	// error wrapping ErrBadSignature when the signature is wrong.
 	VerifySignature(pub crypto.PublicKey) error

@@ -318,3 +318,6 @@ func (j *JWT) IssuedAt() time.Time { return j.issuedAt }
 func (j *JWT) VerifySignature(pub crypto.PublicKey) error {
 	return j.jws.verify(pub, "VC-JWT signature")
 }
+
+// View is the generic view of the credential.
+func (j *JWT) View() *View { return j.cred.View() }

@@ -333,3 +333,6 @@ func (s *SDJWT) VerifyKeyBinding(aud, nonce string, now time.Time, skew time.Dur
 	}
 	return nil
 }
+
+// View is the generic view of the credential.
+func (s *SDJWT) View() *View { return s.cred.View() }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,14 +207,27 @@ func (iss *TrustedIssuer) key(kid string) (*credentials.Key, bool) {
 // PublicKeys returns the issuer's keys, parsed.
 func (iss *TrustedIssuer) PublicKeys() []*credentials.Key { return iss.keys }
 
-// MayIssue reports whether the issuer may issue credentials of type t.
+// MayIssue reports whether the issuer may issue credentials of type t: the
+// trust list names t, or allows any type (credentials.TypeAny).
 func (iss *TrustedIssuer) MayIssue(t credentials.Type) bool {
 	for _, ok := range iss.Types {
-		if ok == t {
+		if ok == t || ok == credentials.TypeAny {
 			return true
 		}
 	}
 	return false
+}
+
+// mayIssueAny reports whether the issuer may issue a credential that
+// declares the given types: the trust list allows any type, or names one of
+// them other than the generic VerifiableCredential.
+func (iss *TrustedIssuer) mayIssueAny(types []string) bool {
+	for _, t := range types {
+		if t != "VerifiableCredential" && iss.MayIssue(credentials.Type(t)) {
+			return true
+		}
+	}
+	return slices.Contains(iss.Types, credentials.TypeAny)
 }
 
 // Issuer returns the entry of the issuer with the given DID.

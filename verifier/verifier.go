@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -105,9 +106,26 @@ type Result struct {
 	// VerifiedAt is the verifier's time of the check.
 	VerifiedAt time.Time
 
+	// view is the generic view, made on first use for tally's types.
+	view     *credentials.View
+	viewOnce sync.Once
+
 	// seed is held behind a pointer so that fmt's %v and %+v of a Result
 	// print an address, never the seed.
 	seed *[credentials.SeedSize]byte
+}
+
+// View is the generic view of the verified credential: its types, issuer,
+// validity, status and claims as JSON, for any credential, whoever issued
+// it. Credential is nil for a credential that is not of one of tally's
+// types; View is always there. Its claims never hold the dedup seed.
+func (r *Result) View() *credentials.View {
+	r.viewOnce.Do(func() {
+		if r.view == nil && r.Credential != nil {
+			r.view = r.Credential.View()
+		}
+	})
+	return r.view
 }
 
 // ErrNoDedupSeed is returned by DedupToken for a credential that carries
@@ -170,6 +188,14 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if err := v.checkHolder(sec, pres, now, res); err != nil {
 		return nil, err
 	}
+	if c == nil {
+		// Not one of tally's types: decide on the generic view.
+		res.view = sec.View()
+		if err := v.checkView(ctx, res.view, iss, now, res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 	if c.Issuer != iss.DID {
 		return nil, fail(Malformed, nil, "the credential names issuer %s inside, but was signed by %s", c.Issuer, iss.DID)
 	}
@@ -183,12 +209,8 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if !iss.MayIssue(c.Type) {
 		return nil, fail(TypeNotAllowed, nil, "%s may not issue %s credentials", iss.displayName(), c.Type)
 	}
-	skew := v.opts.ClockSkew
-	if !c.ValidFrom.IsZero() && now.Add(skew).Before(c.ValidFrom) {
-		return nil, fail(NotYetValid, nil, "the credential is valid only from %s", c.ValidFrom.Format(time.RFC3339))
-	}
-	if !c.ValidUntil.IsZero() && now.Add(-skew).After(c.ValidUntil) {
-		return nil, fail(Expired, nil, "the credential expired on %s", c.ValidUntil.Format(time.RFC3339))
+	if err := v.checkValidity(c.ValidFrom, c.ValidUntil, now); err != nil {
+		return nil, err
 	}
 	if err := v.checkStatus(ctx, c.Status, iss, now, res); err != nil {
 		return nil, err
@@ -198,6 +220,43 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	}
 	credentials.SetSubjectSeed(c.Subject, nil)
 	return res, nil
+}
+
+// checkView decides on a credential that is not one of tally's types, from
+// its generic view: the issuer, the types the trust list allows, the
+// validity period and the status.
+func (v *Verifier) checkView(ctx context.Context, view *credentials.View, iss *TrustedIssuer, now time.Time, res *Result) *Error {
+	if view.Issuer != iss.DID {
+		return fail(Malformed, nil, "the credential names issuer %s inside, but was signed by %s", view.Issuer, iss.DID)
+	}
+	if !iss.mayIssueAny(view.Types) {
+		return fail(TypeNotAllowed, nil, "%s may not issue %s credentials", iss.displayName(), strings.Join(view.Types, ", "))
+	}
+	if err := v.checkValidity(view.ValidFrom, view.ValidUntil, now); err != nil {
+		return err
+	}
+	if err := v.checkStatus(ctx, view.Status, iss, now, res); err != nil {
+		return err
+	}
+	if view.TokenStatus != nil {
+		if err := v.checkTokenStatus(ctx, view.TokenStatus, iss, now, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkValidity checks a validity period against now, widened by the
+// allowed clock skew.
+func (v *Verifier) checkValidity(from, until, now time.Time) *Error {
+	skew := v.opts.ClockSkew
+	if !from.IsZero() && now.Add(skew).Before(from) {
+		return fail(NotYetValid, nil, "the credential is valid only from %s", from.Format(time.RFC3339))
+	}
+	if !until.IsZero() && now.Add(-skew).After(until) {
+		return fail(Expired, nil, "the credential expired on %s", until.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // invalidFields names the fields of a validation error, without the values
