@@ -32,6 +32,13 @@ type StatusList struct {
 	Issued time.Time
 }
 
+// DefaultStatusListValidity is how long a status list credential is valid
+// when its StatusList sets no ValidUntil. A verifier never uses a list past
+// its validUntil, so this bounds how long an old list can stand in for the
+// current one on a device that cannot fetch; issuers sign their lists again
+// well before (at least once per ttl).
+const DefaultStatusListValidity = 14 * 24 * time.Hour
+
 // maxStatusListBits bounds a list a verifier will inflate (16 Mbit = 2 MiB).
 const maxStatusListBits = 1 << 24
 
@@ -135,10 +142,15 @@ type statusListCredential struct {
 	// JWT claims mirroring the credential, for plain JWT libraries.
 	Iss string `json:"iss,omitempty"`
 	Iat int64  `json:"iat,omitempty"`
+	Exp int64  `json:"exp,omitempty"`
 }
 
 // IssueStatusList signs the list as a BitstringStatusListCredential secured
-// as a VC-JWT (application/vc+jwt), as the issuer serves it by GET.
+// as a VC-JWT (application/vc+jwt), as the issuer serves it by GET. The
+// credential always says when it was signed (iat, and validFrom unless the
+// list sets one) and until when it is valid (validUntil and exp: the list's
+// ValidUntil, or DefaultStatusListValidity from now), so that a verifier can
+// tell its age and never uses it once it has lapsed.
 func IssueStatusList(l *StatusList, k *Key, now time.Time) ([]byte, error) {
 	if k.Signer == nil {
 		return nil, errors.New("issue status list: the key has no private part")
@@ -149,24 +161,31 @@ func IssueStatusList(l *StatusList, k *Key, now time.Time) ([]byte, error) {
 	if l.TTL < 0 {
 		return nil, fmt.Errorf("issue status list: ttl %s is negative", l.TTL)
 	}
+	from, until := l.ValidFrom, l.ValidUntil
+	if from.IsZero() {
+		from = now
+	}
+	if until.IsZero() {
+		until = now.Add(DefaultStatusListValidity)
+	}
+	if !until.After(now) || !until.After(from) {
+		return nil, fmt.Errorf("issue status list: validUntil %s is not after the time of issue and validFrom", formatTime(until))
+	}
 	enc, err := EncodeBitstring(l.Bits)
 	if err != nil {
 		return nil, err
 	}
 	c := statusListCredential{
-		Context: []string{BaseContext},
-		ID:      l.URL,
-		Type:    []string{"VerifiableCredential", "BitstringStatusListCredential"},
-		Issuer:  l.Issuer,
-		Subject: statusListSubject{ID: l.URL + "#list", Type: "BitstringStatusList", Purpose: l.Purpose, EncodedList: enc, TTL: l.TTL.Milliseconds()},
-		Iss:     l.Issuer,
-		Iat:     now.Unix(),
-	}
-	if !l.ValidFrom.IsZero() {
-		c.ValidFrom = formatTime(l.ValidFrom)
-	}
-	if !l.ValidUntil.IsZero() {
-		c.ValidUntil = formatTime(l.ValidUntil)
+		Context:    []string{BaseContext},
+		ID:         l.URL,
+		Type:       []string{"VerifiableCredential", "BitstringStatusListCredential"},
+		Issuer:     l.Issuer,
+		Subject:    statusListSubject{ID: l.URL + "#list", Type: "BitstringStatusList", Purpose: l.Purpose, EncodedList: enc, TTL: l.TTL.Milliseconds()},
+		Iss:        l.Issuer,
+		Iat:        now.Unix(),
+		Exp:        until.Unix(),
+		ValidFrom:  formatTime(from),
+		ValidUntil: formatTime(until),
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {
@@ -224,6 +243,9 @@ func ParseStatusList(raw []byte) (*SignedStatusList, error) {
 		return nil, err
 	}
 	l := &StatusList{URL: c.ID, Issuer: c.Issuer, Purpose: c.Subject.Purpose, Bits: bits, TTL: time.Duration(c.Subject.TTL) * time.Millisecond}
+	if c.Iat < 0 || c.Iat > maxNumericDate {
+		return nil, fmt.Errorf("status list iat %d is not a date between 1970 and 9999: %w", c.Iat, ErrMalformed)
+	}
 	if c.Iat > 0 {
 		l.Issued = time.Unix(c.Iat, 0).UTC()
 	}
@@ -232,6 +254,13 @@ func ParseStatusList(raw []byte) (*SignedStatusList, error) {
 	}
 	if l.ValidUntil, err = parseTime("validUntil", c.ValidUntil); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrMalformed)
+	}
+	if c.Exp < 0 || c.Exp > maxNumericDate {
+		return nil, fmt.Errorf("status list exp %d is not a date between 1970 and 9999: %w", c.Exp, ErrMalformed)
+	}
+	if exp := time.Unix(c.Exp, 0).UTC(); c.Exp > 0 && (l.ValidUntil.IsZero() || exp.Before(l.ValidUntil)) {
+		// The earlier of validUntil and exp bounds the list.
+		l.ValidUntil = exp
 	}
 	return &SignedStatusList{List: l, KeyID: j.header.Kid, jws: j}, nil
 }

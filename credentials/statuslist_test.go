@@ -180,6 +180,56 @@ func TestStatusListFuzzCorpus(t *testing.T) {
 	fuzzCorpus(t, "FuzzDecodeBitstring", *updateStatusListFuzz, "update-statuslist-fuzz", bitstrings)
 }
 
+// TestStatusListValidity: every list IssueStatusList signs says when it was
+// signed and until when it is valid (validUntil and exp), so that verifiers
+// can tell its age and stop using it; ParseStatusList takes the earlier of
+// validUntil and exp.
+func TestStatusListValidity(t *testing.T) {
+	k := statusListKeys(t)[0]
+	l, err := credentials.NewStatusList(statusListURL, k.DID, credentials.PurposeRevocation, credentials.MinStatusListSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := credentials.IssueStatusList(l, k, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := jwsPayload(t, raw)
+	until := testNow.Add(credentials.DefaultStatusListValidity)
+	if p["validUntil"] != until.Format(time.RFC3339) || p["exp"] != float64(until.Unix()) ||
+		p["validFrom"] != testNow.Format(time.RFC3339) || p["iat"] != float64(testNow.Unix()) {
+		t.Fatalf("the list does not say when it was signed and until when it is valid: %v", p)
+	}
+	s, err := credentials.ParseStatusList(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.List.ValidUntil.Equal(until) || !s.List.Issued.Equal(testNow) || !s.List.ValidFrom.Equal(testNow) {
+		t.Fatalf("parsed: issued %v from %v until %v", s.List.Issued, s.List.ValidFrom, s.List.ValidUntil)
+	}
+
+	// An exp earlier than validUntil bounds the list.
+	early := editStatusList(t, raw, k, func(c, _ map[string]any) { c["exp"] = testNow.Add(time.Hour).Unix() })
+	if s, err = credentials.ParseStatusList(early); err != nil || !s.List.ValidUntil.Equal(testNow.Add(time.Hour)) {
+		t.Fatalf("exp before validUntil: %v %v", err, s)
+	}
+	for name, edit := range map[string]func(c, _ map[string]any){
+		"negative exp":  func(c, _ map[string]any) { c["exp"] = -1 },
+		"negative iat":  func(c, _ map[string]any) { c["iat"] = -1 },
+		"iat past 9999": func(c, _ map[string]any) { c["iat"] = int64(1) << 40 },
+	} {
+		if _, err := credentials.ParseStatusList(editStatusList(t, raw, k, edit)); !errors.Is(err, credentials.ErrMalformed) {
+			t.Fatalf("%s: err = %v, want ErrMalformed", name, err)
+		}
+	}
+
+	// A list is never issued already lapsed.
+	l.ValidUntil = testNow.Add(-time.Minute)
+	if _, err := credentials.IssueStatusList(l, k, testNow); err == nil {
+		t.Fatal("a list was issued past its validUntil")
+	}
+}
+
 // TestParseStatusListTTL: a ttl is milliseconds a time.Duration can hold;
 // a negative one, or one that would overflow it, is malformed (they parsed
 // as negative durations before).
@@ -263,6 +313,21 @@ func checkStatusList(t *testing.T, s *credentials.SignedStatusList, unrelated []
 	again := *l
 	again.Issuer = reissuer.DID
 	raw, err := credentials.IssueStatusList(&again, reissuer, testNow)
+	// A list is issued valid from now (unless it says), and for
+	// DefaultStatusListValidity (unless it says); never already lapsed.
+	wantFrom, wantUntil := l.ValidFrom.Truncate(time.Second), l.ValidUntil.Truncate(time.Second)
+	if l.ValidFrom.IsZero() {
+		wantFrom = testNow
+	}
+	if l.ValidUntil.IsZero() {
+		wantUntil = testNow.Add(credentials.DefaultStatusListValidity)
+	}
+	if !l.ValidUntil.IsZero() && (!l.ValidUntil.After(testNow) || !l.ValidUntil.After(wantFrom)) {
+		if err == nil {
+			t.Fatalf("a list valid until %v was issued at %v", l.ValidUntil, testNow)
+		}
+		return
+	}
 	if err != nil {
 		t.Fatalf("a parsed list cannot be issued again: %v", err)
 	}
@@ -275,9 +340,9 @@ func checkStatusList(t *testing.T, s *credentials.SignedStatusList, unrelated []
 	}
 	b := back.List
 	if b.URL != l.URL || b.Issuer != reissuer.DID || b.Purpose != l.Purpose || !bytes.Equal(b.Bits, l.Bits) || b.TTL != l.TTL ||
-		!b.ValidFrom.Equal(l.ValidFrom.Truncate(time.Second)) || !b.ValidUntil.Equal(l.ValidUntil.Truncate(time.Second)) {
+		!b.ValidFrom.Equal(wantFrom) || !b.ValidUntil.Equal(wantUntil) || !b.Issued.Equal(testNow) {
 		t.Fatalf("issuing again changed the list:\n got %s %s %s ttl %v from %v until %v\nwant %s %s %s ttl %v from %v until %v",
-			b.URL, b.Issuer, b.Purpose, b.TTL, b.ValidFrom, b.ValidUntil, l.URL, reissuer.DID, l.Purpose, l.TTL, l.ValidFrom, l.ValidUntil)
+			b.URL, b.Issuer, b.Purpose, b.TTL, b.ValidFrom, b.ValidUntil, l.URL, reissuer.DID, l.Purpose, l.TTL, wantFrom, wantUntil)
 	}
 }
 
