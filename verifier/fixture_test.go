@@ -30,6 +30,11 @@ type fixture struct {
 	mu    sync.Mutex
 	lists map[string]*credentials.StatusList
 	hits  int
+	// signedAt is when the server signs the lists it serves (testNow if
+	// zero); cacheControl is its Cache-Control header ("max-age=300" if
+	// empty).
+	signedAt     time.Time
+	cacheControl string
 }
 
 // testKey derives a deterministic key from a label.
@@ -56,12 +61,19 @@ func newFixture(t testing.TB) *fixture {
 			http.NotFound(w, r)
 			return
 		}
-		body, err := credentials.IssueStatusList(l, f.key, testNow)
+		at, cc := f.signedAt, f.cacheControl
+		if at.IsZero() {
+			at = testNow
+		}
+		if cc == "" {
+			cc = "max-age=300"
+		}
+		body, err := credentials.IssueStatusList(l, f.key, at)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Cache-Control", "max-age=300")
+		w.Header().Set("Cache-Control", cc)
 		_, _ = w.Write(body)
 	})
 	f.srv = httptest.NewServer(mux)
@@ -101,6 +113,41 @@ func (f *fixture) setStatus(t testing.TB, purpose string, index int) {
 	if err := f.lists[credentials.StatusListPath(purpose, 3)].Set(index, true); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func (f *fixture) clearStatus(t testing.TB, purpose string, index int) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.lists[credentials.StatusListPath(purpose, 3)].Set(index, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serve makes the server sign its lists at signedAt and send cacheControl.
+func (f *fixture) serve(signedAt time.Time, cacheControl string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signedAt, f.cacheControl = signedAt, cacheControl
+}
+
+// fetches is how many lists the server has served.
+func (f *fixture) fetches() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits
+}
+
+// signedList is the fixture's list of purpose, signed at.
+func (f *fixture) signedList(t testing.TB, purpose string, at time.Time) []byte {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	body, err := credentials.IssueStatusList(f.lists[credentials.StatusListPath(purpose, 3)], f.key, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }
 
 func (f *fixture) verifier(t testing.TB, opts verifier.Options) *verifier.Verifier {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	neturl "net/url"
 	"strconv"
@@ -65,22 +66,58 @@ func (f HTTPStatusFetcher) FetchStatusList(ctx context.Context, url string) ([]b
 	return body, maxAge(resp.Header.Get("Cache-Control")), nil
 }
 
+// maxAge reads the max-age of a Cache-Control header; 0 when it has none.
+// A value beyond MaxStatusCacheLifetime is cut to it.
 func maxAge(cacheControl string) time.Duration {
 	for _, part := range strings.Split(cacheControl, ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "max-age="); ok {
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-				return time.Duration(n) * time.Second
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+				return time.Duration(min(n, int64(MaxStatusCacheLifetime/time.Second))) * time.Second
 			}
 		}
 	}
 	return 0
 }
 
-// cachedList is a verified status list and when it was fetched.
+// MaxStatusCacheLifetime caps how long a verifier keeps a status list before
+// it fetches it again, whatever the list's ttl or the HTTP max-age say: a
+// revocation reaches every verifier that is online within a day.
+const MaxStatusCacheLifetime = 24 * time.Hour
+
+// ErrOlderStatusList is why a status list is refused when the verifier
+// already has the same issuer's list at the same URL signed later: an older
+// list never replaces a newer one, so that an old list (from before a
+// revocation) cannot be played back to a verifier.
+var ErrOlderStatusList = errors.New("it is older than the list this verifier already has")
+
+// cachedList is a verified status list: when its issuer signed it (its
+// age counts from then), how long it counts as fresh after that, until when
+// it may be used at all, and when to fetch it again.
 type cachedList struct {
-	list      *credentials.StatusList
-	fetchedAt time.Time
-	expires   time.Time
+	list       *credentials.StatusList
+	signedAt   time.Time
+	lifetime   time.Duration
+	validFrom  time.Time
+	validUntil time.Time
+	expires    time.Time
+}
+
+// fresh reports whether the list is younger than its lifetime (the ttl or
+// max-age it came with): if not, the issuer has signed a newer one since,
+// as far as the verifier can tell.
+func (c *cachedList) fresh(now time.Time) bool { return !now.After(c.signedAt.Add(c.lifetime)) }
+
+// usable says why the list may not be used at now: it has lapsed, or is not
+// valid yet. No clock skew is allowed for the end: a lapsed list is never
+// used.
+func (c *cachedList) usable(now time.Time, skew time.Duration) error {
+	if !c.validUntil.IsZero() && now.After(c.validUntil) {
+		return fmt.Errorf("the list expired on %s", c.validUntil.UTC().Format(time.RFC3339))
+	}
+	if !c.validFrom.IsZero() && now.Add(skew).Before(c.validFrom) {
+		return fmt.Errorf("the list is valid only from %s", c.validFrom.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // statusCache holds verified status lists by issuer and URL, so that no
@@ -92,20 +129,23 @@ type statusCache struct {
 
 type cacheKey struct{ issuer, url string }
 
-func (c *statusCache) get(issuer, url string) *cachedList {
+func (c *statusCache) get(k cacheKey) *cachedList {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lists[cacheKey{issuer, url}]
+	return c.lists[k]
 }
 
-func (c *statusCache) put(issuer, url string, l *cachedList) {
+// put caches l, unless the cache holds a list for the same issuer and URL
+// signed later: then l is refused with ErrOlderStatusList.
+func (c *statusCache) put(k cacheKey, l *cachedList) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := cacheKey{issuer, url}
-	if old, ok := c.lists[k]; ok && old.fetchedAt.After(l.fetchedAt) {
-		return
+	if old, ok := c.lists[k]; ok && old.signedAt.After(l.signedAt) {
+		return fmt.Errorf("status list %s was signed at %s: %w (signed at %s)", k.url,
+			l.signedAt.UTC().Format(time.RFC3339), ErrOlderStatusList, old.signedAt.UTC().Format(time.RFC3339))
 	}
 	c.lists[k] = l
+	return nil
 }
 
 // StatusResult says what the verifier knows of a credential's status.
@@ -115,51 +155,66 @@ type StatusResult struct {
 	HasStatus bool
 	// Checked is true when every status bit was read from a list.
 	Checked bool
-	// CheckedAt is when the oldest list used was fetched; Age is how old
-	// that was at verification time.
+	// CheckedAt is when the issuer signed the oldest list used; Age is how
+	// old that was at verification time. A list's age is its signed age,
+	// whether it was fetched just now or long ago.
 	CheckedAt time.Time
 	Age       time.Duration
-	// Stale is true when a list was past its cache lifetime and could not
-	// be fetched again (offline).
+	// Stale is true when a list used is older than its lifetime (the ttl or
+	// HTTP max-age it came with): no newer one could be fetched (offline),
+	// or the issuer's server handed out an old one.
 	Stale bool
 	// Problem says, in plain words, why the status was not checked or is
 	// stale.
 	Problem string
 }
 
-// statusList returns the verified list at url, fetching it when the cache
-// has none or an expired one. A failed fetch falls back on the cached list,
-// marked stale.
-func (v *Verifier) statusList(ctx context.Context, url string, iss *TrustedIssuer, now time.Time) (*cachedList, bool, error) {
-	cached := v.status.get(iss.DID, url)
+// statusList returns a usable verified list at url, fetching it when the
+// cache has none, or one past its cache lifetime. A failed fetch, or a
+// fetched list older than the cached one, falls back on the cached list;
+// the caller tells from its age whether it is stale.
+func (v *Verifier) statusList(ctx context.Context, url string, iss *TrustedIssuer, now time.Time) (*cachedList, error) {
+	cached := v.status.get(cacheKey{iss.DID, url})
+	var unusable error
+	if cached != nil {
+		if unusable = cached.usable(now, v.opts.ClockSkew); unusable != nil {
+			cached = nil
+		}
+	}
 	if cached != nil && now.Before(cached.expires) {
-		return cached, false, nil
+		return cached, nil
 	}
 	if v.opts.Fetcher == nil {
-		if cached != nil {
-			return cached, true, nil
+		switch {
+		case cached != nil:
+			return cached, nil
+		case unusable != nil:
+			return nil, unusable
 		}
-		return nil, false, errors.New("no status list has been loaded, and this verifier does not fetch")
+		return nil, errors.New("no status list has been loaded, and this verifier does not fetch")
 	}
 	body, age, err := v.opts.Fetcher.FetchStatusList(ctx, url)
 	if err == nil {
-		var fresh *cachedList
-		fresh, err = v.acceptStatusList(body, url, iss, now, age)
-		if err == nil {
-			return fresh, false, nil
+		var fetched *cachedList
+		if fetched, err = v.acceptStatusList(body, url, iss, now, age, true); err == nil {
+			return fetched, nil
 		}
 	}
 	if cached != nil {
-		return cached, true, err
+		return cached, nil
 	}
-	return nil, false, err
+	return nil, err
 }
 
 // acceptStatusList verifies a status list credential (signed by the
-// trusted issuer, for the URL asked, below the issuer's status base) and
-// caches it. Its age counts from when it was signed, if that is earlier
-// than fetchedAt: a list copied onto a device is as old as its signature.
-func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer, fetchedAt time.Time, age time.Duration) (*cachedList, error) {
+// trusted issuer, for the URL asked, below the issuer's status base, valid
+// at now) and caches it unless the cache has a newer one. Its age counts
+// from when it was signed (iat, else validFrom): a list fetched just now,
+// or copied onto a device, is as old as its signature. It is fetched again
+// after its lifetime (the smaller of its ttl and the HTTP max-age, else
+// StatusTTL; at most MaxStatusCacheLifetime) from when it was fetched, or,
+// for a list handed to LoadStatusList, from when it was signed.
+func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer, now time.Time, httpMaxAge time.Duration, fetched bool) (*cachedList, error) {
 	signed, err := credentials.ParseStatusList(body)
 	if err != nil {
 		return nil, err
@@ -187,53 +242,86 @@ func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer,
 	if err := signed.VerifySignature(key.Public); err != nil {
 		return nil, err
 	}
-	if !l.ValidUntil.IsZero() && fetchedAt.After(l.ValidUntil) {
-		return nil, fmt.Errorf("status list %s expired on %s", l.URL, l.ValidUntil.Format(time.RFC3339))
+	c := &cachedList{list: l, signedAt: l.Issued, validFrom: l.ValidFrom, validUntil: l.ValidUntil}
+	if c.signedAt.IsZero() {
+		c.signedAt = l.ValidFrom
 	}
-	if !l.Issued.IsZero() && l.Issued.Before(fetchedAt) {
-		fetchedAt = l.Issued
+	if err := v.checkSignedTime(l.URL, c, now); err != nil {
+		return nil, err
 	}
-	if age <= 0 {
-		age = l.TTL
+	c.lifetime = v.cacheLifetime(httpMaxAge, l.TTL)
+	from := c.signedAt
+	if fetched {
+		from = now
 	}
-	if age <= 0 {
-		age = v.opts.StatusTTL
+	c.expires = from.Add(c.lifetime)
+	if err := v.status.put(cacheKey{iss.DID, l.URL}, c); err != nil {
+		return nil, err
 	}
-	c := &cachedList{list: l, fetchedAt: fetchedAt, expires: fetchedAt.Add(age)}
-	v.status.put(iss.DID, l.URL, c)
 	return c, nil
 }
 
-// LoadStatusList hands the verifier a status list credential fetched by
+// checkSignedTime checks that a list says when it was signed, and was not
+// signed in the future (beyond the clock skew allowed), and that it is
+// usable at now.
+func (v *Verifier) checkSignedTime(url string, c *cachedList, now time.Time) error {
+	if c.signedAt.IsZero() {
+		return fmt.Errorf("status list %s does not say when it was signed (no iat or validFrom), so its age cannot be told", url)
+	}
+	if c.signedAt.After(now.Add(v.opts.ClockSkew)) {
+		return fmt.Errorf("status list %s says it was signed at %s, which is still to come", url, c.signedAt.UTC().Format(time.RFC3339))
+	}
+	if err := c.usable(now, v.opts.ClockSkew); err != nil {
+		return fmt.Errorf("status list %s: %v", url, err)
+	}
+	return nil
+}
+
+// cacheLifetime is how long a list counts as fresh: the smaller of the
+// list's own ttl and the HTTP max-age, whichever are given, else
+// StatusTTL; never more than MaxStatusCacheLifetime.
+func (v *Verifier) cacheLifetime(httpMaxAge, ttl time.Duration) time.Duration {
+	d := v.opts.StatusTTL
+	switch {
+	case httpMaxAge > 0 && ttl > 0:
+		d = min(httpMaxAge, ttl)
+	case httpMaxAge > 0:
+		d = httpMaxAge
+	case ttl > 0:
+		d = ttl
+	}
+	return min(d, MaxStatusCacheLifetime)
+}
+
+// LoadStatusList hands the verifier a status list credential obtained by
 // other means (synced to an offline device, say). It is verified against
-// the trust list like a fetched one; fetchedAt is when it was obtained.
-func (v *Verifier) LoadStatusList(body []byte, fetchedAt time.Time) error {
-	_, err := v.acceptStatusList(body, "", nil, fetchedAt, 0)
+// the trust list like a fetched one, and refused when the verifier has a
+// newer list of the same issuer at the same URL (ErrOlderStatusList). Its
+// age is its signed age: when it was copied does not matter.
+func (v *Verifier) LoadStatusList(body []byte) error {
+	_, err := v.acceptStatusList(body, "", nil, v.opts.Now(), 0, false)
 	return err
 }
 
 // checkStatus reads every status bit of a credential, then applies the
 // policy: a set bit rejects the credential even when another list could
-// not be read; unread or stale lists are accepted with a warning unless
-// MaxStatusAge says otherwise.
+// not be read; unread lists are accepted with a warning unless MaxStatusAge
+// is set; lists older than MaxStatusAge reject it, and stale ones are
+// accepted with a warning that says how old they are.
 func (v *Verifier) checkStatus(ctx context.Context, entries []credentials.StatusEntry, iss *TrustedIssuer, now time.Time, res *Result) *Error {
 	if len(entries) == 0 {
 		return nil
 	}
 	res.Status.HasStatus = true
-	var oldest time.Time
+	var used []*cachedList
 	var unread []string
-	stale := false
 	for _, e := range entries {
 		url, err := resolveStatusURL(e.ListCredential, iss)
 		if err != nil {
 			unread = append(unread, err.Error())
 			continue
 		}
-		cl, isStale, err := v.statusList(ctx, url, iss, now)
-		if cl != nil && !cl.list.ValidUntil.IsZero() && now.After(cl.list.ValidUntil) {
-			cl, err = nil, fmt.Errorf("the list expired on %s", cl.list.ValidUntil.Format(time.RFC3339))
-		}
+		cl, err := v.statusList(ctx, url, iss, now)
 		if cl == nil {
 			unread = append(unread, fmt.Sprintf("the %s list could not be read: %v", e.Purpose, err))
 			continue
@@ -251,26 +339,64 @@ func (v *Verifier) checkStatus(ctx context.Context, entries []credentials.Status
 			}
 			return fail(Suspended, nil, "the issuer has suspended this credential")
 		}
-		if oldest.IsZero() || cl.fetchedAt.Before(oldest) {
-			oldest = cl.fetchedAt
-		}
-		stale = stale || isStale
+		used = append(used, cl)
 	}
 	if len(unread) > 0 {
 		return v.statusUnavailable(res, now, strings.Join(unread, "; "))
 	}
+	return v.statusAge(used, now, res)
+}
+
+// statusAge applies the policy on the age of the lists used: older than
+// MaxStatusAge rejects the credential; stale is accepted with a warning
+// that says how old the status is.
+func (v *Verifier) statusAge(used []*cachedList, now time.Time, res *Result) *Error {
+	var oldest time.Time
+	stale := false
+	for _, cl := range used {
+		if oldest.IsZero() || cl.signedAt.Before(oldest) {
+			oldest = cl.signedAt
+		}
+		stale = stale || !cl.fresh(now)
+	}
 	res.Status.Checked = true
 	res.Status.CheckedAt = oldest
-	res.Status.Age = now.Sub(oldest)
+	res.Status.Age = max(now.Sub(oldest), 0)
 	res.Status.Stale = stale
+	if v.opts.MaxStatusAge > 0 && res.Status.Age > v.opts.MaxStatusAge {
+		res.Status.Problem = fmt.Sprintf("the status information is %s old (signed at %s)", plainDuration(res.Status.Age), oldest.UTC().Format(time.RFC3339))
+		return fail(StatusUnavailable, nil, "%s, older than the %s this verifier allows", res.Status.Problem, plainDuration(v.opts.MaxStatusAge))
+	}
 	if stale {
-		res.Status.Problem = fmt.Sprintf("status not checked since %s (offline)", oldest.UTC().Format(time.RFC3339))
-		if v.opts.MaxStatusAge > 0 && res.Status.Age > v.opts.MaxStatusAge {
-			return fail(StatusUnavailable, nil, "%s, longer ago than the %s this verifier allows", res.Status.Problem, v.opts.MaxStatusAge)
-		}
+		res.Status.Problem = fmt.Sprintf("status not checked since %s (%s ago)", oldest.UTC().Format(time.RFC3339), plainDuration(res.Status.Age))
 		res.Warnings = append(res.Warnings, res.Status.Problem)
 	}
 	return nil
+}
+
+// plainDuration says how long d is in words a person reads at a glance:
+// "3 days 2 hours", "5 hours 10 minutes", "12 minutes".
+func plainDuration(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.FormatInt(n, 10) + " " + one + "s"
+	}
+	days, hours, minutes := int64(d/(24*time.Hour)), int64(d/time.Hour)%24, int64(d/time.Minute)%60
+	switch {
+	case days > 0 && hours > 0:
+		return unit(days, "day") + " " + unit(hours, "hour")
+	case days > 0:
+		return unit(days, "day")
+	case hours > 0 && minutes > 0:
+		return unit(hours, "hour") + " " + unit(minutes, "minute")
+	case hours > 0:
+		return unit(hours, "hour")
+	case minutes > 0:
+		return unit(minutes, "minute")
+	}
+	return "less than a minute"
 }
 
 func (v *Verifier) statusUnavailable(res *Result, now time.Time, why string) *Error {
@@ -283,12 +409,19 @@ func (v *Verifier) statusUnavailable(res *Result, now time.Time, why string) *Er
 }
 
 // resolveStatusURL makes a card's relative list path absolute against the
-// issuer's status base, and checks that an absolute URL is http(s) and,
-// when the issuer has a status base, below it: the base (from the trusted
-// list), then a plain path with no "..", ".", empty segment, query,
-// fragment or escape. The verifier fetches nothing else a credential names.
+// issuer's status base, and checks that an absolute URL is below the base
+// when the issuer has one: the base (from the trusted list), then a plain
+// path with no "..", ".", empty segment, query, fragment or escape. The
+// base, or an absolute URL when there is no base, must be https (plain http
+// only on this machine: see checkStatusBase). The verifier fetches nothing
+// else a credential names.
 func resolveStatusURL(ref string, iss *TrustedIssuer) (string, error) {
 	base := strings.TrimRight(iss.StatusBase, "/")
+	if base != "" {
+		if err := checkStatusBase(base); err != nil {
+			return "", fmt.Errorf("the status base of %s: %w", iss.displayName(), err)
+		}
+	}
 	if !strings.Contains(ref, "://") {
 		if base == "" {
 			return "", fmt.Errorf("the trust list gives no status base for %s", iss.displayName())
@@ -306,10 +439,48 @@ func resolveStatusURL(ref string, iss *TrustedIssuer) (string, error) {
 		return ref, nil
 	}
 	u, err := neturl.Parse(ref)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return "", fmt.Errorf("status list %q is not an http(s) URL", ref)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return "", fmt.Errorf("status list %q is not an https URL", ref)
+	}
+	if err := checkSecureScheme(u); err != nil {
+		return "", fmt.Errorf("status list %s: %w", ref, err)
 	}
 	return ref, nil
+}
+
+// checkStatusBase checks an issuer's status base: an https URL with a host
+// and no user, query or fragment, or plain http on this machine.
+func checkStatusBase(base string) error {
+	u, err := neturl.Parse(base)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return fmt.Errorf("%q is not an https URL with a host and a path", base)
+	}
+	return checkSecureScheme(u)
+}
+
+// checkSecureScheme refuses a URL that is not https, unless it is plain http
+// to a loopback host (localhost, 127.0.0.0/8, ::1): a status list fetched
+// in the clear across a network could be swapped for another by anyone on
+// the way, and a verifier could not tell that it is not the newest.
+func checkSecureScheme(u *neturl.URL) error {
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return errors.New("status lists are fetched over https only (plain http only from this machine: localhost, 127.0.0.0/8, ::1)")
+	}
+	return fmt.Errorf("the scheme %q is not https", u.Scheme)
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // plainPath reports whether p is a relative path of plain segments.

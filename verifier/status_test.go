@@ -34,12 +34,12 @@ func TestStatusListOfAnotherIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.LoadStatusList(body, testNow); err == nil {
+	if err := v.LoadStatusList(body); err == nil {
 		t.Fatal("B's list was accepted at A's URL")
 	}
 	for _, p := range []string{credentials.PurposeRevocation, credentials.PurposeSuspension} {
 		body, _ := credentials.IssueStatusList(a.lists[credentials.StatusListPath(p, 3)], a.key, testNow)
-		if err := v.LoadStatusList(body, testNow); err != nil {
+		if err := v.LoadStatusList(body); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,7 +56,7 @@ func TestStatusAgeFromSignature(t *testing.T) {
 	v := f.verifier(t, verifier.Options{Offline: true, MaxStatusAge: 24 * time.Hour, Now: func() time.Time { return now }})
 	for _, p := range []string{credentials.PurposeRevocation, credentials.PurposeSuspension} {
 		body, _ := credentials.IssueStatusList(f.lists[credentials.StatusListPath(p, 3)], f.key, testNow) // signed 3 days ago
-		if err := v.LoadStatusList(body, now); err != nil {                                               // "fetched" just now
+		if err := v.LoadStatusList(body); err != nil {                                                    // "fetched" just now
 			t.Fatal(err)
 		}
 	}
@@ -73,7 +73,7 @@ func TestKnownSuspensionWithoutRevocationList(t *testing.T) {
 	f.setStatus(t, credentials.PurposeSuspension, testIndex)
 	v := f.verifier(t, verifier.Options{Offline: true})
 	body, _ := credentials.IssueStatusList(f.lists[credentials.StatusListPath(credentials.PurposeSuspension, 3)], f.key, testNow)
-	if err := v.LoadStatusList(body, testNow); err != nil {
+	if err := v.LoadStatusList(body); err != nil {
 		t.Fatal(err)
 	}
 	_, err := v.Verify(ctx, raw)

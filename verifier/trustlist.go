@@ -129,8 +129,10 @@ func (iss *TrustedIssuer) index() error {
 			return err
 		}
 	}
-	if iss.StatusBase != "" && !strings.HasPrefix(iss.StatusBase, "https://") && !strings.HasPrefix(iss.StatusBase, "http://") {
-		return fmt.Errorf("statusBase %q is not an http(s) URL", iss.StatusBase)
+	if iss.StatusBase != "" {
+		if err := checkStatusBase(iss.StatusBase); err != nil {
+			return fmt.Errorf("statusBase: %w", err)
+		}
 	}
 	if !iss.ValidUntil.IsZero() && !iss.ValidUntil.After(iss.ValidFrom) {
 		return errors.New("validUntil is not after validFrom")

@@ -35,12 +35,15 @@ type Options struct {
 	// lists given to LoadStatusList.
 	Offline bool
 	// StatusTTL is how long a status list is cached when neither the HTTP
-	// response nor the list says; DefaultStatusTTL if zero.
+	// response nor the list says; DefaultStatusTTL if zero. Like every
+	// cache lifetime, it is cut to MaxStatusCacheLifetime.
 	StatusTTL time.Duration
-	// MaxStatusAge is the policy for status that cannot be checked now. Zero
-	// (the default) accepts the credential with a warning in the result; a
-	// positive value rejects it (StatusUnavailable) when the newest status
-	// known is older than that, or when there is none.
+	// MaxStatusAge is the policy on the age of status information: a
+	// list's signed age, whether it was fetched just now or came from the
+	// cache. Zero (the default) accepts a credential whose status lists are
+	// stale, or cannot be read, with a warning in the result that says how
+	// old they are; a positive value rejects it (StatusUnavailable) when a
+	// list used was signed longer ago than that, or when there is none.
 	MaxStatusAge time.Duration
 }
 
