@@ -174,7 +174,7 @@ type StatusResult struct {
 // fetched list older than the cached one, falls back on the cached list;
 // the caller tells from its age whether it is stale.
 func (v *Verifier) statusList(ctx context.Context, url string, iss *TrustedIssuer, now time.Time) (*cachedList, error) {
-	cached := v.status.get(cacheKey{iss.DID, url})
+	cached := v.status.get(cacheKey{iss.Identifier(), url})
 	var unusable error
 	if cached != nil {
 		if unusable = cached.usable(now, v.opts.ClockSkew); unusable != nil {
@@ -229,8 +229,8 @@ func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer,
 			return nil, fmt.Errorf("status list %s: its issuer %s is not in the trust list", l.URL, l.Issuer)
 		}
 	}
-	if l.Issuer != iss.DID {
-		return nil, fmt.Errorf("status list %s is issued by %s, not by %s", l.URL, l.Issuer, iss.DID)
+	if l.Issuer != iss.Identifier() {
+		return nil, fmt.Errorf("status list %s is issued by %s, not by %s", l.URL, l.Issuer, iss.Identifier())
 	}
 	if _, err := resolveStatusURL(l.URL, iss); err != nil {
 		return nil, err
@@ -255,7 +255,7 @@ func (v *Verifier) acceptStatusList(body []byte, url string, iss *TrustedIssuer,
 		from = now
 	}
 	c.expires = from.Add(c.lifetime)
-	if err := v.status.put(cacheKey{iss.DID, l.URL}, c); err != nil {
+	if err := v.status.put(cacheKey{iss.Identifier(), l.URL}, c); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -3,12 +3,16 @@ package verifier
 import (
 	"bytes"
 	"crypto"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tally-id/tally/credentials"
 )
@@ -16,7 +20,8 @@ import (
 // TrustListVersion is the version of the trust list format.
 const TrustListVersion = 1
 
-// TrustList says which issuers a verifier trusts: for each, its DID, a
+// TrustList says which issuers a verifier trusts: for each, its DID (or,
+// for an issuer of Claim 169 cards, the https URI its cards carry), a
 // display name, its public keys (so that verification works offline), the
 // credential types it may issue, where its status lists live, and for how
 // long it is trusted. It travels as a JSON file, or as a JWS signed by a
@@ -31,17 +36,25 @@ type TrustList struct {
 	ValidUntil time.Time        `json:"validUntil,omitzero"`
 	Issuers    []*TrustedIssuer `json:"issuers"`
 
-	byDID map[string]*TrustedIssuer
+	byID map[string]*TrustedIssuer
 }
 
-// TrustedIssuer is one issuer of a trust list.
+// TrustedIssuer is one issuer of a trust list, named by exactly one of DID
+// and URI.
 type TrustedIssuer struct {
-	DID  string `json:"did"`
+	// DID names an issuer by its DID (did:key or did:web).
+	DID string `json:"did,omitempty"`
+	// URI names an issuer by an https URI instead: what Claim 169 cards of
+	// MOSIP-style issuers carry in their CWT iss.
+	URI  string `json:"uri,omitempty"`
 	Name string `json:"name,omitempty"`
-	// Keys are public JWKs with their kid. A did:key issuer may list none:
-	// its key is in its DID.
+	// Keys are public JWKs. A DID issuer's keys have its DID URLs as kid
+	// (or a bare fragment), or none; a did:key issuer may list none: its
+	// key is in its DID. A URI issuer's keys have any kid, or none.
 	Keys []json.RawMessage `json:"keys,omitempty"`
-	// Types are the credential types the issuer may issue.
+	// Types are the credential types the issuer may issue: tally's types,
+	// any other credential type (a VC type or an SD-JWT vct), or
+	// credentials.TypeAny ("*") for any type.
 	Types []credentials.Type `json:"types"`
 	// StatusBase is the URL below which the issuer serves its status lists
 	// ({StatusBase}/revocation/N). Cards carry paths relative to it.
@@ -51,6 +64,15 @@ type TrustedIssuer struct {
 
 	keys  []*credentials.Key
 	byKID map[string]*credentials.Key
+}
+
+// Identifier is the issuer's identifier, whichever names it: its DID, or
+// its https URI. Credentials name their issuer by it.
+func (iss *TrustedIssuer) Identifier() string {
+	if iss.DID != "" {
+		return iss.DID
+	}
+	return iss.URI
 }
 
 // ParseTrustList reads a trust list from a plain JSON file or from a signed
@@ -101,31 +123,40 @@ func decodeTrustList(data []byte) (*TrustList, error) {
 
 // index checks every issuer and builds the lookup tables.
 func (t *TrustList) index() error {
-	t.byDID = make(map[string]*TrustedIssuer, len(t.Issuers))
+	t.byID = make(map[string]*TrustedIssuer, len(t.Issuers))
 	for i, iss := range t.Issuers {
 		if iss == nil {
 			return fmt.Errorf("trust list: issuers[%d] is empty", i)
 		}
 		if err := iss.index(); err != nil {
-			return fmt.Errorf("trust list: issuers[%d] (%s): %w", i, iss.DID, err)
+			return fmt.Errorf("trust list: issuers[%d] (%s): %w", i, iss.Identifier(), err)
 		}
-		if _, dup := t.byDID[iss.DID]; dup {
-			return fmt.Errorf("trust list: %s is listed twice", iss.DID)
+		if _, dup := t.byID[iss.Identifier()]; dup {
+			return fmt.Errorf("trust list: %s is listed twice", iss.Identifier())
 		}
-		t.byDID[iss.DID] = iss
+		t.byID[iss.Identifier()] = iss
 	}
 	return nil
 }
 
 func (iss *TrustedIssuer) index() error {
-	if !credentials.IsDID(iss.DID) {
+	switch {
+	case iss.DID != "" && iss.URI != "":
+		return errors.New("an issuer is named by did or by uri, not both")
+	case iss.DID == "" && iss.URI == "":
+		return errors.New("an issuer needs a did or a uri to name it")
+	case iss.URI != "":
+		if err := checkIssuerURI(iss.URI); err != nil {
+			return err
+		}
+	case !credentials.IsDID(iss.DID):
 		return fmt.Errorf("did %q is not a DID", iss.DID)
 	}
 	if len(iss.Types) == 0 {
 		return errors.New("types is empty: say which credential types the issuer may issue")
 	}
 	for _, typ := range iss.Types {
-		if _, err := credentials.ParseType(string(typ)); err != nil {
+		if err := checkType(typ); err != nil {
 			return err
 		}
 	}
@@ -139,6 +170,9 @@ func (iss *TrustedIssuer) index() error {
 	}
 	iss.keys = nil
 	iss.byKID = map[string]*credentials.Key{}
+	if iss.URI != "" {
+		return iss.indexURIKeys()
+	}
 	for j, raw := range iss.Keys {
 		pub, kid, err := credentials.ParseJWK(raw)
 		if err != nil {
@@ -178,26 +212,78 @@ func (iss *TrustedIssuer) index() error {
 	return nil
 }
 
+// indexURIKeys reads the keys of an issuer named by URI: public JWKs,
+// each with any kid or none (then its id is its RFC 7638 thumbprint).
+func (iss *TrustedIssuer) indexURIKeys() error {
+	for j, raw := range iss.Keys {
+		pub, kid, err := credentials.ParseJWK(raw)
+		if err != nil {
+			return fmt.Errorf("keys[%d]: %w", j, err)
+		}
+		alg, err := credentials.AlgorithmOf(pub)
+		if err != nil {
+			return fmt.Errorf("keys[%d]: %w", j, err)
+		}
+		if kid == "" {
+			kid = base64.RawURLEncoding.EncodeToString(credentials.Thumbprint(pub))
+		}
+		iss.addKey(&credentials.Key{Alg: alg, ID: kid, Public: pub})
+	}
+	if len(iss.keys) == 0 {
+		return errors.New("keys is empty: an issuer named by uri needs its public keys in the list")
+	}
+	return nil
+}
+
+// checkIssuerURI checks the uri of an issuer: an https URL with a host, and
+// no user, query or fragment.
+func checkIssuerURI(uri string) error {
+	u, err := neturl.Parse(uri)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return fmt.Errorf("uri %q is not an https URL with a host (and no user, query or fragment)", uri)
+	}
+	return nil
+}
+
+// checkType checks a type of a trust list entry: "*" (any type), or a
+// credential type of tally's or anyone's, named without whitespace.
+func checkType(t credentials.Type) error {
+	if t == "" || strings.ContainsFunc(string(t), unicode.IsSpace) || !utf8.ValidString(string(t)) {
+		return fmt.Errorf("type %q is not a credential type (nor * for any type)", t)
+	}
+	return nil
+}
+
 func (iss *TrustedIssuer) addKey(k *credentials.Key) {
 	iss.keys = append(iss.keys, k)
 	iss.byKID[k.ID] = k
 	iss.byKID[credentials.CardKeyIDString(k.CardKeyID())] = k
-	if _, frag, ok := strings.Cut(k.ID, "#"); ok {
+	if _, frag, ok := strings.Cut(k.ID, "#"); ok && iss.DID != "" {
 		iss.byKID["#"+frag] = k
 	}
 }
 
 // key finds the issuer's key named kid (a DID URL, a bare fragment, or a
-// card's short id). With kid empty, an issuer with one key uses it.
+// card's short id; for a URI issuer, the JWK's kid, maybe after the URI
+// and "#"). With kid empty, an issuer with one key uses it; so does a URI
+// issuer with one key whatever the kid, for other issuers' kids take many
+// forms: the signature decides.
 func (iss *TrustedIssuer) key(kid string) (*credentials.Key, bool) {
-	if kid == "" {
+	if k, ok := iss.byKID[kid]; ok && kid != "" {
+		return k, true
+	}
+	if iss.URI != "" {
+		if rest, ok := strings.CutPrefix(kid, iss.URI+"#"); ok {
+			if k, ok := iss.byKID[rest]; ok {
+				return k, true
+			}
+		}
+	}
+	if kid == "" || iss.URI != "" {
 		if len(iss.keys) == 1 {
 			return iss.keys[0], true
 		}
 		return nil, false
-	}
-	if k, ok := iss.byKID[kid]; ok {
-		return k, true
 	}
 	if !strings.Contains(kid, "#") && !strings.HasPrefix(kid, "did:") {
 		k, ok := iss.byKID["#"+kid]
@@ -232,15 +318,16 @@ func (iss *TrustedIssuer) mayIssueAny(types []string) bool {
 	return slices.Contains(iss.Types, credentials.TypeAny)
 }
 
-// Issuer returns the entry of the issuer with the given DID.
-func (t *TrustList) Issuer(did string) (*TrustedIssuer, bool) {
-	iss, ok := t.byDID[did]
+// Issuer returns the entry of the issuer with the given identifier: a DID,
+// or an https URI.
+func (t *TrustList) Issuer(id string) (*TrustedIssuer, bool) {
+	iss, ok := t.byID[id]
 	return iss, ok
 }
 
 // NewTrustList returns an empty trust list.
 func NewTrustList(name string) *TrustList {
-	return &TrustList{Version: TrustListVersion, Name: name, Issuers: []*TrustedIssuer{}, byDID: map[string]*TrustedIssuer{}}
+	return &TrustList{Version: TrustListVersion, Name: name, Issuers: []*TrustedIssuer{}, byID: map[string]*TrustedIssuer{}}
 }
 
 // NewTrustedIssuer makes an entry for an issuer with the given keys (all of
@@ -267,27 +354,41 @@ func NewTrustedIssuer(name string, types []credentials.Type, keys ...*credential
 	return iss, nil
 }
 
-// Add puts an issuer on the list, or, when its DID is already there, adds
-// the keys and types it does not have yet.
+// NewTrustedURIIssuer makes an entry for an issuer named by an https URI
+// (as Claim 169 cards name their issuer in iss), with its public keys as
+// JWKs (with any kid, or none) and the types it may issue.
+func NewTrustedURIIssuer(uri, name string, types []credentials.Type, jwks ...json.RawMessage) (*TrustedIssuer, error) {
+	iss := &TrustedIssuer{URI: uri, Name: name, Types: types, Keys: jwks}
+	if err := iss.index(); err != nil {
+		return nil, err
+	}
+	return iss, nil
+}
+
+// Add puts an issuer on the list, or, when its DID or URI is already
+// there, adds the keys and types it does not have yet.
 func (t *TrustList) Add(iss *TrustedIssuer) error {
 	if err := iss.index(); err != nil {
 		return err
 	}
-	if t.byDID == nil {
+	if t.byID == nil {
 		if err := t.index(); err != nil {
 			return err
 		}
 	}
-	old, ok := t.byDID[iss.DID]
+	old, ok := t.byID[iss.Identifier()]
 	if !ok {
 		t.Issuers = append(t.Issuers, iss)
-		t.byDID[iss.DID] = iss
+		t.byID[iss.Identifier()] = iss
 		return nil
 	}
-	for _, raw := range iss.Keys {
-		pub, _, _ := credentials.ParseJWK(raw)
-		k, _ := credentials.NewPublicKey(pub, iss.DID)
-		if _, have := old.key(credentials.CardKeyIDString(k.CardKeyID())); !have {
+	have := map[string]bool{}
+	for _, k := range old.keys {
+		have[string(k.Thumbprint())] = true
+	}
+	for i, raw := range iss.Keys {
+		if k := iss.keys[i]; !have[string(k.Thumbprint())] {
+			have[string(k.Thumbprint())] = true
 			old.Keys = append(old.Keys, raw)
 		}
 	}
@@ -331,5 +432,5 @@ func (iss *TrustedIssuer) displayName() string {
 	if iss.Name != "" {
 		return iss.Name
 	}
-	return iss.DID
+	return iss.Identifier()
 }

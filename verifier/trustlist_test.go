@@ -68,7 +68,13 @@ func TestTrustListRejectsBadEntries(t *testing.T) {
 		{"unknown field", `{"version":1,"issuers":[],"trustEveryone":true}`, "trustEveryone"},
 		{"not a DID", `{"version":1,"issuers":[{"did":"Organisation A","types":["RegistrationCredential"]}]}`, "not a DID"},
 		{"no types", `{"version":1,"issuers":[{"did":"did:web:a.example","types":[]}]}`, "types is empty"},
-		{"unknown type", `{"version":1,"issuers":[{"did":"did:web:a.example","types":["PassportCredential"]}]}`, "PassportCredential"},
+		{"type with a space", `{"version":1,"issuers":[{"did":"` + didKeyIssuer + `","types":["Passport Credential"]}]}`, "not a credential type"},
+		{"empty type", `{"version":1,"issuers":[{"did":"` + didKeyIssuer + `","types":[""]}]}`, "not a credential type"},
+		{"did and uri", `{"version":1,"issuers":[{"did":"` + didKeyIssuer + `","uri":"https://id.example","types":["*"]}]}`, "not both"},
+		{"neither did nor uri", `{"version":1,"issuers":[{"types":["*"],"keys":[` + publicJWK + `]}]}`, "did or a uri"},
+		{"uri not https", `{"version":1,"issuers":[{"uri":"http://id.example","types":["*"],"keys":[` + publicJWK + `]}]}`, "not an https URL"},
+		{"uri with a fragment", `{"version":1,"issuers":[{"uri":"https://id.example/#x","types":["*"],"keys":[` + publicJWK + `]}]}`, "not an https URL"},
+		{"uri without keys", `{"version":1,"issuers":[{"uri":"https://id.example","types":["*"]}]}`, "keys is empty"},
 		{"did:web without keys", `{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"]}]}`, "keys is empty"},
 		{"private key", `{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"],"keys":[` + privateJWK + `]}]}`, "private key"},
 		{"kid of another DID", `{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"],"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"did:web:b.example#k"}]}]}`, "not a key of"},
@@ -92,6 +98,109 @@ func TestTrustListRejectsBadEntries(t *testing.T) {
 	iss, _ := list.Issuer("did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
 	if len(iss.PublicKeys()) != 1 {
 		t.Fatal("did:key issuer has no key")
+	}
+}
+
+// publicJWK is an Ed25519 public key as a JWK without kid.
+const publicJWK = `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`
+
+// Types may be any credential type, or * for any.
+func TestTrustListTypes(t *testing.T) {
+	list, err := verifier.ParseTrustList([]byte(`{"version":1,"issuers":[{"did":"`+didKeyIssuer+`","types":["PassportCredential","https://example.org/vct/pid"]},`+
+		`{"uri":"https://id.example/issuer","types":["*"],"keys":[`+publicJWK+`]}]}`), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := list.Issuer(didKeyIssuer)
+	if !a.MayIssue("PassportCredential") || !a.MayIssue("https://example.org/vct/pid") || a.MayIssue(credentials.TypeRegistration) {
+		t.Fatalf("types: %v", a.Types)
+	}
+	b, _ := list.Issuer("https://id.example/issuer")
+	if !b.MayIssue(credentials.TypeRegistration) || !b.MayIssue("AnythingCredential") {
+		t.Fatalf("* does not allow any type: %v", b.Types)
+	}
+}
+
+// An issuer is named by a DID or by an https URI; Issuer finds either, and
+// Identifier gives it.
+func TestTrustListURIIssuer(t *testing.T) {
+	const uri = "https://id.example/issuer"
+	k1 := testKey(t, "mosip-1", "")
+	k2 := testKey(t, "mosip-2", "")
+	jwk := func(k *credentials.Key, kid string) json.RawMessage {
+		j, err := credentials.PublicJWK(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = j.Remove("kid")
+		_ = j.Remove("alg")
+		if kid != "" {
+			_ = j.Set("kid", kid)
+		}
+		raw, _ := json.Marshal(j)
+		return raw
+	}
+	iss, err := verifier.NewTrustedURIIssuer(uri, "National ID", []credentials.Type{credentials.TypeAny}, jwk(k1, "key 2024/1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := verifier.NewTrustList("mixed")
+	if err := list.Add(iss); err != nil {
+		t.Fatal(err)
+	}
+	did, _ := verifier.NewTrustedIssuer("Organisation A", credentials.Types(), testKey(t, "org-a", "did:web:org-a.example"))
+	if err := list.Add(did); err != nil {
+		t.Fatal(err)
+	}
+	// Adding a key to an issuer already listed adds the key, once.
+	more, err := verifier.NewTrustedURIIssuer(uri, "", []credentials.Type{credentials.TypeAny}, jwk(k2, ""), jwk(k1, "key 2024/1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := list.Add(more); err != nil {
+		t.Fatal(err)
+	}
+	data, err := list.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), `"did": ""`) {
+		t.Fatalf("a URI issuer is written with an empty did:\n%s", data)
+	}
+	back, err := verifier.ParseTrustList(data, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := back.Issuer(uri)
+	if !ok || got.Identifier() != uri || got.DID != "" || got.Name != "National ID" || len(got.PublicKeys()) != 2 || len(back.Issuers) != 2 {
+		t.Fatalf("URI issuer after a round trip: %+v", got)
+	}
+	if a, ok := back.Issuer("did:web:org-a.example"); !ok || a.Identifier() != a.DID {
+		t.Fatal("the DID issuer is lost")
+	}
+
+	// A status list of the URI issuer, signed with a key named by its kid,
+	// is verified with that key.
+	signer := *k1
+	signer.DID, signer.ID = uri, "key 2024/1"
+	l, _ := credentials.NewStatusList("https://id.example/status/revocation/1", uri, credentials.PurposeRevocation, credentials.MinStatusListSize)
+	got.StatusBase = "https://id.example/status"
+	body, err := credentials.IssueStatusList(l, &signer, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verifier.New(verifier.Options{Trust: back, Offline: true, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.LoadStatusList(body); err != nil {
+		t.Fatalf("a URI issuer's status list: %v", err)
+	}
+	forger := *testKey(t, "forger", "")
+	forger.DID, forger.ID = uri, "key 2024/1"
+	body, _ = credentials.IssueStatusList(l, &forger, testNow.Add(time.Minute))
+	if err := v.LoadStatusList(body); err == nil {
+		t.Fatal("a status list signed by another key passed for the URI issuer's")
 	}
 }
 
@@ -178,7 +287,9 @@ func trustListSeeds(t testing.TB) map[string][]byte {
 	seeds["signed-truncated"] = seeds["signed"][:len(seeds["signed"])-10]
 	seeds["did-key-only"] = []byte(`{"version":1,"issuers":[{"did":"` + didKeyIssuer + `","types":["RegistrationCredential"]}]}`)
 	seeds["did-key-dated"] = []byte(`{"version":1,"name":"x","issued":"2026-11-01T00:00:00Z","validUntil":"2027-11-01T00:00:00Z","issuers":[{"did":"` + didKeyIssuer +
-		`","name":"Org B","types":["EligibilityCredential","ReferralCredential"],"statusBase":"http://b.example/s","validFrom":"2026-01-01T00:00:00Z","validUntil":"2027-01-01T00:00:00Z"}]}`)
+		`","name":"Org B","types":["EligibilityCredential","ReferralCredential"],"statusBase":"https://b.example/s","validFrom":"2026-01-01T00:00:00Z","validUntil":"2027-01-01T00:00:00Z"}]}`)
+	seeds["uri-issuer"] = []byte(`{"version":1,"issuers":[{"uri":"https://id.example/issuer","types":["*","PassportCredential"],"keys":[` + publicJWK[:len(publicJWK)-1] + `,"kid":"nid 1"}],"statusBase":"http://127.0.0.1:8080/s"}]}`)
+	seeds["http-status-base"] = []byte(`{"version":1,"issuers":[{"did":"` + didKeyIssuer + `","types":["*"],"statusBase":"http://b.example/s"}]}`)
 	seeds["version-7"] = []byte(`{"version":7,"issuers":[]}`)
 	seeds["unknown-field"] = []byte(`{"version":1,"issuers":[],"trustEveryone":true}`)
 	seeds["private-key"] = []byte(`{"version":1,"issuers":[{"did":"did:web:a.example","types":["RegistrationCredential"],"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}]}]}`)

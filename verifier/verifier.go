@@ -58,7 +58,7 @@ func New(opts Options) (*Verifier, error) {
 	if opts.Trust == nil {
 		return nil, errors.New("verifier: a trust list is required")
 	}
-	if opts.Trust.byDID == nil {
+	if opts.Trust.byID == nil {
 		if err := opts.Trust.index(); err != nil {
 			return nil, err
 		}
@@ -94,7 +94,10 @@ type Result struct {
 	// Credential is the verified credential, its dedup seed removed. For
 	// SD-JWT it holds only the disclosed claims.
 	Credential *credentials.Credential
-	// IssuerDID and IssuerName identify the issuer as the trust list does.
+	// Issuer is the issuer's identifier as the trust list names it: its
+	// DID, or its https URI. IssuerDID is its DID ("" for an issuer named
+	// by URI); IssuerName is its display name from the trust list.
+	Issuer     string
 	IssuerDID  string
 	IssuerName string
 	// KeyID is the verification method that signed the credential.
@@ -142,7 +145,7 @@ func (r *Result) DedupToken(key DedupKey) (string, error) {
 	if r.seed == nil {
 		return "", ErrNoDedupSeed
 	}
-	return dedupToken(&key, r.IssuerDID, r.seed[:]), nil
+	return dedupToken(&key, r.Issuer, r.seed[:]), nil
 }
 
 // Verify checks a credential in any of tally's formats: it detects the
@@ -183,6 +186,7 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	res := &Result{
 		Format:     sec.Format(),
 		Credential: c,
+		Issuer:     iss.Identifier(),
 		IssuerDID:  iss.DID,
 		IssuerName: iss.Name,
 		KeyID:      key.ID,
@@ -199,8 +203,8 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 		}
 		return res, nil
 	}
-	if c.Issuer != iss.DID {
-		return nil, fail(Malformed, nil, "the credential names issuer %s inside, but was signed by %s", c.Issuer, iss.DID)
+	if c.Issuer != iss.Identifier() {
+		return nil, fail(Malformed, nil, "the credential names issuer %s inside, but was signed by %s", c.Issuer, iss.Identifier())
 	}
 	validate := c.Validate
 	if sec.Format() == credentials.FormatSDJWT {
@@ -229,8 +233,8 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 // its generic view: the issuer, the types the trust list allows, the
 // validity period and the status.
 func (v *Verifier) checkView(ctx context.Context, view *credentials.View, iss *TrustedIssuer, now time.Time, res *Result) *Error {
-	if view.Issuer != iss.DID {
-		return fail(Malformed, nil, "the credential names issuer %s inside, but was signed by %s", view.Issuer, iss.DID)
+	if view.Issuer != iss.Identifier() {
+		return fail(Malformed, nil, "the credential names issuer %s inside, but was signed by %s", view.Issuer, iss.Identifier())
 	}
 	if !iss.mayIssueAny(view.Types) {
 		return fail(TypeNotAllowed, nil, "%s may not issue %s credentials", iss.displayName(), strings.Join(view.Types, ", "))

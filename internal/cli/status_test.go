@@ -119,3 +119,12 @@ func TestVerifyStatusListFileAge(t *testing.T) {
 		t.Fatalf("a list signed three days ago passed for fresh: exit %d\n%s", code, out)
 	}
 }
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

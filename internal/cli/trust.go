@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"errors"
@@ -9,18 +10,20 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/verifier"
 )
 
 func trustAdd(_ context.Context, env Env, args []string) error {
-	f := newFlags(env, "trust add", "--trust TRUSTFILE (--key KEYFILE | --did DID | --jwk JWKFILE) [--types T,...]")
+	f := newFlags(env, "trust add", "--trust TRUSTFILE (--key KEYFILE | --did DID | --issuer URI --jwk JWKFILE) [--types T,...|'*']")
 	trustFile := f.String("trust", "", "the trust list file (created if it does not exist)")
 	keyFile := f.String("key", "", "an issuer's key file (only its public part is read)")
 	did := f.String("did", "", "an issuer's did:key, or its did:web together with --jwk")
+	uri := f.String("issuer", "", "an issuer named by an https URI (as Claim 169 cards name it), together with --jwk")
 	jwkFile := f.String("jwk", "", "a file holding the issuer's public key as a JWK")
-	types := f.String("types", "RegistrationCredential,EligibilityCredential,ReferralCredential", "credential types the issuer may issue, comma-separated")
+	types := f.String("types", "RegistrationCredential,EligibilityCredential,ReferralCredential", "credential types the issuer may issue, comma-separated, or '*' for any type")
 	name := f.String("name", "", "the issuer's display name")
 	statusBase := f.String("status-base", "", "URL below which the issuer serves its status lists")
 	rest, err := parseFlags(f, args)
@@ -34,29 +37,38 @@ func trustAdd(_ context.Context, env Env, args []string) error {
 		return usagef("--trust TRUSTFILE is required")
 	}
 	given := 0
-	for _, s := range []string{*keyFile, *did, *jwkFile} {
+	for _, s := range []string{*keyFile, *did, *jwkFile, *uri} {
 		if s != "" {
 			given++
 		}
 	}
-	if given == 0 || (given > 1 && !(*did != "" && *jwkFile != "" && *keyFile == "")) {
-		return usagef("give the issuer by --key KEYFILE, --did DID, or --jwk JWKFILE (with --did for a did:web issuer)")
+	switch {
+	case *uri != "" && (*jwkFile == "" || given != 2):
+		return usagef("an issuer named by --issuer URI needs its public key by --jwk JWKFILE, and nothing else")
+	case given == 0 || (given > 1 && *uri == "" && !(*did != "" && *jwkFile != "" && *keyFile == "")):
+		return usagef("give the issuer by --key KEYFILE, --did DID, --jwk JWKFILE (with --did for a did:web issuer), or --issuer URI --jwk JWKFILE")
 	}
-	var typeList []credentials.Type
-	for _, s := range strings.Split(*types, ",") {
-		t, err := credentials.ParseType(strings.TrimSpace(s))
+	typeList, err := parseTypes(*types)
+	if err != nil {
+		return err
+	}
+	var iss *verifier.TrustedIssuer
+	if *uri != "" {
+		data, err := os.ReadFile(*jwkFile)
 		if err != nil {
-			return usagef("--types: %v", err)
+			return err
 		}
-		typeList = append(typeList, t)
-	}
-	key, err := issuerKey(*keyFile, *did, *jwkFile)
-	if err != nil {
-		return err
-	}
-	iss, err := verifier.NewTrustedIssuer(*name, typeList, key)
-	if err != nil {
-		return err
+		if iss, err = verifier.NewTrustedURIIssuer(*uri, *name, typeList, bytes.TrimSpace(data)); err != nil {
+			return fmt.Errorf("--issuer %s --jwk %s: %w", *uri, *jwkFile, err)
+		}
+	} else {
+		key, err := issuerKey(*keyFile, *did, *jwkFile)
+		if err != nil {
+			return err
+		}
+		if iss, err = verifier.NewTrustedIssuer(*name, typeList, key); err != nil {
+			return err
+		}
 	}
 	iss.StatusBase = *statusBase
 
@@ -81,8 +93,22 @@ func trustAdd(_ context.Context, env Env, args []string) error {
 	if err := replaceFile(*trustFile, append(out, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s now trusts %s for %s\n", *trustFile, key.DID, *types)
+	fmt.Fprintf(env.Stdout, "%s now trusts %s for %s\n", *trustFile, iss.Identifier(), *types)
 	return nil
+}
+
+// parseTypes reads --types: credential types separated by commas (tally's
+// or any other, with no whitespace inside), or "*" for any type.
+func parseTypes(list string) ([]credentials.Type, error) {
+	var types []credentials.Type
+	for _, s := range strings.Split(list, ",") {
+		t := credentials.Type(strings.TrimSpace(s))
+		if t == "" || strings.ContainsFunc(string(t), unicode.IsSpace) {
+			return nil, usagef("--types: %q is not a credential type (give types separated by commas, or '*' for any)", s)
+		}
+		types = append(types, t)
+	}
+	return types, nil
 }
 
 // issuerKey finds an issuer's public key from a key file, a did:key, or a

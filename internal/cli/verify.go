@@ -132,9 +132,9 @@ func printResult(w io.Writer, res *verifier.Result, token, domain string) {
 	fmt.Fprintf(w, "VALID %s (%s)\n", c.Type, res.Format)
 	name := res.IssuerName
 	if name == "" {
-		name = res.IssuerDID
+		name = res.Issuer
 	}
-	fmt.Fprintf(w, "  issuer:          %s (%s)\n", name, res.IssuerDID)
+	fmt.Fprintf(w, "  issuer:          %s (%s)\n", name, res.Issuer)
 	if !c.ValidFrom.IsZero() || !c.ValidUntil.IsZero() {
 		fmt.Fprintf(w, "  valid:           %s to %s\n", dateOrDash(c.ValidFrom), dateOrDash(c.ValidUntil))
 	}
@@ -229,7 +229,7 @@ func resultJSON(res *verifier.Result, token, domain string) map[string]any {
 	out := map[string]any{
 		"verified":   true,
 		"format":     res.Format,
-		"issuer":     res.IssuerDID,
+		"issuer":     res.Issuer,
 		"issuerName": res.IssuerName,
 		"keyId":      res.KeyID,
 		"credential": res.Credential,
