@@ -23,7 +23,7 @@ func Example() {
 	// Once, at start-up: the trust list (in production, a list signed by
 	// the consortium: pass its public key as anchor and false), and the
 	// domain key the consortium shares for deduplication.
-	trust, err := verifier.ParseTrustList(trustJSON, nil, true)
+	trust, err := verifier.ParseTrustList(trustJSON, verifier.TrustListOptions{AllowUnsigned: true})
 	if err != nil {
 		fmt.Println("bad trust list:", err)
 		return

@@ -209,3 +209,6 @@ func issue(t testing.TB, fm credentials.Format, c *credentials.Credential, key *
 	}
 	return []byte(out)
 }
+
+// clockNow is a clock stopped at testNow.
+func clockNow() time.Time { return testNow }

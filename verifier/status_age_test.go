@@ -200,7 +200,7 @@ func TestStatusBaseMustBeHTTPS(t *testing.T) {
 	} {
 		t.Run(tc.base, func(t *testing.T) {
 			list := `{"version":1,"issuers":[{"did":"` + didKeyIssuer + `","types":["RegistrationCredential"],"statusBase":"` + tc.base + `"}]}`
-			_, err := verifier.ParseTrustList([]byte(list), nil, true)
+			_, err := verifier.ParseTrustList([]byte(list), verifier.TrustListOptions{AllowUnsigned: true})
 			if tc.ok != (err == nil) {
 				t.Fatalf("statusBase %s: err = %v", tc.base, err)
 			}

@@ -37,7 +37,14 @@ type TrustList struct {
 	Issuers    []*TrustedIssuer `json:"issuers"`
 
 	byID map[string]*TrustedIssuer
+	// anchor is the thumbprint of the trust anchor that signed the list,
+	// or "" for a plain file.
+	anchor string
 }
+
+// Anchor is the RFC 7638 thumbprint (base64url) of the trust anchor key
+// whose signature ParseTrustList checked, or "" for a plain file.
+func (t *TrustList) Anchor() string { return t.anchor }
 
 // TrustedIssuer is one issuer of a trust list, named by exactly one of DID
 // and URI.
@@ -75,23 +82,57 @@ func (iss *TrustedIssuer) Identifier() string {
 	return iss.URI
 }
 
+// TrustListOptions say how ParseTrustList checks a list.
+type TrustListOptions struct {
+	// Anchors are the trust anchors' public keys: a signed list must be
+	// signed by one of them.
+	Anchors []crypto.PublicKey
+	// AllowUnsigned accepts a plain JSON file (one organisation's own list).
+	AllowUnsigned bool
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+	// ClockSkew is how far a signed list's issued time may lie ahead of
+	// Now: DefaultClockSkew if zero, none if negative.
+	ClockSkew time.Duration
+	// Seen, when set, is what the verifier remembers of the signed lists
+	// it accepted before: a list issued before the newest one accepted from
+	// the same anchor is refused (ErrOlderTrustList). ParseTrustList does
+	// not change it: record an accepted list with Seen.Accept.
+	Seen *TrustListState
+}
+
+// Why a signed trust list is refused for its time; ParseTrustList wraps
+// them with the details.
+var (
+	// ErrTrustListFromFuture: the list says it was issued later than now
+	// (beyond the clock skew allowed).
+	ErrTrustListFromFuture = errors.New("it says it was issued later than now")
+	// ErrOlderTrustList: the list was issued before the newest list from
+	// the same trust anchor that was accepted earlier. An older list never
+	// replaces a newer one, so that a list from before an issuer was
+	// removed cannot be played back to a verifier.
+	ErrOlderTrustList = errors.New("it is older than a list from the same trust anchor accepted earlier")
+)
+
 // ParseTrustList reads a trust list from a plain JSON file or from a signed
-// JWS. A signed list is verified against anchors, the trust anchors' public
-// keys; a plain file is accepted only when allowUnsigned is set (one
-// organisation's own list). Every key and DID is checked, so that a bad list
-// fails here and not at a service point.
-func ParseTrustList(data []byte, anchors []crypto.PublicKey, allowUnsigned bool) (*TrustList, error) {
+// JWS. A signed list is verified against opts.Anchors, must say when it
+// was issued (not later than now) and until when it is valid, and must not
+// be older than the newest list accepted from the same anchor (opts.Seen);
+// a plain file is accepted only when opts.AllowUnsigned is set. Every key,
+// DID and URI is checked, so that a bad list fails here and not at a
+// service point.
+func ParseTrustList(data []byte, opts TrustListOptions) (*TrustList, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, errors.New("trust list: the file is empty")
 	}
 	if data[0] == '{' {
-		if !allowUnsigned {
+		if !opts.AllowUnsigned {
 			return nil, errors.New("trust list: it is not signed, and this verifier accepts only signed trust lists")
 		}
 		return decodeTrustList(data)
 	}
-	payload, err := verifyTrustListJWS(data, anchors)
+	payload, anchor, err := verifyTrustListJWS(data, opts.Anchors)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +140,31 @@ func ParseTrustList(data []byte, anchors []crypto.PublicKey, allowUnsigned bool)
 	if err != nil {
 		return nil, err
 	}
+	t.anchor = base64.RawURLEncoding.EncodeToString(credentials.Thumbprint(anchor))
 	if t.ValidUntil.IsZero() {
 		return nil, errors.New("trust list: a signed trust list must say until when it is valid")
+	}
+	if t.Issued.IsZero() {
+		return nil, errors.New("trust list: a signed trust list must say when it was issued")
+	}
+	now, skew := time.Now, opts.ClockSkew
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	switch {
+	case skew == 0:
+		skew = DefaultClockSkew
+	case skew < 0:
+		skew = 0
+	}
+	if at := now(); t.Issued.After(at.Add(skew)) {
+		return nil, fmt.Errorf("trust list: %w (issued at %s, and it is %s)", ErrTrustListFromFuture,
+			t.Issued.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))
+	}
+	if opts.Seen != nil {
+		if err := opts.Seen.Check(t); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
 }

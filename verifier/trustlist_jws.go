@@ -46,28 +46,28 @@ func SignTrustList(t *TrustList, anchor *credentials.Key, now time.Time, validFo
 }
 
 // verifyTrustListJWS checks a signed trust list against the anchors and
-// returns its payload.
-func verifyTrustListJWS(data []byte, anchors []crypto.PublicKey) ([]byte, error) {
+// returns its payload and the anchor whose signature it has.
+func verifyTrustListJWS(data []byte, anchors []crypto.PublicKey) ([]byte, crypto.PublicKey, error) {
 	if len(data) > maxTrustListSize {
-		return nil, fmt.Errorf("trust list: larger than %d MiB", maxTrustListSize>>20)
+		return nil, nil, fmt.Errorf("trust list: larger than %d MiB", maxTrustListSize>>20)
 	}
 	msg, err := jws.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("trust list: neither JSON nor a signed JWS: %v", err)
+		return nil, nil, fmt.Errorf("trust list: neither JSON nor a signed JWS: %v", err)
 	}
 	if len(anchors) == 0 {
-		return nil, errors.New("trust list: it is signed, but no trust anchor key was given to check it")
+		return nil, nil, errors.New("trust list: it is signed, but no trust anchor key was given to check it")
 	}
 	if len(msg.Signatures()) != 1 {
-		return nil, errors.New("trust list: the JWS must have exactly one signature")
+		return nil, nil, errors.New("trust list: the JWS must have exactly one signature")
 	}
 	h := msg.Signatures()[0].ProtectedHeaders()
 	if h.Type() != TrustListMediaType {
-		return nil, fmt.Errorf("trust list: the JWS has typ %q, not %q", h.Type(), TrustListMediaType)
+		return nil, nil, fmt.Errorf("trust list: the JWS has typ %q, not %q", h.Type(), TrustListMediaType)
 	}
 	alg := h.Algorithm()
 	if alg != jwa.EdDSA && alg != jwa.ES256 {
-		return nil, fmt.Errorf("trust list: signature algorithm %s is not accepted (EdDSA or ES256)", alg)
+		return nil, nil, fmt.Errorf("trust list: signature algorithm %s is not accepted (EdDSA or ES256)", alg)
 	}
 	for _, a := range anchors {
 		kalg, err := credentials.AlgorithmOf(a)
@@ -75,8 +75,8 @@ func verifyTrustListJWS(data []byte, anchors []crypto.PublicKey) ([]byte, error)
 			continue
 		}
 		if payload, err := jws.Verify(data, jws.WithKey(alg, a)); err == nil {
-			return payload, nil
+			return payload, a, nil
 		}
 	}
-	return nil, errors.New("trust list: the signature is not by any of the trust anchors given")
+	return nil, nil, errors.New("trust list: the signature is not by any of the trust anchors given")
 }

@@ -24,7 +24,7 @@ func TestSignedTrustList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := verifier.ParseTrustList(signed, []crypto.PublicKey{other.Public, anchor.Public}, false)
+	list, err := verifier.ParseTrustList(signed, verifier.TrustListOptions{Anchors: []crypto.PublicKey{other.Public, anchor.Public}, Now: clockNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,20 +32,20 @@ func TestSignedTrustList(t *testing.T) {
 		t.Fatal("the signed list lost its issuer")
 	}
 
-	if _, err := verifier.ParseTrustList(signed, []crypto.PublicKey{other.Public}, false); err == nil || !strings.Contains(err.Error(), "not by any of the trust anchors") {
+	if _, err := verifier.ParseTrustList(signed, verifier.TrustListOptions{Anchors: []crypto.PublicKey{other.Public}, Now: clockNow}); err == nil || !strings.Contains(err.Error(), "not by any of the trust anchors") {
 		t.Fatalf("a list signed by another anchor: %v", err)
 	}
-	if _, err := verifier.ParseTrustList(signed, nil, false); err == nil {
+	if _, err := verifier.ParseTrustList(signed, verifier.TrustListOptions{Now: clockNow}); err == nil {
 		t.Fatal("a signed list was accepted with no anchor to check it")
 	}
 	// Tampering with the payload (adding an issuer) breaks the signature.
 	parts := strings.Split(string(signed), ".")
 	parts[1] = parts[1][:len(parts[1])-4] + "AAAA"
-	if _, err := verifier.ParseTrustList([]byte(strings.Join(parts, ".")), []crypto.PublicKey{anchor.Public}, false); err == nil {
+	if _, err := verifier.ParseTrustList([]byte(strings.Join(parts, ".")), verifier.TrustListOptions{Anchors: []crypto.PublicKey{anchor.Public}, Now: clockNow}); err == nil {
 		t.Fatal("a tampered trust list was accepted")
 	}
 	plain, _ := f.trust.Marshal()
-	if _, err := verifier.ParseTrustList(plain, []crypto.PublicKey{anchor.Public}, false); err == nil || !strings.Contains(err.Error(), "not signed") {
+	if _, err := verifier.ParseTrustList(plain, verifier.TrustListOptions{Anchors: []crypto.PublicKey{anchor.Public}, Now: clockNow}); err == nil || !strings.Contains(err.Error(), "not signed") {
 		t.Fatalf("an unsigned list was accepted by a verifier that wants signed ones: %v", err)
 	}
 
@@ -84,14 +84,14 @@ func TestTrustListRejectsBadEntries(t *testing.T) {
 		{"neither", `hello`, "neither JSON nor a signed JWS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := verifier.ParseTrustList([]byte(tc.edit), nil, true)
+			_, err := verifier.ParseTrustList([]byte(tc.edit), verifier.TrustListOptions{AllowUnsigned: true})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
 		})
 	}
 	// A did:key issuer needs no key list: its key is its DID.
-	list, err := verifier.ParseTrustList([]byte(`{"version":1,"issuers":[{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","types":["RegistrationCredential"]}]}`), nil, true)
+	list, err := verifier.ParseTrustList([]byte(`{"version":1,"issuers":[{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","types":["RegistrationCredential"]}]}`), verifier.TrustListOptions{AllowUnsigned: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ const publicJWK = `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvP
 // Types may be any credential type, or * for any.
 func TestTrustListTypes(t *testing.T) {
 	list, err := verifier.ParseTrustList([]byte(`{"version":1,"issuers":[{"did":"`+didKeyIssuer+`","types":["PassportCredential","https://example.org/vct/pid"]},`+
-		`{"uri":"https://id.example/issuer","types":["*"],"keys":[`+publicJWK+`]}]}`), nil, true)
+		`{"uri":"https://id.example/issuer","types":["*"],"keys":[`+publicJWK+`]}]}`), verifier.TrustListOptions{AllowUnsigned: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestTrustListURIIssuer(t *testing.T) {
 	if strings.Contains(string(data), `"did": ""`) {
 		t.Fatalf("a URI issuer is written with an empty did:\n%s", data)
 	}
-	back, err := verifier.ParseTrustList(data, nil, true)
+	back, err := verifier.ParseTrustList(data, verifier.TrustListOptions{AllowUnsigned: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestTrustListAddMerges(t *testing.T) {
 		t.Fatalf("merge: %+v", got)
 	}
 	data, _ := list.Marshal()
-	back, err := verifier.ParseTrustList(data, nil, true)
+	back, err := verifier.ParseTrustList(data, verifier.TrustListOptions{AllowUnsigned: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func FuzzParseTrustList(f *testing.F) {
 	f.Add([]byte(`{"version":1,"issuers":[{"did":"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp","types":["RegistrationCredential"]}]}`))
 	stranger := testKey(f, "stranger", "")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		list, err := verifier.ParseTrustList(data, []crypto.PublicKey{anchor.Public}, true)
+		list, err := verifier.ParseTrustList(data, verifier.TrustListOptions{Anchors: []crypto.PublicKey{anchor.Public}, AllowUnsigned: true, Now: clockNow})
 		if err != nil {
 			return
 		}
@@ -328,7 +328,7 @@ func FuzzParseTrustList(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := verifier.ParseTrustList(out, nil, true)
+		again, err := verifier.ParseTrustList(out, verifier.TrustListOptions{AllowUnsigned: true})
 		if err != nil {
 			t.Fatalf("re-parse: %v\n%s", err, out)
 		}
@@ -338,7 +338,7 @@ func FuzzParseTrustList(f *testing.F) {
 		// Nothing the fuzzer writes may pass as signed by the anchor
 		// unless it is the signed list itself.
 		if len(data) > 0 && data[0] != '{' && string(data) != string(signed) {
-			if _, err := verifier.ParseTrustList(data, []crypto.PublicKey{stranger.Public}, false); err == nil {
+			if _, err := verifier.ParseTrustList(data, verifier.TrustListOptions{Anchors: []crypto.PublicKey{stranger.Public}, Now: clockNow}); err == nil {
 				t.Fatal("a signed list verified under an unrelated key")
 			}
 		}

@@ -79,7 +79,7 @@ func trustAdd(_ context.Context, env Env, args []string) error {
 	case err != nil:
 		return err
 	default:
-		if list, err = verifier.ParseTrustList(data, nil, true); err != nil {
+		if list, err = verifier.ParseTrustList(data, verifier.TrustListOptions{AllowUnsigned: true}); err != nil {
 			return fmt.Errorf("%s: %w", *trustFile, err)
 		}
 	}
@@ -171,7 +171,7 @@ func trustSign(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	list, err := verifier.ParseTrustList(data, nil, true)
+	list, err := verifier.ParseTrustList(data, verifier.TrustListOptions{AllowUnsigned: true})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *trustFile, err)
 	}
@@ -192,8 +192,10 @@ func trustSign(_ context.Context, env Env, args []string) error {
 }
 
 // loadTrust reads a trust list for verification: a signed one is checked
-// against the anchors (a key file, a JWK file or a did:key each).
-func loadTrust(path string, anchors []string) (*verifier.TrustList, error) {
+// against the anchors (a key file, a JWK file or a did:key each), and
+// against the state file beside it (TRUSTFILE.state), which remembers the
+// newest list accepted from each anchor: an older one is refused.
+func loadTrust(env Env, path string, anchors []string) (*verifier.TrustList, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -206,11 +208,52 @@ func loadTrust(path string, anchors []string) (*verifier.TrustList, error) {
 		}
 		pubs = append(pubs, pub)
 	}
-	list, err := verifier.ParseTrustList(data, pubs, len(anchors) == 0)
+	opts := verifier.TrustListOptions{Anchors: pubs, AllowUnsigned: len(anchors) == 0, Now: env.Now}
+	statePath := path + stateSuffix
+	if len(anchors) > 0 {
+		if opts.Seen, err = readTrustState(statePath); err != nil {
+			return nil, err
+		}
+	}
+	list, err := verifier.ParseTrustList(data, opts)
+	if errors.Is(err, verifier.ErrOlderTrustList) {
+		return nil, fmt.Errorf("%s: %w; get the current trust list (%s records the newest used here), or remove %s to go back to an older one on purpose",
+			path, err, statePath, statePath)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if opts.Seen != nil && opts.Seen.Accept(list) {
+		out, err := opts.Seen.Marshal()
+		if err == nil {
+			err = replaceFile(statePath, append(out, '\n'), 0o600)
+		}
+		if err != nil {
+			// The list is good; only the record of it is lost.
+			fmt.Fprintf(env.Stderr, "tally: warning: could not record the trust list's date in %s, so an older list would not be noticed: %v\n", statePath, err)
+		}
+	}
 	return list, nil
+}
+
+// stateSuffix names the state file beside a signed trust list.
+const stateSuffix = ".state"
+
+// readTrustState reads the state file of a trust list; a missing one is an
+// empty state.
+func readTrustState(path string) (*verifier.TrustListState, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return verifier.NewTrustListState(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := verifier.ParseTrustListState(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (remove it to start afresh; an older trust list would then pass once)", path, err)
+	}
+	return st, nil
 }
 
 // anchorKey reads a trust anchor's public key: a did:key, a tally key

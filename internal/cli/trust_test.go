@@ -1,10 +1,15 @@
 package cli_test
 
 import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/verifier"
 )
 
@@ -60,9 +65,67 @@ func TestTrustAddIssuerByURI(t *testing.T) {
 func readTrust(t *testing.T, path string) *verifier.TrustList {
 	t.Helper()
 	data := readFile(t, path)
-	list, err := verifier.ParseTrustList(data, nil, true)
+	list, err := verifier.ParseTrustList(data, verifier.TrustListOptions{AllowUnsigned: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return list
+}
+
+// verify keeps, beside a signed trust list, the date of the newest list
+// accepted from its anchor, and refuses an older one; a list issued in the
+// future is refused too.
+func TestVerifyRefusesOlderTrustList(t *testing.T) {
+	dir := t.TempDir()
+	s := newStatusSetup(t, dir)
+	seed := sha256.Sum256([]byte("consortium"))
+	anchor, err := credentials.NewKey(ed25519.NewKeyFromSeed(seed[:]), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := func(at time.Time) []byte {
+		list := readTrust(t, s.trust)
+		out, err := verifier.SignTrustList(list, anchor, at, 30*24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	trust := filepath.Join(dir, "trust.jws")
+	state := trust + ".state"
+	verify := func(list []byte) (int, string) {
+		writeFile(t, trust, list)
+		code, out, errOut := run(t, "", "verify", "--trust", trust, "--anchor", anchor.DID, "--offline", s.cred)
+		return code, out + errOut
+	}
+
+	if code, out := verify(signed(testNow.Add(-time.Hour))); code != 0 {
+		t.Fatalf("the current list: exit %d\n%s", code, out)
+	}
+	info, err := os.Stat(state)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the state file: %v %v", err, info)
+	}
+	code, out := verify(signed(testNow.Add(-48 * time.Hour)))
+	if code != 1 || !strings.Contains(out, "older than a list from the same trust anchor") || !strings.Contains(out, state) {
+		t.Fatalf("an older list: exit %d\n%s", code, out)
+	}
+	code, out = verify(signed(testNow.Add(time.Hour)))
+	if code != 1 || !strings.Contains(out, "issued later than now") {
+		t.Fatalf("a list from the future: exit %d\n%s", code, out)
+	}
+	// A newer list moves the state on; removing the state lets an older
+	// list through, on purpose.
+	if code, out := verify(signed(testNow)); code != 0 {
+		t.Fatalf("a newer list: exit %d\n%s", code, out)
+	}
+	if code, _ := verify(signed(testNow.Add(-30 * time.Minute))); code != 1 {
+		t.Fatal("the state did not move on to the newer list")
+	}
+	if err := os.Remove(state); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := verify(signed(testNow.Add(-48 * time.Hour))); code != 0 {
+		t.Fatalf("without the state file: exit %d\n%s", code, out)
+	}
 }

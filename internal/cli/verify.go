@@ -54,7 +54,7 @@ func verify(ctx context.Context, env Env, args []string) error {
 	if len(rest) == 1 {
 		input = rest[0]
 	}
-	trust, err := loadTrust(*trustFile, anchors)
+	trust, err := loadTrust(env, *trustFile, anchors)
 	if err != nil {
 		return err
 	}
