@@ -20,7 +20,7 @@ import (
 // profile of IETF "SD-JWT-based Verifiable Credentials", media type
 // application/dc+sd-jwt. The issuer signs a JWT whose payload holds the
 // envelope claims in the clear (iss, iat, nbf, exp, vct, jti, cnf,
-// credentialStatus) and, for each credentialSubject claim, only a salted
+// credentialStatus, status) and, for each credentialSubject claim, only a salted
 // SHA-256 digest. The disclosures that reveal the claims travel beside the
 // JWT; the holder passes on only those it chooses, and proves with a
 // key-binding JWT that it holds the key the issuer bound the credential
@@ -66,8 +66,11 @@ type sdjwtPayload struct {
 	Jti    string        `json:"jti,omitempty"`
 	Cnf    *sdjwtCnf     `json:"cnf,omitempty"`
 	Status []StatusEntry `json:"credentialStatus,omitempty"`
-	SD     []string      `json:"_sd"`
-	SDAlg  string        `json:"_sd_alg"`
+	// TokenStatus is the IETF Token Status List reference of the same
+	// status record, for verifiers that read only that.
+	TokenStatus *sdjwtStatus `json:"status,omitempty"`
+	SD          []string     `json:"_sd"`
+	SDAlg       string       `json:"_sd_alg"`
 }
 
 // sdjwtCnf is the confirmation claim (RFC 7800) binding a holder key.
@@ -108,6 +111,7 @@ func IssueSDJWT(c *Credential, k *Key, now time.Time, opts SDJWTOptions) (string
 		Status: c.Status,
 		SDAlg:  "sha-256",
 	}
+	p.TokenStatus = tokenStatusClaim(c.Status)
 	if !c.ValidFrom.IsZero() {
 		nbf := c.ValidFrom.Unix()
 		p.Nbf = &nbf

@@ -23,6 +23,8 @@ type SDJWT struct {
 	kb        *compactJWS // nil without a key-binding JWT
 	kbClaims  kbClaims
 	sdHash    string // the sd_hash a key-binding JWT must carry
+	// tokenStatus is the status.status_list claim, or nil.
+	tokenStatus *TokenStatusRef
 }
 
 // kbClaims is a key-binding JWT payload as read: aud may be a string or a
@@ -117,9 +119,11 @@ func (s *SDJWT) readPayload(payload []byte, disclosures []string) error {
 			}
 		}
 	}
-	if _, ok := members["status"]; ok {
-		return fmt.Errorf("SD-JWT has a status claim (Token Status List), which tally does not check: %w", ErrUnsupported)
+	tokenStatus, err := readStatusClaim(members["status"])
+	if err != nil {
+		return err
 	}
+	s.tokenStatus = tokenStatus
 	if env.SDAlg != nil && *env.SDAlg != "sha-256" {
 		return fmt.Errorf("SD-JWT _sd_alg %q is not supported: tally uses sha-256: %w", *env.SDAlg, ErrUnsupported)
 	}
@@ -335,4 +339,8 @@ func (s *SDJWT) VerifyKeyBinding(aud, nonce string, now time.Time, skew time.Dur
 }
 
 // View is the generic view of the credential.
-func (s *SDJWT) View() *View { return s.cred.View() }
+func (s *SDJWT) View() *View {
+	v := s.cred.View()
+	v.TokenStatus = s.TokenStatus()
+	return v
+}

@@ -278,8 +278,11 @@ func TestSDJWTRejectsForgeries(t *testing.T) {
 	sha512 := withSD()
 	sha512["_sd_alg"] = "sha-512"
 	dupDigest := withSD(payload["_sd"].([]any)[0].(string))
-	tokenStatus := withSD()
-	tokenStatus["status"] = map[string]any{"status_list": map[string]any{"idx": 1, "uri": "https://x"}}
+	withStatus := func(status any) map[string]any {
+		p := withSD()
+		p["status"] = status
+		return p
+	}
 	badVCT := withSD()
 	badVCT["vct"] = "https://example.org/PassportCredential"
 	tampered := []byte(disclosures[0])
@@ -301,7 +304,12 @@ func TestSDJWTRejectsForgeries(t *testing.T) {
 		{"claim both plain and disclosed", resign(t, k, nil, plain, disclosures...), credentials.ErrMalformed, "already has"},
 		{"_sd_alg sha-512", resign(t, k, nil, sha512, disclosures...), credentials.ErrUnsupported, "_sd_alg"},
 		{"digest listed twice", resign(t, k, nil, dupDigest, disclosures...), credentials.ErrMalformed, "twice"},
-		{"token status list", resign(t, k, nil, tokenStatus, disclosures...), credentials.ErrUnsupported, "status"},
+		{"unknown status mechanism", resign(t, k, nil, withStatus(map[string]any{"status_attestation": map[string]any{}}), disclosures...), credentials.ErrUnsupported, "status_attestation"},
+		{"status not an object", resign(t, k, nil, withStatus("revoked"), disclosures...), credentials.ErrMalformed, "status"},
+		{"status_list without idx", resign(t, k, nil, withStatus(map[string]any{"status_list": map[string]any{"uri": "https://x.example/1"}}), disclosures...), credentials.ErrMalformed, "idx"},
+		{"negative idx", resign(t, k, nil, withStatus(map[string]any{"status_list": map[string]any{"idx": -1, "uri": "https://x.example/1"}}), disclosures...), credentials.ErrMalformed, "idx"},
+		{"fractional idx", resign(t, k, nil, withStatus(map[string]any{"status_list": map[string]any{"idx": 1.5, "uri": "https://x.example/1"}}), disclosures...), credentials.ErrMalformed, "idx"},
+		{"relative uri", resign(t, k, nil, withStatus(map[string]any{"status_list": map[string]any{"idx": 1, "uri": "token/1"}}), disclosures...), credentials.ErrMalformed, "uri"},
 		{"not a tally vct", resign(t, k, nil, badVCT, disclosures...), credentials.ErrMalformed, "vct"},
 		{"typ vc+jwt", resign(t, k, map[string]any{"typ": "vc+jwt"}, withSD(), disclosures...), credentials.ErrMalformed, "typ"},
 		{"no typ", resign(t, k, map[string]any{}, withSD(), disclosures...), credentials.ErrMalformed, "typ"},

@@ -124,6 +124,37 @@ func StatusListPath(purpose string, list int) string {
 	return purpose + "/" + strconv.Itoa(list)
 }
 
+// TokenStatusListPath is the path of a Token Status List below an issuer's
+// status base: token/{list}. tally serves it from the same status record,
+// and with the same list number and indexes, as the Bitstring Status Lists
+// {purpose}/{list} (see TokenStatusListOf).
+func TokenStatusListPath(list int) string {
+	return "token/" + strconv.Itoa(list)
+}
+
+// TokenStatusOf returns the Token Status List reference that goes with a
+// credential's status entries when they follow tally's layout with
+// absolute URLs ({base}/{purpose}/{list}, one index): {base}/token/{list}
+// and the same index. It returns nil for entries in another layout, or
+// relative ones (a card's), which name no base to build a URI on.
+func TokenStatusOf(entries []StatusEntry) *TokenStatusRef {
+	list, index, ok := TallyStatus(entries)
+	if !ok {
+		return nil
+	}
+	e := entries[0]
+	base, ok := strings.CutSuffix(e.ListCredential, "/"+StatusListPath(e.Purpose, list))
+	if !ok || !strings.Contains(base, "://") {
+		return nil
+	}
+	for _, other := range entries[1:] {
+		if other.ListCredential != base+"/"+StatusListPath(other.Purpose, list) {
+			return nil
+		}
+	}
+	return &TokenStatusRef{Index: index, URI: base + "/" + TokenStatusListPath(list)}
+}
+
 // TallyStatus reports the list number and index of a credential whose status
 // entries follow tally's layout (see StatusEntry); ok is false otherwise.
 func TallyStatus(entries []StatusEntry) (list, index int, ok bool) {
