@@ -5,7 +5,11 @@
 // One call, Verify, detects the format, checks the issuer's signature, the
 // issuer against a trust list, the credential types that issuer may issue,
 // the validity period with a bounded clock skew, and the status (W3C
-// Bitstring Status List v1.0, https://www.w3.org/TR/vc-bitstring-status-list/).
+// Bitstring Status List v1.0, https://www.w3.org/TR/vc-bitstring-status-list/,
+// and for SD-JWT VCs the IETF Token Status List,
+// https://datatracker.ietf.org/doc/draft-ietf-oauth-status-list/). A status
+// list's age is its signed age, an older list never replaces a newer one, and
+// lists are fetched over https only.
 // A failure is a *Error whose Reason callers switch on, like
 // x509.CertificateInvalidError.
 //

@@ -35,6 +35,11 @@ type fixture struct {
 	// empty).
 	signedAt     time.Time
 	cacheControl string
+	// bitstringDown makes the server fail every Bitstring Status List
+	// request, so that only its Token Status Lists can be read;
+	// tokenAccept is the Accept header of the last token list request.
+	bitstringDown bool
+	tokenAccept   string
 }
 
 // testKey derives a deterministic key from a label.
@@ -52,10 +57,15 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{key: testKey(t, "org-a", "did:web:org-a.example"), lists: map[string]*credentials.StatusList{}}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status/token/{n}", f.serveTokenList)
 	mux.HandleFunc("GET /status/{purpose}/{n}", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.hits++
+		if f.bitstringDown {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		l, ok := f.lists[r.PathValue("purpose")+"/"+r.PathValue("n")]
 		if !ok {
 			http.NotFound(w, r)
@@ -89,6 +99,56 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f.trust = f.trustFor(t, credentials.Types()...)
 	return f
+}
+
+// serveTokenList serves the Token Status List made from the revocation and
+// suspension lists of the same number, as an issuer does.
+func (f *fixture) serveTokenList(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hits++
+	f.tokenAccept = r.Header.Get("Accept")
+	n := r.PathValue("n")
+	rev, ok1 := f.lists["revocation/"+n]
+	susp, ok2 := f.lists["suspension/"+n]
+	if !ok1 || !ok2 {
+		http.NotFound(w, r)
+		return
+	}
+	at, cc := f.signedAt, f.cacheControl
+	if at.IsZero() {
+		at = testNow
+	}
+	if cc == "" {
+		cc = "max-age=300"
+	}
+	l, err := credentials.TokenStatusListOf(f.base+"/token/"+n, rev, susp)
+	if err == nil {
+		var body []byte
+		if body, err = credentials.IssueTokenStatusList(l, f.key, at); err == nil {
+			w.Header().Set("Content-Type", credentials.TokenStatusListMediaType)
+			w.Header().Set("Cache-Control", cc)
+			_, _ = w.Write(body)
+			return
+		}
+	}
+	http.Error(w, err.Error(), http.StatusInternalServerError)
+}
+
+// tokenList is the fixture's Token Status List, signed at.
+func (f *fixture) tokenList(t testing.TB, at time.Time) []byte {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, err := credentials.TokenStatusListOf(f.base+"/token/3", f.lists["revocation/3"], f.lists["suspension/3"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := credentials.IssueTokenStatusList(l, f.key, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }
 
 // trustFor is a trust list naming the fixture's issuer for the given types.

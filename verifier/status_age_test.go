@@ -175,7 +175,7 @@ func TestStatusCacheLifetime(t *testing.T) {
 // recordingFetcher fetches nothing and remembers what it was asked for.
 type recordingFetcher struct{ urls []string }
 
-func (r *recordingFetcher) FetchStatusList(_ context.Context, url string) ([]byte, time.Duration, error) {
+func (r *recordingFetcher) FetchStatusList(_ context.Context, url, _ string) ([]byte, time.Duration, error) {
 	r.urls = append(r.urls, url)
 	return nil, 0, errors.New("not fetched")
 }

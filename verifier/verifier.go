@@ -219,7 +219,13 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if err := v.checkValidity(c.ValidFrom, c.ValidUntil, now); err != nil {
 		return nil, err
 	}
-	if err := v.checkStatus(ctx, c.Status, iss, now, res); err != nil {
+	var tok *credentials.TokenStatusRef
+	if t, ok := sec.(interface {
+		TokenStatus() *credentials.TokenStatusRef
+	}); ok {
+		tok = t.TokenStatus()
+	}
+	if err := v.checkStatus(ctx, c.Status, tok, iss, now, res); err != nil {
 		return nil, err
 	}
 	if seed := credentials.SubjectSeed(c.Subject); len(seed) == credentials.SeedSize {
@@ -242,15 +248,7 @@ func (v *Verifier) checkView(ctx context.Context, view *credentials.View, iss *T
 	if err := v.checkValidity(view.ValidFrom, view.ValidUntil, now); err != nil {
 		return err
 	}
-	if err := v.checkStatus(ctx, view.Status, iss, now, res); err != nil {
-		return err
-	}
-	if view.TokenStatus != nil {
-		if err := v.checkTokenStatus(ctx, view.TokenStatus, iss, now, res); err != nil {
-			return err
-		}
-	}
-	return nil
+	return v.checkStatus(ctx, view.Status, view.TokenStatus, iss, now, res)
 }
 
 // checkValidity checks a validity period against now, widened by the

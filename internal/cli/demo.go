@@ -297,6 +297,30 @@ func (d *demoRun) serveStatus() (string, func(), error) {
 		w.Header().Set("Cache-Control", "max-age=60")
 		_, _ = w.Write(body)
 	})
+	// The Token Status List of the same status record, for the SD-JWT VC's
+	// status claim.
+	mux.HandleFunc("GET /status/token/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n := r.PathValue("n")
+		d.mu.Lock()
+		rev, ok1 := d.lists[credentials.PurposeRevocation+"/"+n]
+		susp, ok2 := d.lists[credentials.PurposeSuspension+"/"+n]
+		var body []byte
+		var err error = errors.New("no such list")
+		if ok1 && ok2 {
+			var l *credentials.TokenStatusList
+			if l, err = credentials.TokenStatusListOf(base+"/token/"+n, rev, susp); err == nil {
+				body, err = credentials.IssueTokenStatusList(l, d.key, d.now)
+			}
+		}
+		d.mu.Unlock()
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", credentials.TokenStatusListMediaType)
+		w.Header().Set("Cache-Control", "max-age=60")
+		_, _ = w.Write(body)
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return base, func() { _ = srv.Close() }, nil

@@ -30,7 +30,7 @@ func verify(ctx context.Context, env Env, args []string) error {
 	domain := fs.String("domain", "", "the dedup domain's id (with --dedup-key)")
 	maxAge := fs.Duration("max-status-age", 0, "reject a credential whose status lists were signed longer ago than this (0: accept old status with a warning)")
 	offline := fs.Bool("offline", false, "fetch no status lists: use only those given with --status-list")
-	fs.Var(&statusFiles, "status-list", "a status list credential file synced earlier; its age is its signed age (repeatable; implies nothing else)")
+	fs.Var(&statusFiles, "status-list", "a status list file synced earlier: a status list credential or a Status List Token; its age is its signed age (repeatable; implies nothing else)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	aud := fs.String("audience", "", "with --nonce: check an SD-JWT presentation made for this audience")
 	nonce := fs.String("nonce", "", "with --audience: the nonce the presentation must carry")
