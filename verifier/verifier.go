@@ -37,6 +37,10 @@ type Options struct {
 	// StatusTTL is how long a status list is cached when neither the HTTP
 	// response nor the list says; DefaultStatusTTL if zero.
 	StatusTTL time.Duration
+	// Formats are parsers for securing formats beyond the built-in QR
+	// card, VC-JWT and SD-JWT: a dataintegrity.Processor for Data
+	// Integrity credentials.
+	Formats []FormatParser
 	// MaxStatusAge is the policy for status that cannot be checked now. Zero
 	// (the default) accepts the credential with a warning in the result; a
 	// positive value rejects it (StatusUnavailable) when the newest status
@@ -46,8 +50,9 @@ type Options struct {
 
 // Verifier checks credentials. It is safe for concurrent use.
 type Verifier struct {
-	opts   Options
-	status statusCache
+	opts    Options
+	status  statusCache
+	formats map[credentials.Format]FormatParser
 }
 
 // New returns a Verifier with the given options.
@@ -80,7 +85,14 @@ func New(opts Options) (*Verifier, error) {
 	} else if opts.Fetcher == nil {
 		opts.Fetcher = HTTPStatusFetcher{}
 	}
-	return &Verifier{opts: opts, status: statusCache{lists: map[cacheKey]*cachedList{}}}, nil
+	v := &Verifier{opts: opts, status: statusCache{lists: map[cacheKey]*cachedList{}}, formats: map[credentials.Format]FormatParser{}}
+	for _, f := range opts.Formats {
+		if f == nil {
+			return nil, errors.New("verifier: a format parser is nil")
+		}
+		v.formats[f.Format()] = f
+	}
+	return v, nil
 }
 
 // Result is what a verified credential says, and what the verifier knows
@@ -155,7 +167,7 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if len(raw) > MaxCredentialSize {
 		return nil, fail(Malformed, nil, "the credential is larger than %d KiB", MaxCredentialSize>>10)
 	}
-	sec, err := parse(raw)
+	sec, err := v.parse(ctx, raw)
 	if err != nil {
 		return nil, err
 	}

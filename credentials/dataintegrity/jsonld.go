@@ -1,4 +1,4 @@
-package credentials
+package dataintegrity
 
 import (
 	"bytes"
@@ -9,106 +9,25 @@ import (
 	"slices"
 	"strings"
 
-	ldcontext "github.com/trustbloc/did-go/doc/ld/context"
-	ldembed "github.com/trustbloc/did-go/doc/ld/context/embed"
-
 	"github.com/piprate/json-gold/ld"
 )
 
-// MaxDataIntegritySize is the largest Data Integrity credential tally reads,
-// in bytes. JSON-LD canonicalization costs grow quickly with the input; a
-// tally credential is about 2 KiB.
-const MaxDataIntegritySize = 64 << 10
-
-// Limits on the shape of a JSON-LD input, checked before any JSON-LD
-// processing: how deep objects and arrays nest, and how many objects (each
-// a potential blank node for RDF canonicalization) there are.
+// Limits on the input, checked before any JSON-LD processing.
 const (
-	maxJSONDepth   = 32
+	// MaxSize is the largest Data Integrity credential tally reads, in
+	// bytes; a tally credential is about 2 KiB.
+	MaxSize = 64 << 10
+	// maxJSONDepth bounds how deep objects and arrays nest.
+	maxJSONDepth = 32
+	// maxJSONObjects bounds the number of objects, each a potential blank
+	// node for RDF canonicalization.
 	maxJSONObjects = 256
+	// maxJSONValues bounds the number of values of any kind.
+	maxJSONValues = 4096
+	// maxContexts bounds the @context members: each is processed anew
+	// wherever it stands below the top level.
+	maxContexts = 8
 )
-
-// offlineContexts are the URLs of the JSON-LD contexts tally serves from the
-// program itself. Only the VCDM 2.0 base context is needed: it defines the
-// credential terms and DataIntegrityProof with its proof terms, and tally's
-// own terms travel inline in every credential (see TallyContext).
-var offlineContexts = []string{BaseContext}
-
-// ErrContextNotAvailable is returned (wrapped) when a credential names a
-// JSON-LD context that is not built into tally. tally never fetches a
-// context from the network.
-var ErrContextNotAvailable = errors.New("JSON-LD context is not built into tally")
-
-// contextLoader is a json-gold document loader that serves a fixed set of
-// JSON-LD contexts from memory and refuses every other URL. It never does
-// I/O. It is immutable once made, so it may be shared.
-type contextLoader struct {
-	docs map[string]any
-}
-
-// JSONLDLoader returns the JSON-LD document loader tally uses for Data
-// Integrity: it serves the VCDM 2.0 base context
-// (https://www.w3.org/ns/credentials/v2) from the copy embedded in
-// github.com/trustbloc/did-go (doc/ld/context/embed), and refuses any other
-// URL with an error wrapping ErrContextNotAvailable. Pass it to vc-go
-// (verifiable.WithJSONLDDocumentLoader) to process tally credentials offline.
-func JSONLDLoader() ld.DocumentLoader {
-	l, err := newContextLoader(nil)
-	if err != nil {
-		// The embedded contexts are part of a pinned dependency; tests
-		// load them, so this cannot happen in a built program.
-		panic("credentials: embedded JSON-LD context: " + err.Error())
-	}
-	return l
-}
-
-// newContextLoader makes a loader for the built-in contexts plus extra ones
-// (used by tests for the W3C examples context).
-func newContextLoader(extra []ldcontext.Document) (*contextLoader, error) {
-	l := &contextLoader{docs: map[string]any{}}
-	for _, u := range offlineContexts {
-		content, ok := embeddedContext(u)
-		if !ok {
-			return nil, fmt.Errorf("did-go embeds no copy of %s", u)
-		}
-		if err := l.add(u, content); err != nil {
-			return nil, err
-		}
-	}
-	for _, d := range extra {
-		if err := l.add(d.URL, d.Content); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
-}
-
-func embeddedContext(u string) ([]byte, bool) {
-	for _, d := range ldembed.Contexts {
-		if d.URL == u {
-			return d.Content, true
-		}
-	}
-	return nil, false
-}
-
-func (l *contextLoader) add(u string, content []byte) error {
-	doc, err := ld.DocumentFromReader(bytes.NewReader(content))
-	if err != nil {
-		return fmt.Errorf("JSON-LD context %s: %w", u, err)
-	}
-	l.docs[u] = doc
-	return nil
-}
-
-// LoadDocument implements ld.DocumentLoader.
-func (l *contextLoader) LoadDocument(u string) (*ld.RemoteDocument, error) {
-	doc, ok := l.docs[u]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s (tally never fetches contexts; tally's own terms are inline)", ErrContextNotAvailable, u)
-	}
-	return &ld.RemoteDocument{DocumentURL: u, Document: doc}, nil
-}
 
 // checkJSONShape reads raw as JSON and checks what JSON-LD processing would
 // otherwise let through or choke on: it must be one object, with no
@@ -125,8 +44,8 @@ func checkJSONShape(raw []byte) error {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return errors.New("not a JSON object")
 	}
-	objects := 1
-	if err := scanObject(dec, 1, &objects); err != nil {
+	n := &shapeCounts{objects: 1}
+	if err := scanObject(dec, 1, n); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -135,8 +54,11 @@ func checkJSONShape(raw []byte) error {
 	return nil
 }
 
+// shapeCounts counts what checkJSONShape bounds.
+type shapeCounts struct{ objects, values, contexts int }
+
 // scanObject reads the members of an object whose '{' was just read.
-func scanObject(dec *json.Decoder, depth int, objects *int) error {
+func scanObject(dec *json.Decoder, depth int, n *shapeCounts) error {
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -151,7 +73,12 @@ func scanObject(dec *json.Decoder, depth int, objects *int) error {
 			return fmt.Errorf("member %q appears twice in one object", name)
 		}
 		seen[name] = true
-		if err := scanValue(dec, depth, objects); err != nil {
+		if name == "@context" {
+			if n.contexts++; n.contexts > maxContexts {
+				return fmt.Errorf("more than %d @context members", maxContexts)
+			}
+		}
+		if err := scanValue(dec, depth, n); err != nil {
 			return err
 		}
 	}
@@ -161,10 +88,13 @@ func scanObject(dec *json.Decoder, depth int, objects *int) error {
 	return nil
 }
 
-func scanValue(dec *json.Decoder, depth int, objects *int) error {
+func scanValue(dec *json.Decoder, depth int, n *shapeCounts) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("not JSON: %v", err)
+	}
+	if n.values++; n.values > maxJSONValues {
+		return fmt.Errorf("more than %d JSON values", maxJSONValues)
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
@@ -175,14 +105,13 @@ func scanValue(dec *json.Decoder, depth int, objects *int) error {
 	}
 	switch d {
 	case '{':
-		*objects++
-		if *objects > maxJSONObjects {
+		if n.objects++; n.objects > maxJSONObjects {
 			return fmt.Errorf("more than %d JSON objects", maxJSONObjects)
 		}
-		return scanObject(dec, depth+1, objects)
+		return scanObject(dec, depth+1, n)
 	case '[':
 		for dec.More() {
-			if err := scanValue(dec, depth+1, objects); err != nil {
+			if err := scanValue(dec, depth+1, n); err != nil {
 				return err
 			}
 		}
@@ -196,7 +125,7 @@ func scanValue(dec *json.Decoder, depth int, objects *int) error {
 // checkContexts checks the top-level @context before JSON-LD processing, so
 // that an unknown context URL gets a plain error: every URL must be one the
 // loader serves; inline context objects are allowed.
-func checkContexts(doc map[string]any, l *contextLoader) error {
+func checkContexts(doc map[string]any, l *loader) error {
 	var list []any
 	switch c := doc["@context"].(type) {
 	case nil:
@@ -220,54 +149,11 @@ func checkContexts(doc map[string]any, l *contextLoader) error {
 	return nil
 }
 
-// checkStrictJSONLD expands doc with JSON-LD 1.1 in safe mode and checks
-// that nothing in it would be silently lost on the way to RDF, so that
-// everything a reader sees in the JSON is covered by the signature:
-//
-//   - every member name must be a term some context defines, an absolute
-//     IRI or a keyword (safe mode raises an error otherwise);
-//   - every type and every node id must be an absolute IRI; relative
-//     references (a type no context defines, an id like "abc") would be
-//     dropped from the RDF dataset;
-//   - blank node identifiers ("_:b0") are refused: tally credentials never
-//     need them, and with them an input can build the symmetric graphs that
-//     make RDF canonicalization slow.
-//
-// doc is not modified.
-func checkStrictJSONLD(doc map[string]any, l *contextLoader) error {
-	if err := checkContexts(doc, l); err != nil {
-		return err
-	}
-	opts := ld.NewJsonLdOptions("")
-	opts.ProcessingMode = ld.JsonLd_1_1
-	opts.DocumentLoader = l
-	opts.SafeMode = true
-	expanded, err := ld.NewJsonLdProcessor().Expand(ld.CloneDocument(doc), opts)
-	if err != nil {
-		var le *ld.JsonLdError
-		if errors.As(err, &le) && le.Code == ld.LoadingRemoteContextFailed {
-			if cause, ok := le.Details.(error); ok && errors.Is(cause, ErrContextNotAvailable) {
-				if inner := errors.Unwrap(cause); inner != nil {
-					return inner // the loader's own words
-				}
-				return cause
-			}
-		}
-		if errors.As(err, &le) && le.Code == ld.InvalidProperty {
-			if name := findUndefinedTerm(doc, l); name != "" {
-				return fmt.Errorf("JSON-LD: %s is not defined by any @context (undefined term)", name)
-			}
-		}
-		return fmt.Errorf("JSON-LD: %s", jsonLDProblem(err))
-	}
-	return checkExpanded(expanded, "")
-}
-
 // findUndefinedTerm names the first member of doc that JSON-LD expansion
 // drops, as a dotted path, or returns "". It expands doc without safe mode
 // and compacts it back with doc's own context: a dropped member is missing
 // from the result. It runs only to explain an error.
-func findUndefinedTerm(doc map[string]any, l *contextLoader) string {
+func findUndefinedTerm(doc map[string]any, l *loader) string {
 	opts := ld.NewJsonLdOptions("")
 	opts.ProcessingMode = ld.JsonLd_1_1
 	opts.DocumentLoader = l
