@@ -50,32 +50,56 @@ func (p *Processor) jsonLDOptions() *ld.JsonLdOptions {
 	return opts
 }
 
-// canonicalize expands doc (a JSON-LD object with an @context) with the
-// cached processed context, checks that nothing in it is dropped on the way
-// to RDF, converts it to an RDF dataset and hashes its RDFC-1.0 canonical
-// N-Quads. doc is not modified.
-func (p *Processor) canonicalize(ctx context.Context, doc map[string]any) (*signedDataset, error) {
+// canonicalize turns doc (a JSON-LD object with an @context, whose JSON
+// text is ctxKey) into an RDF dataset — straight from the JSON when it is
+// in plain form, else by expansion with the cached processed context,
+// checking that nothing is dropped on the way — and hashes its RDFC-1.0
+// canonical N-Quads. doc is not modified.
+func (p *Processor) canonicalize(ctx context.Context, doc map[string]any, ctxKey []byte) (*signedDataset, error) {
 	opts := p.jsonLDOptions()
 	ctxValue, ok := doc["@context"]
 	if !ok {
 		return nil, fmt.Errorf("data integrity: @context is missing: %w", credentials.ErrMalformed)
 	}
-	key, err := contextKey(ctxValue)
-	if err != nil {
-		return nil, fmt.Errorf("data integrity: @context: %v: %w", err, credentials.ErrMalformed)
-	}
-	actx, err := p.cache.get(key, ctxValue, opts)
+	actx, err := p.cache.get(ctxKey, ctxValue, opts)
 	if err != nil {
 		return nil, p.jsonLDError(err, doc)
 	}
 	body := make(map[string]any, len(doc))
 	for k, v := range doc {
 		if k != "@context" {
-			body[k] = ld.CloneDocument(v)
+			body[k] = v
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	dataset, plain := p.plainToRDF(actx, body)
+	if !plain {
+		if dataset, err = p.expandToRDF(ctx, actx, body, doc, opts); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkBlankNodes(dataset); err != nil {
+		return nil, fmt.Errorf("data integrity: %w: %w", err, credentials.ErrMalformed)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	nquads, err := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015, ld.MessageDigestAlgorithmSHA256).Main(dataset, opts)
+	if err != nil {
+		return nil, fmt.Errorf("data integrity: canonicalize: %v: %w", err, credentials.ErrMalformed)
+	}
+	s, _ := nquads.(string)
+	return &signedDataset{actx: actx, dataset: dataset, hash: sha256.Sum256([]byte(s))}, nil
+}
+
+// expandToRDF is the general path: JSON-LD expansion of body (doc without
+// its @context, whose processed form is actx) in safe mode, the strict
+// checks of the expanded form, and the conversion to RDF.
+func (p *Processor) expandToRDF(ctx context.Context, actx *activeContext, body, doc map[string]any, opts *ld.JsonLdOptions) (*ld.RDFDataset, error) {
 	api := ld.NewJsonLdApi()
-	expanded, err := api.Expand(actx.ctx, "", body, opts, false, nil)
+	expanded, err := api.Expand(actx.ctx, "", ld.CloneDocument(body), opts, false, nil)
 	if err != nil {
 		return nil, p.jsonLDError(err, doc)
 	}
@@ -93,18 +117,7 @@ func (p *Processor) canonicalize(ctx context.Context, doc map[string]any) (*sign
 	if err != nil {
 		return nil, fmt.Errorf("data integrity: JSON-LD to RDF: %s: %w", jsonLDProblem(err), credentials.ErrMalformed)
 	}
-	if err := checkBlankNodes(dataset); err != nil {
-		return nil, fmt.Errorf("data integrity: %w: %w", err, credentials.ErrMalformed)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	nquads, err := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015, ld.MessageDigestAlgorithmSHA256).Main(dataset, opts)
-	if err != nil {
-		return nil, fmt.Errorf("data integrity: canonicalize: %v: %w", err, credentials.ErrMalformed)
-	}
-	s, _ := nquads.(string)
-	return &signedDataset{actx: actx, dataset: dataset, hash: sha256.Sum256([]byte(s))}, nil
+	return dataset, nil
 }
 
 // topLevel finishes the expansion as the JSON-LD API's expand() does: an

@@ -107,6 +107,10 @@ type activeContext struct {
 	vocab   string
 	sets    map[string]bool
 	defined map[string]bool // every term
+
+	plainOnce    sync.Once
+	plain        map[string]plainDef
+	plainUnusual bool // the context sets what the plain path does not handle
 }
 
 func newActiveContext(ctx *ld.Context) *activeContext {
@@ -157,9 +161,12 @@ func (a *activeContext) name(iri string) string {
 	return iri
 }
 
-// get returns the active context that the @context value raw (its JSON
-// text, as encoding/json writes it: object keys sorted) gives when
-// processed from an empty context.
+// get returns the active context that the @context value (raw is its
+// JSON text, as encoding/json writes it: object keys sorted) gives when
+// processed from an empty context. Context processing takes the entries of
+// a list one after the other, so a list is processed on top of its cached
+// prefix: a credential that differs from others only in its last, inline
+// context costs the processing of that one.
 func (c *contextCache) get(raw []byte, value any, opts *ld.JsonLdOptions) (*activeContext, error) {
 	key := string(raw)
 	c.mu.Lock()
@@ -168,15 +175,35 @@ func (c *contextCache) get(raw []byte, value any, opts *ld.JsonLdOptions) (*acti
 	if ok {
 		return ctx, nil
 	}
-	parsed, err := ld.NewContext(nil, opts).Parse(ld.CloneDocument(value))
+	base := ld.NewContext(nil, opts)
+	last := value
+	if list, isList := value.([]any); isList && len(list) > 1 {
+		prefix := list[:len(list)-1]
+		prefixKey, err := contextKey(prefix)
+		if err != nil {
+			return nil, err
+		}
+		p, err := c.get(prefixKey, prefix, opts)
+		if err != nil {
+			return nil, err
+		}
+		base, last = p.ctx, list[len(list)-1]
+	}
+	parsed, err := base.Parse(ld.CloneDocument(last))
 	if err != nil {
 		return nil, err
 	}
 	ctx = newActiveContext(parsed)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ctx == nil || len(c.ctx) >= maxCachedContexts {
+	if c.ctx == nil {
 		c.ctx = map[string]*activeContext{}
+	}
+	for k := range c.ctx {
+		if len(c.ctx) < maxCachedContexts {
+			break
+		}
+		delete(c.ctx, k) // map order is random: a random entry goes
 	}
 	c.ctx[key] = ctx
 	return ctx, nil

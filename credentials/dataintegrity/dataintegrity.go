@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mr-tron/base58"
@@ -66,6 +67,11 @@ type Options struct {
 type Processor struct {
 	loader *loader
 	cache  contextCache
+	scoped scopedContexts
+
+	tallyOnce sync.Once
+	tallyCtx  *activeContext
+	tallyErr  error
 }
 
 // New returns a Processor.
@@ -163,7 +169,7 @@ func keyKind(pub crypto.PublicKey) string {
 // a well-formed input tally cannot check (another cryptosuite, a proof
 // chain, a context that is not built in).
 func (p *Processor) Parse(ctx context.Context, raw []byte) (*Credential, error) {
-	doc, proofs, err := splitDocument(raw)
+	doc, proofs, ctxKey, err := splitDocument(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +184,7 @@ func (p *Processor) Parse(ctx context.Context, raw []byte) (*Credential, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sd, err := p.canonicalize(ctx, doc)
+	sd, err := p.canonicalize(ctx, doc, ctxKey)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +196,7 @@ func (p *Processor) Parse(ctx context.Context, raw []byte) (*Credential, error) 
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := p.canonicalize(ctx, pr.config(doc["@context"]))
+	cfg, err := p.canonicalize(ctx, pr.config(doc["@context"]), ctxKey)
 	if err != nil {
 		return nil, err
 	}
@@ -248,32 +254,49 @@ func (p *proof) checkSigned(cfg *signedDataset) error {
 	return nil
 }
 
-// splitDocument checks raw's size and shape, decodes it, and splits off its
-// proofs.
-func splitDocument(raw []byte) (map[string]any, []any, error) {
+// splitDocument checks raw's size and shape, decodes it, and splits off
+// its proofs. It also returns the JSON text of the @context member, which
+// keys the processed-context cache.
+func splitDocument(raw []byte) (map[string]any, []any, []byte, error) {
 	if len(raw) > MaxSize {
-		return nil, nil, fmt.Errorf("data integrity: the credential is %d bytes; tally reads at most %d (64 KiB): %w", len(raw), MaxSize, credentials.ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("data integrity: the credential is %d bytes; tally reads at most %d (64 KiB): %w", len(raw), MaxSize, credentials.ErrMalformed)
 	}
 	if err := checkJSONShape(raw); err != nil {
-		return nil, nil, fmt.Errorf("data integrity: %v: %w", err, credentials.ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("data integrity: %v: %w", err, credentials.ErrMalformed)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, nil, fmt.Errorf("data integrity: not a JSON object: %w", credentials.ErrMalformed)
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return nil, nil, nil, fmt.Errorf("data integrity: not a JSON object: %w", credentials.ErrMalformed)
 	}
-	pv, ok := doc["proof"]
+	ctxKey, ok := members["@context"]
 	if !ok {
-		return nil, nil, fmt.Errorf("data integrity: the credential has no proof: %w", credentials.ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("data integrity: @context is missing: %w", credentials.ErrMalformed)
 	}
-	delete(doc, "proof")
-	proofs, isList := pv.([]any)
-	if !isList {
-		proofs = []any{pv}
+	pv, ok := members["proof"]
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("data integrity: the credential has no proof: %w", credentials.ErrMalformed)
+	}
+	delete(members, "proof")
+	doc := make(map[string]any, len(members))
+	for k, v := range members {
+		var x any
+		if err := json.Unmarshal(v, &x); err != nil {
+			return nil, nil, nil, fmt.Errorf("data integrity: not a JSON object: %w", credentials.ErrMalformed)
+		}
+		doc[k] = x
+	}
+	var proofs []any
+	if err := json.Unmarshal(pv, &proofs); err != nil {
+		var one any
+		if err := json.Unmarshal(pv, &one); err != nil {
+			return nil, nil, nil, fmt.Errorf("data integrity: the proof is not JSON: %w", credentials.ErrMalformed)
+		}
+		proofs = []any{one}
 	}
 	if len(proofs) == 0 {
-		return nil, nil, fmt.Errorf("data integrity: the proof list is empty: %w", credentials.ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("data integrity: the proof list is empty: %w", credentials.ErrMalformed)
 	}
-	return doc, proofs, nil
+	return doc, proofs, ctxKey, nil
 }
 
 func wrapJSONLD(err error) error {

@@ -341,18 +341,22 @@ func (p *Processor) tallyCredential(g *graph, vc string, view *credentials.View,
 	return &c, nil
 }
 
-// tallyContext is tally's default @context, processed (and cached).
+// tallyContext is tally's default @context, processed once.
 func (p *Processor) tallyContext() (*activeContext, error) {
-	value := credentials.DefaultContext()
-	key, err := contextKey(value)
-	if err != nil {
-		return nil, err
-	}
-	var generic any
-	if err := json.Unmarshal(key, &generic); err != nil {
-		return nil, err
-	}
-	return p.cache.get(key, generic, p.jsonLDOptions())
+	p.tallyOnce.Do(func() {
+		key, err := contextKey(credentials.DefaultContext())
+		if err != nil {
+			p.tallyErr = err
+			return
+		}
+		var value any
+		if err := json.Unmarshal(key, &value); err != nil {
+			p.tallyErr = err
+			return
+		}
+		p.tallyCtx, p.tallyErr = p.cache.get(key, value, p.jsonLDOptions())
+	})
+	return p.tallyCtx, p.tallyErr
 }
 
 // compactIRI writes an IRI as the term the context gives it, or whole.

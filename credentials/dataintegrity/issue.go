@@ -60,7 +60,8 @@ func (p *Processor) Sign(ctx context.Context, doc []byte, k *credentials.Key, no
 		return nil, fmt.Errorf("data integrity: %v: %w", err, credentials.ErrMalformed)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(doc, &m); err != nil {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(doc, &m) != nil || json.Unmarshal(doc, &members) != nil {
 		return nil, fmt.Errorf("data integrity: not a JSON object: %w", credentials.ErrMalformed)
 	}
 	if _, has := m["proof"]; has {
@@ -69,7 +70,7 @@ func (p *Processor) Sign(ctx context.Context, doc []byte, k *credentials.Key, no
 	if err := checkContexts(m, p.loader); err != nil {
 		return nil, wrapJSONLD(err)
 	}
-	sd, err := p.canonicalize(ctx, m)
+	sd, err := p.canonicalize(ctx, m, members["@context"])
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func (p *Processor) Sign(ctx context.Context, doc []byte, k *credentials.Key, no
 		"verificationMethod": k.ID,
 		"proofPurpose":       ProofPurposeAssertion,
 	}
-	cfg, err := p.canonicalize(ctx, (&proof{raw: pr}).config(m["@context"]))
+	cfg, err := p.canonicalize(ctx, (&proof{raw: pr}).config(m["@context"]), members["@context"])
 	if err != nil {
 		return nil, err
 	}

@@ -12,8 +12,9 @@ import (
 // toRDF turns expanded JSON-LD into an RDF dataset, as the JSON-LD 1.1 API's
 // Deserialize JSON-LD to RDF algorithm does, and as json-gold's ToRDF does
 // (whose node map it uses), with one difference: where json-gold drops a
-// statement whose IRI or language tag is not well-formed — which would leave
-// a member of the JSON unsigned — this refuses the document. It also spares
+// statement whose IRI is relative or not well-formed, or whose language tag
+// is not — which would leave a member of the JSON unsigned — this refuses
+// the document. It also spares
 // json-gold's regular-expression URL check, which cost more than half of a
 // verification. A document with JSON literals (@json) goes through
 // json-gold's own conversion, whose JSON canonicalization is not exported.
@@ -28,8 +29,10 @@ func toRDF(api *ld.JsonLdApi, expanded []any, opts *ld.JsonLdOptions) (*ld.RDFDa
 	}
 	ds := ld.NewRDFDataset()
 	for _, name := range ld.GetKeys(nodeMap) {
-		if ld.IsRelativeIri(name) {
-			continue
+		if name != "@default" {
+			if _, err := resource(name); err != nil {
+				return nil, fmt.Errorf("graph name: %w", err)
+			}
 		}
 		graph, _ := nodeMap[name].(map[string]any)
 		quads, err := graphToRDF(name, graph, issuer)
@@ -45,9 +48,6 @@ func toRDF(api *ld.JsonLdApi, expanded []any, opts *ld.JsonLdOptions) (*ld.RDFDa
 func graphToRDF(graphName string, graph map[string]any, issuer *ld.IdentifierIssuer) ([]*ld.Quad, error) {
 	var quads []*ld.Quad
 	for _, id := range ld.GetKeys(graph) {
-		if ld.IsRelativeIri(id) {
-			continue
-		}
 		node, _ := graph[id].(map[string]any)
 		subject, err := resource(id)
 		if err != nil {
@@ -58,7 +58,7 @@ func graphToRDF(graphName string, graph map[string]any, issuer *ld.IdentifierIss
 			switch {
 			case property == "@type":
 				values, _ = node["@type"].([]any)
-			case ld.IsKeyword(property), strings.HasPrefix(property, "_:"), ld.IsRelativeIri(property):
+			case ld.IsKeyword(property), strings.HasPrefix(property, "_:"):
 				continue
 			default:
 				values, _ = node[property].([]any)
@@ -113,9 +113,6 @@ func objectToRDF(item any, issuer *ld.IdentifierIssuer, graphName string, quads 
 		return listToRDF(list, issuer, graphName, quads)
 	case isMap:
 		id, _ := m["@id"].(string)
-		if ld.IsRelativeIri(id) {
-			return nil, quads, nil
-		}
 		n, err := resource(id)
 		return n, quads, err
 	}
