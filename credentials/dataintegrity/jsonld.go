@@ -115,7 +115,9 @@ func missingMember(orig, compacted any, path string) string {
 	return ""
 }
 
-// jsonLDProblem turns a json-gold error into plain words.
+// jsonLDProblem turns a json-gold error into plain words: its code, and
+// for a protected term the term's name, never the details json-gold adds,
+// which can quote claim values.
 func jsonLDProblem(err error) string {
 	var le *ld.JsonLdError
 	if errors.As(err, &le) {
@@ -123,14 +125,14 @@ func jsonLDProblem(err error) string {
 		case ld.InvalidProperty:
 			return "a member name is not defined by any @context (undefined JSON-LD term)"
 		case ld.ProtectedTermRedefinition:
-			return fmt.Sprintf("a context redefines a protected term: %v", le.Details)
-		}
-		if le.Details != nil {
-			return fmt.Sprintf("%s: %v", le.Code, le.Details)
+			if term, ok := le.Details.(string); ok {
+				return "a context redefines the protected term " + term
+			}
+			return "a context redefines a protected term"
 		}
 		return string(le.Code)
 	}
-	return err.Error()
+	return "JSON-LD processing failed"
 }
 
 func checkExpanded(v any, path string) error {
@@ -147,7 +149,9 @@ func checkExpanded(v any, path string) error {
 			case "@id":
 				s, _ := val.(string)
 				if err := checkIRI(s); err != nil {
-					return fmt.Errorf("JSON-LD: id %q%s %v", s, at(path), err)
+					// The id itself stays out of the message: it may be a
+					// holder's identifier.
+					return fmt.Errorf("JSON-LD: an id%s %v", at(path), err)
 				}
 			case "@type":
 				if _, isValue := x["@value"]; isValue {

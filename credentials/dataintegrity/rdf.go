@@ -2,6 +2,7 @@ package dataintegrity
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -93,7 +94,7 @@ func resource(id string) (ld.Node, error) {
 		return ld.NewBlankNode(id), nil
 	}
 	if err := checkIRI(id); err != nil {
-		return nil, fmt.Errorf("id %q %v", id, err)
+		return nil, fmt.Errorf("an id %v", err) // not quoted: it may identify a person
 	}
 	return ld.NewIRI(id), nil
 }
@@ -142,7 +143,7 @@ func literal(m map[string]any) (ld.Node, error) {
 	case json.Number:
 		f, err := v.Float64()
 		if err != nil {
-			return nil, fmt.Errorf("number %s is out of range", v)
+			return nil, errors.New("a number is out of range")
 		}
 		value = f
 	}
