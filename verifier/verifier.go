@@ -255,6 +255,11 @@ func (v *Verifier) checkView(ctx context.Context, view *credentials.View, iss *T
 			return err
 		}
 	}
+	if len(view.UnknownStatus) > 0 {
+		res.Status.HasStatus = true
+		res.Status.Checked = false
+		return v.statusUnavailable(res, now, "tally cannot read status entries of type "+strings.Join(view.UnknownStatus, ", "))
+	}
 	return nil
 }
 
