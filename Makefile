@@ -29,12 +29,14 @@ test: fmt-check vet
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./verifier | tee bench.out
 	$(GO) run ./internal/benchratio < bench.out
+	@$(GO) test -count=1 -run TestEmbedderFootprint -v ./verifier | grep 'embedder:' | sed 's/^ *embed_test.go:[0-9]*: //'
 
-# Run every fuzz target for FUZZTIME each.
+# Run every fuzz target for FUZZTIME each. Minimizing a new input is capped
+# (it can take a whole minute on a 2 KiB credential and no input runs then).
 fuzz:
-	@for pkg in ./credentials ./verifier; do \
+	@for pkg in ./credentials ./credentials/dataintegrity ./verifier; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg || exit 1; \
 	  done; \
 	done
 

@@ -31,6 +31,10 @@ type View struct {
 	ValidUntil time.Time
 	// Status lists the credential's Bitstring Status List entries.
 	Status []StatusEntry
+	// UnknownStatus names the kinds of status entry the credential carries
+	// that tally cannot read (StatusList2021Entry, say): its status counts
+	// as not checked.
+	UnknownStatus []string
 	// TokenStatus is the IETF Token Status List reference of an SD-JWT VC
 	// (its status.status_list claim), or nil.
 	TokenStatus *TokenStatusRef

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/verifier"
 )
 
@@ -218,6 +219,9 @@ func (f *fixture) verifier(t testing.TB, opts verifier.Options) *verifier.Verifi
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return testNow }
 	}
+	if opts.Formats == nil {
+		opts.Formats = []verifier.FormatParser{testDI}
+	}
 	v, err := verifier.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +265,7 @@ func issue(t testing.TB, fm credentials.Format, c *credentials.Credential, key *
 		out, err = credentials.IssueSDJWT(c, key, testNow, credentials.SDJWTOptions{})
 	case credentials.FormatDataIntegrity:
 		var b []byte
-		b, err = credentials.IssueDataIntegrity(c, key, testNow)
+		b, err = testDI.Issue(c, key, testNow)
 		out = string(b)
 	}
 	if err != nil {
@@ -272,3 +276,13 @@ func issue(t testing.TB, fm credentials.Format, c *credentials.Credential, key *
 
 // clockNow is a clock stopped at testNow.
 func clockNow() time.Time { return testNow }
+
+// testDI is the Data Integrity processor the tests issue with and register
+// with their verifiers.
+var testDI = func() *dataintegrity.Processor {
+	p, err := dataintegrity.New(dataintegrity.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()

@@ -3,13 +3,26 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
 )
 
+// FormatParser parses a securing format the verifier does not include
+// itself. Data Integrity is one (package credentials/dataintegrity, whose
+// Processor is a FormatParser): it needs a JSON-LD processor, which
+// embedders of the verifier for QR cards and JWTs should not have to carry.
+type FormatParser interface {
+	// Format is the format parsed.
+	Format() credentials.Format
+	// ParseSecured parses raw, unverified. Its work is bounded, and it
+	// honours ctx's deadline.
+	ParseSecured(ctx context.Context, raw []byte) (credentials.Secured, error)
+}
+
 // parse detects the format of raw and parses it, unverified.
-func parse(raw []byte) (credentials.Secured, *Error) {
+func (v *Verifier) parse(ctx context.Context, raw []byte) (credentials.Secured, *Error) {
 	raw = bytes.TrimSpace(raw)
 	if inner, ok := credentials.UnwrapEnveloped(raw); ok {
 		raw = inner
@@ -26,10 +39,17 @@ func parse(raw []byte) (credentials.Secured, *Error) {
 		sec, err = credentials.ParseJWT(raw)
 	case credentials.FormatSDJWT:
 		sec, err = credentials.ParseSDJWT(raw)
-	case credentials.FormatDataIntegrity:
-		sec, err = credentials.ParseDataIntegrity(raw)
+	default:
+		p, ok := v.formats[format]
+		if !ok {
+			return nil, fail(UnsupportedFormat, nil, "this verifier does not read %s credentials: register a parser for them (for Data Integrity, package credentials/dataintegrity)", format)
+		}
+		sec, err = p.ParseSecured(ctx, raw)
 	}
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, fail(Malformed, err, "verification was stopped: %v", ctxErr)
+		}
 		return nil, classify(err)
 	}
 	return sec, nil

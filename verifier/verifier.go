@@ -38,6 +38,10 @@ type Options struct {
 	// response nor the list says; DefaultStatusTTL if zero. Like every
 	// cache lifetime, it is cut to MaxStatusCacheLifetime.
 	StatusTTL time.Duration
+	// Formats are parsers for securing formats beyond the built-in QR
+	// card, VC-JWT and SD-JWT: a dataintegrity.Processor for Data
+	// Integrity credentials.
+	Formats []FormatParser
 	// MaxStatusAge is the policy on the age of status information: a
 	// list's signed age, whether it was fetched just now or came from the
 	// cache. Zero (the default) accepts a credential whose status lists are
@@ -49,8 +53,9 @@ type Options struct {
 
 // Verifier checks credentials. It is safe for concurrent use.
 type Verifier struct {
-	opts   Options
-	status statusCache
+	opts    Options
+	status  statusCache
+	formats map[credentials.Format]FormatParser
 }
 
 // New returns a Verifier with the given options.
@@ -83,7 +88,14 @@ func New(opts Options) (*Verifier, error) {
 	} else if opts.Fetcher == nil {
 		opts.Fetcher = HTTPStatusFetcher{}
 	}
-	return &Verifier{opts: opts, status: statusCache{lists: map[cacheKey]*cachedList{}}}, nil
+	v := &Verifier{opts: opts, status: statusCache{lists: map[cacheKey]*cachedList{}}, formats: map[credentials.Format]FormatParser{}}
+	for _, f := range opts.Formats {
+		if f == nil {
+			return nil, errors.New("verifier: a format parser is nil")
+		}
+		v.formats[f.Format()] = f
+	}
+	return v, nil
 }
 
 // Result is what a verified credential says, and what the verifier knows
@@ -161,7 +173,7 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if len(raw) > MaxCredentialSize {
 		return nil, fail(Malformed, nil, "the credential is larger than %d KiB", MaxCredentialSize>>10)
 	}
-	sec, err := parse(raw)
+	sec, err := v.parse(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +260,15 @@ func (v *Verifier) checkView(ctx context.Context, view *credentials.View, iss *T
 	if err := v.checkValidity(view.ValidFrom, view.ValidUntil, now); err != nil {
 		return err
 	}
-	return v.checkStatus(ctx, view.Status, view.TokenStatus, iss, now, res)
+	if err := v.checkStatus(ctx, view.Status, view.TokenStatus, iss, now, res); err != nil {
+		return err
+	}
+	if len(view.UnknownStatus) > 0 {
+		res.Status.HasStatus = true
+		res.Status.Checked = false
+		return v.statusUnavailable(res, now, "tally cannot read status entries of type "+strings.Join(view.UnknownStatus, ", "))
+	}
+	return nil
 }
 
 // checkValidity checks a validity period against now, widened by the

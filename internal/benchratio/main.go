@@ -26,6 +26,7 @@ var targets = []target{
 	{"verify a QR card ≤ 1.3 × bare ed25519.Verify", "BenchmarkVerifyQR", baseline, 1.3},
 	{"verify a VC-JWT ≤ 1.5 × bare ed25519.Verify", "BenchmarkVerifyJWT", baseline, 1.5},
 	{"verify a VC-JWT ≥ 2 × faster than vc-go", "BenchmarkVerifyJWT", "BenchmarkVcGoParseJWT", 0.5},
+	{"verify a Data Integrity credential ≤ 15 × bare ed25519.Verify", "BenchmarkVerifyDataIntegrity", baseline, 15},
 }
 
 var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/verifier"
 )
 
@@ -174,7 +175,11 @@ func (d *demoRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := verifier.New(verifier.Options{Trust: trust, Now: func() time.Time { return d.now }})
+	di, err := dataintegrity.New(dataintegrity.Options{})
+	if err != nil {
+		return err
+	}
+	v, err := verifier.New(verifier.Options{Trust: trust, Now: func() time.Time { return d.now }, Formats: []verifier.FormatParser{di}})
 	if err != nil {
 		return err
 	}
@@ -215,7 +220,7 @@ func (d *demoRun) run(ctx context.Context) error {
 	_, regIndex, _ := credentials.TallyStatus(drafts["registration"].Status)
 	_ = d.lists[credentials.StatusListPath(credentials.PurposeRevocation, 0)].Set(regIndex, true)
 	d.mu.Unlock()
-	v2, err := verifier.New(verifier.Options{Trust: trust, Now: func() time.Time { return d.now }})
+	v2, err := verifier.New(verifier.Options{Trust: trust, Now: func() time.Time { return d.now }, Formats: []verifier.FormatParser{di}})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/credentials/dataintegrity"
 )
 
 // issueFlags are the options every command that signs a credential shares.
@@ -131,7 +132,11 @@ func issueAs(fm credentials.Format, c *credentials.Credential, key *credentials.
 		s, err := credentials.IssueSDJWT(c, key, now, credentials.SDJWTOptions{Holder: holder, Rand: rand.Reader})
 		return []byte(s), err
 	case credentials.FormatDataIntegrity:
-		return credentials.IssueDataIntegrity(c, key, now)
+		p, err := dataintegrity.New(dataintegrity.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return p.Issue(c, key, now)
 	}
 	return nil, fmt.Errorf("unknown format %q", fm)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/verifier"
 )
 
@@ -74,7 +75,11 @@ func verify(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := verifier.New(verifier.Options{Trust: trust, Now: env.Now, MaxStatusAge: *maxAge, Offline: *offline})
+	di, err := dataintegrity.New(dataintegrity.Options{})
+	if err != nil {
+		return err
+	}
+	v, err := verifier.New(verifier.Options{Trust: trust, Now: env.Now, MaxStatusAge: *maxAge, Offline: *offline, Formats: []verifier.FormatParser{di}})
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,10 @@
-package credentials_test
+package dataintegrity_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"testing"
-
-	"github.com/tally-id/tally/credentials"
 )
 
 // Run both in one go and compare (DESIGN expects Data Integrity to cost
@@ -22,7 +21,7 @@ func BenchmarkVerifyDataIntegrity(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	b.ResetTimer()
 	for b.Loop() {
-		d, err := credentials.ParseDataIntegrity(raw)
+		d, err := testProc.Parse(context.Background(), raw)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -36,7 +35,7 @@ func BenchmarkVerifyDataIntegrity(b *testing.B) {
 // credential parsed once.
 func BenchmarkVerifyDataIntegritySignatureOnly(b *testing.B) {
 	k := diKey(b, 1, "")
-	d, err := credentials.ParseDataIntegrity(issueDI(b, "registration.json", k))
+	d, err := testProc.Parse(context.Background(), issueDI(b, "registration.json", k))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,8 @@
-package credentials_test
+package dataintegrity_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,14 +23,14 @@ const diCorpusDir = "testdata/fuzz/FuzzParseDataIntegrity"
 func diSeeds(t testing.TB) map[string][]byte {
 	k := diKey(t, 1, "")
 	seeds := map[string][]byte{}
-	for _, s := range samples {
+	for _, s := range []string{"registration.json", "eligibility.json", "referral.json"} {
 		c := loadSample(t, s)
 		// A fixed "random" source keeps the corpus files stable.
 		if err := credentials.Prepare(c, k.DID, bytes.NewReader(bytes.Repeat([]byte{7}, 64))); err != nil {
 			t.Fatal(err)
 		}
 		c.Status = credentials.StatusEntries("https://dadaab.example.org/status", 7, 40961)
-		raw, err := credentials.IssueDataIntegrity(c, k, diNow)
+		raw, err := testProc.Issue(c, k, diNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,14 +76,14 @@ func FuzzParseDataIntegrity(f *testing.F) {
 	}
 	unrelated := diKey(f, 200, "")
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		d, err := credentials.ParseDataIntegrity(raw)
+		d, err := testProc.Parse(context.Background(), raw)
 		if err != nil {
 			if !errors.Is(err, credentials.ErrMalformed) && !errors.Is(err, credentials.ErrUnsupported) {
 				t.Fatalf("error wraps no sentinel: %v", err)
 			}
 			return
 		}
-		if d.Format() != credentials.FormatDataIntegrity || d.Credential() == nil {
+		if d.Format() != credentials.FormatDataIntegrity || d.View() == nil {
 			t.Fatal("parsed without a credential")
 		}
 		if !strings.HasPrefix(d.KeyID(), d.Issuer()+"#") {

@@ -1,0 +1,114 @@
+package dataintegrity_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tally-id/tally/credentials"
+)
+
+// signDoc signs a JSON-LD credential given as a Go value.
+func signDoc(t *testing.T, doc map[string]any, k *credentials.Key) []byte {
+	t.Helper()
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := testProc.Sign(context.Background(), b, k, diNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Credentials that are not tally's come as a generic view, read from the
+// signed statements, with the claims named by their own context.
+func TestDataIntegrityForeignCredentials(t *testing.T) {
+	k := diKey(t, 9, "")
+	t.Run("VCDM 2.0 with an inline context and a status entry", func(t *testing.T) {
+		raw := signDoc(t, map[string]any{
+			"@context": []any{"https://www.w3.org/ns/credentials/v2", map[string]any{
+				"ShelterCredential": "https://shelter.example/ns#ShelterCredential",
+				"shelter":           "https://shelter.example/ns#shelter",
+				"beds":              map[string]any{"@id": "https://shelter.example/ns#beds", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
+			}},
+			"id":         "urn:uuid:0b0c4f9e-2f37-4b1f-9d6a-6f1b1f0e2a11",
+			"type":       []any{"VerifiableCredential", "ShelterCredential"},
+			"issuer":     map[string]any{"id": k.DID, "name": "Shelter cluster"},
+			"validFrom":  "2026-10-01T00:00:00Z",
+			"validUntil": "2027-10-01T00:00:00Z",
+			"credentialStatus": map[string]any{
+				"id": "https://shelter.example/status/1#77", "type": "BitstringStatusListEntry",
+				"statusPurpose": "revocation", "statusListIndex": "77", "statusListCredential": "https://shelter.example/status/1",
+			},
+			"credentialSubject": map[string]any{"shelter": "Block C", "beds": 4},
+		}, k)
+		d, err := testProc.Parse(context.Background(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.VerifySignature(k.Public); err != nil {
+			t.Fatal(err)
+		}
+		v := d.View()
+		if d.Credential() != nil || !v.HasType("ShelterCredential") || v.Issuer != k.DID || v.ID != "urn:uuid:0b0c4f9e-2f37-4b1f-9d6a-6f1b1f0e2a11" {
+			t.Fatalf("view: %+v", v)
+		}
+		if !v.ValidFrom.Equal(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)) || !v.ValidUntil.Equal(time.Date(2027, 10, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("validity %v – %v", v.ValidFrom, v.ValidUntil)
+		}
+		want := credentials.StatusEntry{ID: "https://shelter.example/status/1#77", Purpose: "revocation", Index: 77, ListCredential: "https://shelter.example/status/1"}
+		if len(v.Status) != 1 || v.Status[0] != want {
+			t.Fatalf("status %+v", v.Status)
+		}
+		if string(v.Claims) != `{"beds":4,"shelter":"Block C"}` {
+			t.Fatalf("claims %s", v.Claims)
+		}
+	})
+	t.Run("VCDM 1.1 with the Data Integrity context", func(t *testing.T) {
+		raw := signDoc(t, map[string]any{
+			"@context":       []any{"https://www.w3.org/2018/credentials/v1", "https://w3id.org/security/data-integrity/v2", "https://w3id.org/vc/status-list/2021/v1", "https://www.w3.org/ns/credentials/examples/v2"},
+			"type":           []any{"VerifiableCredential", "UniversityDegreeCredential"},
+			"issuer":         k.DID,
+			"issuanceDate":   "2026-01-01T00:00:00Z",
+			"expirationDate": "2030-01-01T00:00:00Z",
+			"credentialStatus": map[string]any{
+				"id": "https://uni.example/status/3#94567", "type": "StatusList2021Entry",
+				"statusPurpose": "revocation", "statusListIndex": "94567", "statusListCredential": "https://uni.example/status/3",
+			},
+			"credentialSubject": map[string]any{"id": "did:example:holder", "degree": map[string]any{"name": "Bachelor of Science"}},
+		}, k)
+		d, err := testProc.Parse(context.Background(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.VerifySignature(k.Public); err != nil {
+			t.Fatal(err)
+		}
+		v := d.View()
+		if !v.ValidFrom.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) || !v.ValidUntil.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("validity %v – %v", v.ValidFrom, v.ValidUntil)
+		}
+		if len(v.Status) != 0 || len(v.UnknownStatus) != 1 || v.UnknownStatus[0] != "StatusList2021Entry" {
+			t.Fatalf("status %+v, unknown %v", v.Status, v.UnknownStatus)
+		}
+		var claims map[string]any
+		if err := json.Unmarshal(v.Claims, &claims); err != nil || claims["id"] != "did:example:holder" {
+			t.Fatalf("claims %s", v.Claims)
+		}
+	})
+	t.Run("a VCDM 1.1 context after the 2.0 one", func(t *testing.T) {
+		b, _ := json.Marshal(map[string]any{
+			"@context":          []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1"},
+			"type":              []any{"VerifiableCredential"},
+			"issuer":            k.DID,
+			"credentialSubject": map[string]any{"id": "did:example:holder"},
+		})
+		if _, err := testProc.Sign(context.Background(), b, k, diNow); !errors.Is(err, credentials.ErrMalformed) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

@@ -1,0 +1,101 @@
+package dataintegrity
+
+import (
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mr-tron/base58"
+
+	"github.com/tally-id/tally/credentials"
+)
+
+// Issue signs c with an embedded eddsa-rdfc-2022 Data Integrity proof and
+// returns the secured credential's JSON: c's VCDM 2.0 JSON with a "proof"
+// member {type DataIntegrityProof, cryptosuite eddsa-rdfc-2022, created
+// (now, to the second), verificationMethod k.ID, proofPurpose
+// assertionMethod, proofValue}. c must be prepared (credentials.Prepare)
+// and valid, and issued by k's DID; k must be an Ed25519 key with a
+// Signer.
+func (p *Processor) Issue(c *credentials.Credential, k *credentials.Key, now time.Time) ([]byte, error) {
+	if c.Context == nil {
+		return nil, errors.New("data integrity: @context is missing: prepare the credential first")
+	}
+	if c.Issuer != k.DID {
+		return nil, errors.New("data integrity: the credential's issuer is not the signing key's DID")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("data integrity: encode credential: %w", err)
+	}
+	return p.Sign(context.Background(), doc, k, now)
+}
+
+// Sign adds an eddsa-rdfc-2022 proof by k to doc, a JSON-LD credential of
+// any type whose contexts are bundled or inline, and returns the secured
+// JSON. Every term must be defined by a context: a member JSON-LD would
+// drop is an error, never silently left unsigned.
+func (p *Processor) Sign(ctx context.Context, doc []byte, k *credentials.Key, now time.Time) ([]byte, error) {
+	if k == nil || k.Signer == nil {
+		return nil, errors.New("data integrity: signing needs a private key")
+	}
+	if _, ok := k.Public.(ed25519.PublicKey); k.Alg != credentials.EdDSA || !ok {
+		return nil, fmt.Errorf("data integrity: eddsa-rdfc-2022 needs an Ed25519 key, and %s is %s: %w", k.ID, k.Alg, credentials.ErrUnsupported)
+	}
+	if now.IsZero() {
+		return nil, errors.New("data integrity: the signing time is missing")
+	}
+	if len(doc) > MaxSize {
+		return nil, fmt.Errorf("data integrity: the credential is larger than %d bytes", MaxSize)
+	}
+	if err := checkJSONShape(doc); err != nil {
+		return nil, fmt.Errorf("data integrity: %v: %w", err, credentials.ErrMalformed)
+	}
+	var m map[string]any
+	var members map[string]json.RawMessage
+	if json.Unmarshal(doc, &m) != nil || json.Unmarshal(doc, &members) != nil {
+		return nil, fmt.Errorf("data integrity: not a JSON object: %w", credentials.ErrMalformed)
+	}
+	if _, has := m["proof"]; has {
+		return nil, fmt.Errorf("data integrity: the credential already has a proof: %w", credentials.ErrUnsupported)
+	}
+	if err := checkContexts(m, p.loader); err != nil {
+		return nil, wrapJSONLD(err)
+	}
+	sd, err := p.canonicalize(ctx, m, members["@context"])
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := p.readView(sd); err != nil {
+		return nil, err
+	}
+	pr := map[string]any{
+		"type":               ProofType,
+		"cryptosuite":        Cryptosuite,
+		"created":            now.UTC().Truncate(time.Second).Format(time.RFC3339),
+		"verificationMethod": k.ID,
+		"proofPurpose":       ProofPurposeAssertion,
+	}
+	cfg, err := p.canonicalize(ctx, (&proof{raw: pr}).config(m["@context"]), members["@context"])
+	if err != nil {
+		return nil, err
+	}
+	var msg [2 * sha256.Size]byte
+	copy(msg[:], cfg.hash[:])
+	copy(msg[sha256.Size:], sd.hash[:])
+	sig, err := k.Signer.Sign(nil, msg[:], crypto.Hash(0))
+	if err != nil {
+		return nil, fmt.Errorf("data integrity: sign: %w", err)
+	}
+	pr["proofValue"] = "z" + base58.Encode(sig)
+	m["proof"] = pr
+	return json.Marshal(m)
+}
