@@ -33,6 +33,12 @@ func signCOSE(t testing.TB, k *credentials.Key, prot cose.ProtectedHeader, unpro
 	return out
 }
 
+// protectedKID is the protected header of k's cards: EdDSA and k's short
+// key id.
+func protectedKID(k *credentials.Key) cose.ProtectedHeader {
+	return cose.ProtectedHeader{cose.HeaderLabelAlgorithm: cose.AlgorithmEdDSA, cose.HeaderLabelKeyID: k.CardKeyID()}
+}
+
 func cborBytes(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := cbor.Marshal(v)
