@@ -222,6 +222,7 @@ func TestParseForeignCardRefuses(t *testing.T) {
 		{"date with slashes", id(8, "1988/01/02"), credentials.ErrMalformed, "neither YYYYMMDD nor YYYY-MM-DD"},
 		{"date not a day", id(8, "19880231"), credentials.ErrMalformed, "calendar date"},
 		{"date not a day, with dashes", id(8, "1988-02-31"), credentials.ErrMalformed, "calendar date"},
+		{"key as bytes", edit(func(m map[any]any) { m[169] = cbor.RawMessage{0xa1, 0x41, 0x01, 0x01} }), credentials.ErrMalformed, "CWT claims"},
 		{"number and text key alike", edit(func(m map[any]any) { m[169].(map[any]any)[99], m[169].(map[any]any)["99"] = 1, 2 }), credentials.ErrMalformed, "twice"},
 		{"iss not text", edit(func(m map[any]any) { m[1] = 42 }), credentials.ErrMalformed, "CWT claims"},
 		{"iss with a space", edit(func(m map[any]any) { m[1] = "https://id.example.gov/a b" }), credentials.ErrMalformed, "issuer"},

@@ -185,6 +185,11 @@ func decodeClaim169(raw cbor.RawMessage) (claims map[string]any, skipped []strin
 			field = claim169Fields[n]
 		}
 		if field.kind == c169Unassigned {
+			switch k.(type) {
+			case int64, uint64, string:
+			default:
+				return nil, nil, fmt.Errorf("card: a Claim 169 key is neither a number nor text: %w", ErrMalformed)
+			}
 			name := keyString(k)
 			if _, dup := unknown[name]; dup {
 				return nil, nil, fmt.Errorf("card: Claim 169 key %s appears twice, as a number and as text: %w", name, ErrMalformed)
