@@ -257,7 +257,7 @@ func TestParseForeignCardRefuses(t *testing.T) {
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says) {
 				t.Fatalf("err = %v, want %v saying %q", err, tc.want, tc.says)
 			}
-			for _, v := range []string{secret, "1988", "married"} {
+			for _, v := range []string{secret, "1988", "married", "18446744073709551615"} {
 				if strings.Contains(err.Error(), v) {
 					t.Fatalf("the error quotes a claim value: %v", err)
 				}

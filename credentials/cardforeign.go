@@ -44,6 +44,19 @@ const (
 	c169Skipped                        // photo and biometrics: named in View.Skipped
 )
 
+// String names the CBOR type of a kind, for errors.
+func (k claim169Kind) String() string {
+	switch k {
+	case c169Text, c169Date:
+		return "text"
+	case c169Int:
+		return "an integer"
+	case c169Ints:
+		return "an array of integers"
+	}
+	return "any value"
+}
+
 // claim169Field is one row of the Claim 169 v1.2.2 table.
 type claim169Field struct {
 	name string
@@ -196,7 +209,7 @@ func decodeClaim169(raw cbor.RawMessage) (claims map[string]any, skipped []strin
 			}
 			var x any
 			if err := cardDecMode.Unmarshal(v, &x); err != nil {
-				return nil, nil, fmt.Errorf("card: bad Claim 169 key %s: %v: %w", name, err, ErrMalformed)
+				return nil, nil, fmt.Errorf("card: bad Claim 169 key %s: %w", name, ErrMalformed)
 			}
 			if j, ok := jsonValue(x); ok {
 				unknown[name] = j
@@ -234,7 +247,8 @@ func decodeClaim169(raw cbor.RawMessage) (claims map[string]any, skipped []strin
 			continue
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("card: Claim 169 key %d (%s) is not of the spec's type: %v: %w", n, field.name, err, ErrMalformed)
+			// The decoder's message may quote a number; say what was wanted.
+			return nil, nil, fmt.Errorf("card: Claim 169 key %d (%s) is not %s, as the spec says: %w", n, field.name, field.kind, ErrMalformed)
 		}
 		claims[field.name] = val
 	}
