@@ -17,7 +17,8 @@ import (
 // written in base45 (RFC 9285), so that a QR code carries it in alphanumeric
 // mode. The identity claims sit in the MOSIP Claim 169 map, so Claim 169
 // readers can read the card too; tally's own claims sit in the private-use
-// CWT claim -65537. docs/qr-card.md describes the profile.
+// CWT claim -65537. docs/qr-card.md describes the profile. ParseCard also
+// reads the Claim 169 cards of other issuers (see cardforeign.go).
 
 // MaxCardSize bounds a card's COSE bytes after inflating; larger input is
 // refused (a compressed "zip bomb" would otherwise cost memory).
@@ -119,6 +120,9 @@ type Card struct {
 	// shortKID is the 8-byte key id, derived from the key when the card
 	// carries a did:key issuer's whole public key as its kid.
 	shortKID []byte
+	// foreign is what a Claim 169 card of another issuer says; nil for
+	// tally's own cards, and then cred is set.
+	foreign *foreignCard
 }
 
 var _ Secured = (*Card)(nil)
@@ -126,8 +130,11 @@ var _ Secured = (*Card)(nil)
 // ParseCard reads a QR card's base45 text (surrounding white space is
 // ignored): base45, then zlib when the bytes start with a zlib header (plain
 // COSE is accepted too), then the COSE_Sign1 (tagged or not) and its CWT
-// claims. The signature is not checked. Errors wrap ErrMalformed, or
-// ErrUnsupported for a signature algorithm other than EdDSA and ES256.
+// claims. A card with tally's claim -65537 is one of tally's credentials; a
+// card without it but with a Claim 169 identity is another issuer's
+// identity card, read into the generic view only (Credential is nil). The
+// signature is not checked. Errors wrap ErrMalformed, or ErrUnsupported for
+// a signature algorithm other than EdDSA and ES256 or an encrypted card.
 func ParseCard(raw []byte) (*Card, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
@@ -143,10 +150,15 @@ func ParseCard(raw []byte) (*Card, error) {
 		return nil, fmt.Errorf("card: %w", err)
 	}
 	buf.b45 = data
-	if isZlib(data) {
+	switch {
+	case isZlib(data):
 		if data, err = buf.inflate(data); err != nil {
 			return nil, err
 		}
+	case !coseStart(data):
+		// Neither zlib nor a (tagged) COSE array. Claim 169 v1.2.2 lets
+		// issuers use Brotli, which has no header to tell it by.
+		return nil, fmt.Errorf("card: the data is not zlib (no RFC 1950 header) and not a COSE_Sign1 either (tally does not read Brotli): %w", ErrMalformed)
 	}
 	return parseCardCOSE(data)
 }
@@ -156,6 +168,19 @@ func ParseCard(raw []byte) (*Card, error) {
 // message never does: it starts with 0xd2, 0xd8 or 0x84.
 func isZlib(b []byte) bool {
 	return len(b) >= 2 && b[0]&0x0f == 8 && b[0]>>4 <= 7 && (uint16(b[0])<<8|uint16(b[1]))%31 == 0
+}
+
+// coseStart reports whether b starts as a COSE message may: an array of
+// four, or tag 16, 17, 18 or a tag of one more byte (61, 96 to 98).
+func coseStart(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	switch b[0] {
+	case cborArray4, tagCOSEEncrypt0, tagCOSEMac0, tagCOSESign1, 0xd8:
+		return true
+	}
+	return false
 }
 
 // parseCardCOSE reads an uncompressed card.
@@ -173,12 +198,24 @@ func parseCardCOSE(data []byte) (*Card, error) {
 	default:
 		return nil, fmt.Errorf("card: signature algorithm %v (use EdDSA or ES256): %w", m.alg, ErrUnsupported)
 	}
-	if len(m.kid) == 0 || len(m.kid) > 64 {
-		return nil, fmt.Errorf("card: no key id (COSE kid) of 1 to 64 bytes: %w", ErrMalformed)
+	if len(m.kid) > 64 {
+		return nil, fmt.Errorf("card: the key id (COSE kid) is longer than 64 bytes: %w", ErrMalformed)
 	}
 	var claims cardCWT
 	if err := cardDecMode.Unmarshal(m.payload, &claims); err != nil {
 		return nil, fmt.Errorf("card: bad CWT claims: %v: %w", err, ErrMalformed)
+	}
+	if claims.IssuedAt != nil {
+		c.iat = time.Unix(*claims.IssuedAt, 0).UTC()
+	}
+	if claims.Tally == nil {
+		if c.foreign, err = parseForeignCard(m, &claims); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	if len(m.kid) == 0 {
+		return nil, fmt.Errorf("card: no key id (COSE kid) of 1 to 64 bytes: %w", ErrMalformed)
 	}
 	c.shortKID = m.kid
 	if len(m.kid) > CardKeyIDSize {
@@ -201,9 +238,6 @@ func parseCardCOSE(data []byte) (*Card, error) {
 		return nil, err
 	}
 	c.cred.Context = DefaultContext()
-	if claims.IssuedAt != nil {
-		c.iat = time.Unix(*claims.IssuedAt, 0).UTC()
-	}
 	return c, nil
 }
 
@@ -211,12 +245,26 @@ func parseCardCOSE(data []byte) (*Card, error) {
 func (c *Card) Format() Format { return FormatQR }
 
 // Issuer implements Secured: the issuer DID of CWT claim 1, or the did:key
-// of the public key a did:key issuer's card carries as its kid.
-func (c *Card) Issuer() string { return c.cred.Issuer }
+// of the public key a did:key issuer's card carries as its kid. For another
+// issuer's Claim 169 card, its iss as it is (an https URI), or "" when it
+// has none.
+func (c *Card) Issuer() string {
+	if c.foreign != nil {
+		return c.foreign.issuer
+	}
+	return c.cred.Issuer
+}
 
 // KeyID implements Secured: the hex form of the card's short key id (see
-// (*Key).CardKeyID and CardKeyIDString).
-func (c *Card) KeyID() string { return CardKeyIDString(c.shortKID) }
+// (*Key).CardKeyID and CardKeyIDString). For another issuer's Claim 169
+// card, its COSE kid as text when it is printable ASCII, else in hex, or ""
+// when the card names no key: then try each of the issuer's keys.
+func (c *Card) KeyID() string {
+	if c.foreign != nil {
+		return c.foreign.keyID
+	}
+	return CardKeyIDString(c.shortKID)
+}
 
 // Algorithm is the signature algorithm the card names.
 func (c *Card) Algorithm() Algorithm { return c.alg }
@@ -227,7 +275,8 @@ func (c *Card) IssuedAt() time.Time { return c.iat }
 // Credential implements Secured: the credential the card carries, not to be
 // trusted before VerifySignature succeeds. It has tally's default @context,
 // no id (a card does not carry one), validFrom from nbf or else iat,
-// validUntil from exp, and relative status entries (see StatusEntry).
+// validUntil from exp, and relative status entries (see StatusEntry). It is
+// nil for another issuer's Claim 169 card: see View.
 func (c *Card) Credential() *Credential { return c.cred }
 
 // VerifySignature implements Secured: it checks the card's COSE signature
@@ -240,6 +289,9 @@ func (c *Card) VerifySignature(pub crypto.PublicKey) error {
 	if alg != c.alg {
 		return fmt.Errorf("card: signed with %s, but the key is for %s: %w", c.alg, alg, ErrBadSignature)
 	}
+	if len(c.msg.signature) == 0 {
+		return fmt.Errorf("card: the card carries no signature: %w", ErrBadSignature)
+	}
 	calg, _ := coseAlgorithm(alg)
 	v, err := cose.NewVerifier(calg, pub)
 	if err != nil {
@@ -251,5 +303,14 @@ func (c *Card) VerifySignature(pub crypto.PublicKey) error {
 	return nil
 }
 
-// View is the generic view of the credential.
-func (c *Card) View() *View { return c.cred.View() }
+// View implements Secured: the generic view of the card. For another
+// issuer's Claim 169 card its types are VerifiableCredential and
+// Claim169Type, its issuer the CWT iss, its validity nbf to exp, its claims
+// the identity decoded by the Claim 169 table (docs/qr-card.md), and
+// Skipped names the photo, biometrics and other parts left undecoded.
+func (c *Card) View() *View {
+	if c.foreign != nil {
+		return c.foreign.view()
+	}
+	return c.cred.View()
+}

@@ -33,6 +33,12 @@ func signCOSE(t testing.TB, k *credentials.Key, prot cose.ProtectedHeader, unpro
 	return out
 }
 
+// protectedKID is the protected header of k's cards: EdDSA and k's short
+// key id.
+func protectedKID(k *credentials.Key) cose.ProtectedHeader {
+	return cose.ProtectedHeader{cose.HeaderLabelAlgorithm: cose.AlgorithmEdDSA, cose.HeaderLabelKeyID: k.CardKeyID()}
+}
+
 func cborBytes(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := cbor.Marshal(v)
@@ -133,7 +139,7 @@ func TestParseCardProfile(t *testing.T) {
 		{"no kid", z(signCOSE(t, k, cose.ProtectedHeader{cose.HeaderLabelAlgorithm: cose.AlgorithmEdDSA}, nil, cborBytes(t, registrationClaims(k.DID)))), credentials.ErrMalformed, "key id"},
 		{"critical header", z(signCOSE(t, k, cose.ProtectedHeader{cose.HeaderLabelAlgorithm: cose.AlgorithmEdDSA, cose.HeaderLabelKeyID: kid, cose.HeaderLabelCritical: []any{int64(99)}, int64(99): 1}, nil, cborBytes(t, registrationClaims(k.DID)))), credentials.ErrUnsupported, "critical"},
 		{"claims not a map", z(card([]int{1, 2})), credentials.ErrMalformed, "CWT claims"},
-		{"no tally claim", z(edit(func(m map[any]any) { delete(m, -65537) })), credentials.ErrMalformed, "not a tally card"},
+		{"neither a tally claim nor Claim 169", z(edit(func(m map[any]any) { delete(m, -65537); delete(m, 169) })), credentials.ErrMalformed, "no Claim 169 identity"},
 		{"no issuer", z(edit(func(m map[any]any) { delete(m, 1) })), credentials.ErrMalformed, "no issuer"},
 		{"issuer not text", z(edit(func(m map[any]any) { m[1] = 42 })), credentials.ErrMalformed, "CWT claims"},
 		{"exp not a number", z(edit(func(m map[any]any) { m[4] = "2027-11-01" })), credentials.ErrMalformed, "CWT claims"},

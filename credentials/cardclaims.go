@@ -40,7 +40,7 @@ type claim169 struct {
 	FullName     string `cbor:"4,keyasint,omitempty"`
 	FirstName    string `cbor:"5,keyasint,omitempty"`
 	LastName     string `cbor:"7,keyasint,omitempty"`
-	DateOfBirth  string `cbor:"8,keyasint,omitempty"` // YYYYMMDD (YYYYMM, YYYY when partly known)
+	DateOfBirth  string `cbor:"8,keyasint,omitempty"` // YYYYMMDD, full dates only
 	Gender       int    `cbor:"9,keyasint,omitempty"` // 1 male, 2 female, 3 other
 	LocationCode string `cbor:"21,keyasint,omitempty"`
 }
@@ -59,6 +59,9 @@ type tallyClaims struct {
 	Service       string           `cbor:"9,keyasint,omitempty"`
 	Urgency       int              `cbor:"10,keyasint,omitempty"`
 	Consent       *cardConsent     `cbor:"11,keyasint,omitempty"`
+	// BirthDate is a partly known date of birth, YYYYMM or YYYY: Claim 169
+	// key 8 carries full dates only.
+	BirthDate string `cbor:"12,keyasint,omitempty"`
 }
 
 // cardEntitlement is an Entitlement as a compact array:
@@ -136,12 +139,12 @@ func cardClaims(c *Credential, now time.Time) (*cardCWT, error) {
 
 // putClaim writes the claim named name of subject s into the card claims.
 func putClaim(out *cardCWT, s Subject, name string) (err error) {
-	id, t := out.Identity, out.Tally
+	t := out.Tally
 	switch s := s.(type) {
 	case *Registration:
 		switch name {
 		case "fullName", "dateOfBirth", "gender", "locationCode", "language", "firstName", "lastName":
-			return putIdentity(id, name, registrationValue(s, name))
+			return putIdentity(out, name, registrationValue(s, name))
 		case "programme":
 			t.Programme = s.Programme
 			return nil
@@ -199,7 +202,7 @@ func putClaim(out *cardCWT, s Subject, name string) (err error) {
 	}
 	switch name {
 	case "registrationId":
-		id.ID = SubjectRegistrationID(s)
+		out.Identity.ID = SubjectRegistrationID(s)
 		return nil
 	case "dedupSeed":
 		if seed := SubjectSeed(s); seed != nil {
@@ -220,7 +223,7 @@ func putShared(out *cardCWT, shared map[string]string) error {
 		}
 		switch {
 		case cl.Claim169 != 0:
-			if err := putIdentity(out.Identity, name, v); err != nil {
+			if err := putIdentity(out, name, v); err != nil {
 				return fmt.Errorf("sharedFields.%w", err)
 			}
 		case name == "programme":
@@ -259,8 +262,10 @@ func registrationValue(r *Registration, name string) string {
 }
 
 // putIdentity writes one identity claim into the Claim 169 map with the
-// value encoding of Claim 169 v1.2.
-func putIdentity(id *claim169, name, v string) (err error) {
+// value encoding of Claim 169 v1.2; a partly known date of birth goes into
+// tally's private claim instead.
+func putIdentity(out *cardCWT, name, v string) (err error) {
+	id := out.Identity
 	switch name {
 	case "fullName":
 		id.FullName = v
@@ -269,7 +274,7 @@ func putIdentity(id *claim169, name, v string) (err error) {
 	case "lastName":
 		id.LastName = v
 	case "dateOfBirth":
-		id.DateOfBirth, err = cardDate(v)
+		id.DateOfBirth, out.Tally.BirthDate, err = cardDate(v)
 	case "gender":
 		id.Gender, err = enumCode("gender", v)
 	case "locationCode":
@@ -282,8 +287,9 @@ func putIdentity(id *claim169, name, v string) (err error) {
 	return err
 }
 
-// identityValue reads one identity claim back from the Claim 169 map.
-func identityValue(id *claim169, name string) (string, error) {
+// identityValue reads one identity claim back from the Claim 169 map (and
+// a partly known date of birth from tally's private claim).
+func identityValue(id *claim169, t *tallyClaims, name string) (string, error) {
 	switch name {
 	case "fullName":
 		return id.FullName, nil
@@ -292,7 +298,7 @@ func identityValue(id *claim169, name string) (string, error) {
 	case "lastName":
 		return id.LastName, nil
 	case "dateOfBirth":
-		return uncardDate(id.DateOfBirth)
+		return uncardDate(id.DateOfBirth, t.BirthDate)
 	case "gender":
 		return enumValue("gender", id.Gender)
 	case "locationCode":
@@ -364,7 +370,7 @@ func credentialFromClaims(p *cardCWT) (*Credential, error) {
 				if cl.Claim169 == 0 {
 					continue
 				}
-				v, err := identityValue(id, cl.Name)
+				v, err := identityValue(id, t, cl.Name)
 				if err != nil {
 					return nil, err
 				}
@@ -424,7 +430,7 @@ func sharedFromClaims(id *claim169, t *tallyClaims) (map[string]string, error) {
 		}
 		switch {
 		case cl.Claim169 != 0 && cl.Name != "registrationId":
-			v, err := identityValue(id, cl.Name)
+			v, err := identityValue(id, t, cl.Name)
 			if err != nil {
 				return nil, err
 			}

@@ -29,6 +29,21 @@ const (
 // tagCWT is tag 61 (CWT), which some Claim 169 issuers put around tag 18.
 var tagCWT = []byte{0xd8, 0x3d}
 
+// COSE tags of messages that are not a COSE_Sign1 (RFC 9052 section 2),
+// which a card may be but tally does not read.
+const (
+	tagCOSEEncrypt0 = 0xd0 // tag 16
+	tagCOSEMac0     = 0xd1 // tag 17
+)
+
+// otherCOSE names the COSE messages tally does not read as cards, by their
+// two-byte tags (96 COSE_Encrypt, 97 COSE_Mac, 98 COSE_Sign).
+var otherCOSE = map[[2]byte]string{
+	{0xd8, 0x60}: "an encrypted card (COSE_Encrypt): tally does not decrypt cards",
+	{0xd8, 0x61}: "a MACed card (COSE_Mac), which only the holder of a shared key can check",
+	{0xd8, 0x62}: "a card with several signatures (COSE_Sign)",
+}
+
 // coseSign1 is a COSE_Sign1: [protected, unprotected, payload, signature].
 // The fields stay raw so that their major types can be checked: a Go []byte
 // would also take an array of small integers.
@@ -72,8 +87,15 @@ type coseMessage struct {
 // taken from the protected header, else the unprotected one.
 func decodeCOSESign1(data []byte) (*coseMessage, error) {
 	data = bytes.TrimPrefix(data, tagCWT)
-	if len(data) > 0 && data[0] == tagCOSESign1 {
+	switch {
+	case len(data) > 0 && data[0] == tagCOSESign1:
 		data = data[1:]
+	case len(data) > 0 && data[0] == tagCOSEEncrypt0:
+		return nil, fmt.Errorf("card: an encrypted card (COSE_Encrypt0): tally does not decrypt cards: %w", ErrUnsupported)
+	case len(data) > 0 && data[0] == tagCOSEMac0:
+		return nil, fmt.Errorf("card: a MACed card (COSE_Mac0), which only the holder of a shared key can check: %w", ErrUnsupported)
+	case len(data) > 1 && otherCOSE[[2]byte(data)] != "":
+		return nil, fmt.Errorf("card: %s: %w", otherCOSE[[2]byte(data)], ErrUnsupported)
 	}
 	if len(data) == 0 || data[0] != cborArray4 {
 		return nil, fmt.Errorf("card: not a COSE_Sign1 (an array of four items, tag 18): %w", ErrMalformed)
@@ -88,7 +110,7 @@ func decodeCOSESign1(data []byte) (*coseMessage, error) {
 	if raw.Unprotected[0]>>5 != 5 {
 		return nil, fmt.Errorf("card: the COSE unprotected header is not a map: %w", ErrMalformed)
 	}
-	if raw.Payload == nil || len(raw.Signature) == 0 {
+	if raw.Payload == nil || raw.Signature == nil {
 		return nil, fmt.Errorf("card: the COSE_Sign1 has no payload or no signature: %w", ErrMalformed)
 	}
 	var serialized []byte

@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -73,14 +74,16 @@ func enumValue(name string, n int) (string, error) {
 	return c.Values[n-1], nil
 }
 
-// cardDate turns a date of birth (YYYY-MM-DD, YYYY-MM or YYYY) into Claim
-// 169's YYYYMMDD (YYYYMM or YYYY when partly known).
-func cardDate(s string) (string, error) {
+// cardDate turns a date of birth (YYYY-MM-DD, YYYY-MM or YYYY) into what a
+// card carries: a full date as Claim 169's YYYYMMDD (key 8), a partly known
+// one as YYYYMM or YYYY in tally's private claim (key 12), since Claim 169
+// knows only full dates. Errors do not quote the date.
+func cardDate(s string) (full, partial string, err error) {
 	if s == "" {
-		return "", nil
+		return "", "", nil
 	}
 	if _, _, _, err := ParseDate(s); err != nil {
-		return "", fmt.Errorf("dateOfBirth %v", err)
+		return "", "", errors.New("dateOfBirth is not a date like 1991-03-14 (or 1991-03, or 1991)")
 	}
 	b := make([]byte, 0, 8)
 	for i := 0; i < len(s); i++ {
@@ -88,11 +91,32 @@ func cardDate(s string) (string, error) {
 			b = append(b, s[i])
 		}
 	}
-	return string(b), nil
+	if len(b) == 8 {
+		return string(b), "", nil
+	}
+	return "", string(b), nil
 }
 
-// uncardDate is cardDate's inverse.
-func uncardDate(s string) (string, error) {
+// uncardDate is cardDate's inverse: the date of birth from Claim 169 key 8
+// (full) or tally's private key 12 (partly known), at most one of them.
+// Cards issued before key 12 existed carry YYYYMM or YYYY in key 8, and are
+// still read.
+func uncardDate(full, partial string) (string, error) {
+	switch {
+	case full != "" && partial != "":
+		return "", fmt.Errorf("card: two dates of birth, in Claim 169 and in tally's claim: %w", ErrMalformed)
+	case partial != "":
+		if len(partial) == 8 {
+			return "", fmt.Errorf("card: a full date of birth belongs in Claim 169, not in tally's claim: %w", ErrMalformed)
+		}
+		return digitDate(partial)
+	}
+	return digitDate(full)
+}
+
+// digitDate turns YYYYMMDD, YYYYMM or YYYY into YYYY-MM-DD, YYYY-MM or YYYY,
+// checking that it is a calendar date.
+func digitDate(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
@@ -105,15 +129,15 @@ func uncardDate(s string) (string, error) {
 	case 4:
 		out = s
 	default:
-		return "", fmt.Errorf("card: date of birth %q is not YYYYMMDD: %w", s, ErrMalformed)
+		return "", fmt.Errorf("card: the date of birth is not YYYYMMDD: %w", ErrMalformed)
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return "", fmt.Errorf("card: date of birth %q is not YYYYMMDD: %w", s, ErrMalformed)
+			return "", fmt.Errorf("card: the date of birth is not YYYYMMDD: %w", ErrMalformed)
 		}
 	}
 	if _, _, _, err := ParseDate(out); err != nil {
-		return "", fmt.Errorf("card: date of birth %q is not a calendar date: %w", s, ErrMalformed)
+		return "", fmt.Errorf("card: the date of birth is not a calendar date: %w", ErrMalformed)
 	}
 	return out, nil
 }

@@ -156,10 +156,13 @@ var (
 type Secured interface {
 	// Format is the securing format.
 	Format() Format
-	// Issuer is the issuer DID the envelope names.
+	// Issuer is the issuer DID the envelope names (the https URI in iss,
+	// for another issuer's Claim 169 card).
 	Issuer() string
 	// KeyID names the signing key: a DID URL for the JSON formats, the
-	// hex form of the 8-byte short key id (see CardKeyIDString) for a card.
+	// hex form of the 8-byte short key id (see CardKeyIDString) for a card,
+	// or "" when the credential names no key (a Claim 169 card without a
+	// COSE kid): then the issuer's keys are tried.
 	KeyID() string
 	// Credential is the parsed credential when it is one of tally's types,
 	// else nil. For SD-JWT it holds only the disclosed claims. Not to be

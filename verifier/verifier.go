@@ -177,6 +177,9 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if err != nil {
 		return nil, err
 	}
+	if sec.Issuer() == "" {
+		return nil, fail(UntrustedIssuer, nil, "the credential names no issuer, so no trusted key can check it")
+	}
 	iss, ok := v.opts.Trust.Issuer(sec.Issuer())
 	if !ok {
 		return nil, fail(UntrustedIssuer, nil, "the issuer %s is not in the trust list", sec.Issuer())
@@ -184,15 +187,9 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if err := v.opts.Trust.checkTime(iss, now); err != nil {
 		return nil, fail(UntrustedIssuer, err, "%v", err)
 	}
-	key, ok := iss.key(sec.KeyID())
-	if !ok {
-		return nil, fail(UntrustedIssuer, nil, "%s signed with a key the trust list does not have (%s)", iss.displayName(), sec.KeyID())
-	}
-	if err := sec.VerifySignature(key.Public); err != nil {
-		if errors.Is(err, credentials.ErrBadSignature) {
-			return nil, fail(BadSignature, err, "the signature is not %s's: the credential was altered or forged", iss.displayName())
-		}
-		return nil, classify(err)
+	key, ferr := checkSignature(sec, iss)
+	if ferr != nil {
+		return nil, ferr
 	}
 	c := sec.Credential()
 	res := &Result{
@@ -245,6 +242,40 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	}
 	credentials.SetSubjectSeed(c.Subject, nil)
 	return res, nil
+}
+
+// MaxKeysWithoutKeyID is how many keys of its issuer the verifier tries on
+// a credential that names no signing key (a Claim 169 card without a COSE
+// kid). An issuer with more keys in the trust list cannot be checked
+// without a key id: each try costs a signature verification.
+const MaxKeysWithoutKeyID = 4
+
+// checkSignature checks the issuer's signature on sec and returns the key
+// that made it: the key sec names, or, when it names none, the first of
+// the issuer's keys (at most MaxKeysWithoutKeyID) that verifies.
+func checkSignature(sec credentials.Secured, iss *TrustedIssuer) (*credentials.Key, *Error) {
+	keys := iss.PublicKeys()
+	if kid := sec.KeyID(); kid != "" {
+		key, ok := iss.key(kid)
+		if !ok {
+			return nil, fail(UntrustedIssuer, nil, "%s signed with a key the trust list does not have (%s)", iss.displayName(), kid)
+		}
+		keys = []*credentials.Key{key}
+	} else if len(keys) > MaxKeysWithoutKeyID {
+		return nil, fail(UntrustedIssuer, nil, "the credential does not name its signing key, and %s has %d keys in the trust list: without a key id the verifier tries at most %d", iss.displayName(), len(keys), MaxKeysWithoutKeyID)
+	}
+	var bad error
+	for _, key := range keys {
+		err := sec.VerifySignature(key.Public)
+		if err == nil {
+			return key, nil
+		}
+		if !errors.Is(err, credentials.ErrBadSignature) {
+			return nil, classify(err)
+		}
+		bad = err
+	}
+	return nil, fail(BadSignature, bad, "the signature is not %s's: the credential was altered or forged", iss.displayName())
 }
 
 // checkView decides on a credential that is not one of tally's types, from
