@@ -1,22 +1,44 @@
 package verifier
 
-import "github.com/tally-id/tally/credentials"
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/tally-id/tally/credentials"
+)
 
 // TrustURIIssuer puts on t an issuer named by the https URI its Claim 169
-// cards carry in iss, with the given keys (which need no DID) and types.
-// Trust list entries are named by DIDs until the trust list learns issuer
-// URIs (on another branch); until then the tests of other issuers' Claim 169
-// cards build their entries with this.
+// cards carry in iss, with the given keys (as public JWKs whose kid is the
+// fragment of the key's id) and types.
 func TrustURIIssuer(t *TrustList, uri, name string, types []credentials.Type, keys ...*credentials.Key) {
-	if t.byDID == nil {
-		if err := t.index(); err != nil {
+	jwks := make([]json.RawMessage, 0, len(keys))
+	for _, k := range keys {
+		j, err := credentials.PublicJWK(k)
+		if err != nil {
 			panic(err)
 		}
+		raw, err := json.Marshal(j)
+		if err != nil {
+			panic(err)
+		}
+		// The kid as the issuer's cards carry it: the key id's fragment.
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			panic(err)
+		}
+		if _, frag, ok := strings.Cut(k.ID, "#"); ok {
+			m["kid"] = frag
+		}
+		if raw, err = json.Marshal(m); err != nil {
+			panic(err)
+		}
+		jwks = append(jwks, raw)
 	}
-	iss := &TrustedIssuer{DID: uri, Name: name, Types: types, byKID: map[string]*credentials.Key{}}
-	for _, k := range keys {
-		iss.addKey(k)
+	iss, err := NewTrustedURIIssuer(uri, name, types, jwks...)
+	if err != nil {
+		panic(err)
 	}
-	t.Issuers = append(t.Issuers, iss)
-	t.byDID[uri] = iss
+	if err := t.Add(iss); err != nil {
+		panic(err)
+	}
 }
