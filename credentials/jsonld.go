@@ -324,7 +324,9 @@ func missingMember(orig, compacted any, path string) string {
 	return ""
 }
 
-// jsonLDProblem turns a json-gold error into plain words.
+// jsonLDProblem turns a json-gold error into plain words. json-gold's
+// details often hold the offending value, which may be a claim's: only
+// the error code is kept.
 func jsonLDProblem(err error) string {
 	var le *ld.JsonLdError
 	if errors.As(err, &le) {
@@ -332,14 +334,11 @@ func jsonLDProblem(err error) string {
 		case ld.InvalidProperty:
 			return "a member name is not defined by any @context (undefined JSON-LD term)"
 		case ld.ProtectedTermRedefinition:
-			return fmt.Sprintf("a context redefines a protected term: %v", le.Details)
-		}
-		if le.Details != nil {
-			return fmt.Sprintf("%s: %v", le.Code, le.Details)
+			return "a context redefines a protected term"
 		}
 		return string(le.Code)
 	}
-	return err.Error()
+	return "JSON-LD processing failed"
 }
 
 func checkExpanded(v any, path string) error {
@@ -356,7 +355,8 @@ func checkExpanded(v any, path string) error {
 			case "@id":
 				s, _ := val.(string)
 				if err := checkIRI(s); err != nil {
-					return fmt.Errorf("JSON-LD: id %q%s %v", s, at(path), err)
+					// The id is not quoted: a subject's id is the holder's DID.
+					return fmt.Errorf("JSON-LD: an id%s %v", at(path), err)
 				}
 			case "@type":
 				if _, isValue := x["@value"]; isValue {
