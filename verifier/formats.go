@@ -3,6 +3,7 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -16,7 +17,10 @@ func parse(raw []byte) (credentials.Secured, *Error) {
 	}
 	format, err := credentials.DetectFormat(raw)
 	if err != nil {
-		return nil, fail(UnsupportedFormat, err, "%v", err)
+		if len(raw) == 0 {
+			return nil, fail(UnsupportedFormat, err, "there is nothing to verify: the input is empty")
+		}
+		return nil, fail(UnsupportedFormat, err, "this is not a credential in a format tally reads (a QR card, a VC-JWT, an SD-JWT VC or a Data Integrity credential)")
 	}
 	var sec credentials.Secured
 	switch format {
@@ -30,7 +34,7 @@ func parse(raw []byte) (credentials.Secured, *Error) {
 		sec, err = credentials.ParseDataIntegrity(raw)
 	}
 	if err != nil {
-		return nil, classify(err)
+		return nil, classify(format, err)
 	}
 	return sec, nil
 }
@@ -74,7 +78,27 @@ func (v *Verifier) checkHolder(sec credentials.Secured, pres *Presentation, now 
 		return fail(BadPresentation, nil, "the credential is not bound to a holder key, so nothing shows that the person presenting it holds it")
 	}
 	if err := sd.VerifyKeyBinding(pres.Audience, pres.Nonce, now, v.opts.ClockSkew); err != nil {
-		return fail(BadPresentation, err, "%v", err)
+		return fail(BadPresentation, err, "%s", keyBindingProblem(err))
 	}
 	return nil
+}
+
+// keyBindingProblem says in fixed words what is wrong with a presentation's
+// key binding.
+func keyBindingProblem(err error) string {
+	switch {
+	case errors.Is(err, credentials.ErrNoKeyBinding):
+		return "the credential is bound to its holder's key but the presentation has no key binding: ask the wallet for a presentation"
+	case errors.Is(err, credentials.ErrKeyBindingAudience):
+		return "the presentation was made for another verifier"
+	case errors.Is(err, credentials.ErrKeyBindingNonce):
+		return "the presentation answers another request (its nonce is not the one asked for): it may be a replay; ask for a new one"
+	case errors.Is(err, credentials.ErrKeyBindingTime):
+		return "the presentation was not made just now: ask for a new one"
+	case errors.Is(err, credentials.ErrKeyBindingHash):
+		return "the key binding does not cover what was presented: the disclosures were changed"
+	case errors.Is(err, credentials.ErrBadSignature):
+		return "the presentation is not signed with the holder's key: it was not made by the wallet the credential was issued to"
+	}
+	return "the presentation's key binding is not valid"
 }
