@@ -37,7 +37,8 @@ const (
 	// is older than the verifier's policy allows.
 	StatusUnavailable
 	// BadPresentation: a holder's presentation (SD-JWT key binding) is
-	// missing, or does not match the audience and nonce asked for.
+	// missing, or does not match the audience and nonce asked for; or an
+	// SD-JWT bound to its holder was given to Verify, not presented.
 	BadPresentation
 )
 

@@ -58,7 +58,9 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, raw []byte, p Present
 }
 
 // checkHolder checks the holder binding of an SD-JWT: always when a
-// presentation was asked for; otherwise it notes that it was not checked.
+// presentation was asked for. Without one, an SD-JWT bound to a holder key
+// is refused, unless Options.AllowUnboundSDJWT lets it through with a
+// warning.
 func (v *Verifier) checkHolder(sec credentials.Secured, pres *Presentation, now time.Time, res *Result) *Error {
 	sd, isSD := sec.(*credentials.SDJWT)
 	if !isSD {
@@ -69,9 +71,13 @@ func (v *Verifier) checkHolder(sec credentials.Secured, pres *Presentation, now 
 	}
 	res.Disclosed = sd.Disclosed()
 	if pres == nil {
-		if sd.Holder() != nil {
-			res.Warnings = append(res.Warnings, "holder binding not checked: ask the wallet for a presentation with a nonce")
+		if sd.Holder() == nil {
+			return nil
 		}
+		if !v.opts.AllowUnboundSDJWT {
+			return fail(BadPresentation, nil, "the credential is bound to its holder's wallet and was shown without the wallet's proof: ask the wallet for a presentation, with your audience and a fresh nonce")
+		}
+		res.Warnings = append(res.Warnings, "holder binding not checked: this is a stored credential, not a presentation by its holder")
 		return nil
 	}
 	if sd.Holder() == nil {

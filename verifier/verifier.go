@@ -43,6 +43,15 @@ type Options struct {
 	// positive value rejects it (StatusUnavailable) when the newest status
 	// known is older than that, or when there is none.
 	MaxStatusAge time.Duration
+	// AllowUnboundSDJWT makes Verify accept an SD-JWT VC that is bound to
+	// a holder key (cnf) but comes without the holder's key binding, with
+	// a warning that the holder was not checked. By default Verify refuses
+	// it (BadPresentation): whoever shows it may not be its holder, and a
+	// wallet must present it with VerifyPresentation. Set it only for
+	// back-office re-checks (status, expiry) of issuance tokens the
+	// organisation stored itself, never for a credential a person shows.
+	// VerifyPresentation ignores it.
+	AllowUnboundSDJWT bool
 }
 
 // Verifier checks credentials. It is safe for concurrent use.
@@ -147,6 +156,10 @@ func (r *Result) DedupToken(key DedupKey) (string, error) {
 // format, checks the signature against the issuer's key from the trust
 // list, the types the issuer may issue, the validity period and the status.
 // A credential that fails comes back as a *Error with its Reason.
+//
+// An SD-JWT VC bound to a holder key is refused (BadPresentation): verify
+// what a wallet shows with VerifyPresentation, which checks the holder's
+// key binding. Options.AllowUnboundSDJWT relaxes this for stored tokens.
 func (v *Verifier) Verify(ctx context.Context, raw []byte) (*Result, error) {
 	return v.verify(ctx, raw, nil)
 }

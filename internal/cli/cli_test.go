@@ -248,12 +248,44 @@ func TestDemo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	out := mustRun(t, "demo", "--out", dir)
-	for _, want := range []string{"VALID", "dedup token", "QR version", "changed:  credential rejected", "revoked", "untrusted issuer"} {
+	for _, want := range []string{"VALID", "dedup token", "QR version", "changed:  credential rejected", "revoked", "untrusted issuer", "not presented:  credential rejected: bad presentation"} {
 		if !strings.Contains(strings.ToLower(out), strings.ToLower(want)) {
 			t.Fatalf("the demo does not show %q:\n%s", want, out)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "registration-card.png")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An SD-JWT bound to a wallet is refused unless presented; --allow-unbound
+// lets a stored issuance token be re-checked, with a warning.
+func TestVerifyHolderBoundSDJWT(t *testing.T) {
+	dir := t.TempDir()
+	key, wallet := filepath.Join(dir, "org.key"), filepath.Join(dir, "wallet.key")
+	trust := filepath.Join(dir, "trust.json")
+	mustRun(t, "keys", "new", "--out", key)
+	mustRun(t, "keys", "new", "--out", wallet)
+	walletJWK := filepath.Join(dir, "wallet.jwk")
+	if err := os.WriteFile(walletJWK, []byte(mustRun(t, "keys", "show", wallet, "--jwk")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "trust", "add", "--trust", trust, "--key", key)
+	cred := filepath.Join(dir, "bound.txt")
+	out := mustRun(t, "issue", "--key", key, "--in", sample("registration.json"), "--format", "sd-jwt", "--holder", walletJWK)
+	if err := os.WriteFile(cred, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, "", "verify", "--trust", trust, "--offline", cred)
+	if code != 1 || !strings.Contains(errOut, "bad presentation") || !strings.Contains(errOut, "ask the wallet for a presentation") {
+		t.Fatalf("a bound SD-JWT shown without key binding: exit %d, %s", code, errOut)
+	}
+	out = mustRun(t, "verify", "--trust", trust, "--offline", "--allow-unbound", cred)
+	if !strings.Contains(out, "VALID") || !strings.Contains(out, "WARNING: holder binding not checked") {
+		t.Fatalf("--allow-unbound: %s", out)
+	}
+	code, _, errOut = run(t, "", "verify", "--trust", trust, "--allow-unbound", "--audience", "a", "--nonce", "n", cred)
+	if code != 2 || !strings.Contains(errOut, "always checked in full") {
+		t.Fatalf("--allow-unbound with a presentation: exit %d, %s", code, errOut)
 	}
 }
