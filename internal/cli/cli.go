@@ -31,6 +31,10 @@ type Env struct {
 	Getenv func(string) string
 	// Now is the clock.
 	Now func() time.Time
+	// ScryptN is the scrypt cost of the key files this run seals, and the
+	// least it opens. Zero, as OSEnv leaves it, is
+	// credentials.DefaultScryptN; only tests lower it, to stay fast.
+	ScryptN int
 }
 
 // OSEnv is the environment of a real process.

@@ -11,28 +11,45 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/internal/cli"
 	"github.com/tally-id/tally/internal/qrtest"
 )
 
 var testNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
-// run runs the command line in dir and returns its exit code and outputs.
-func run(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	env := cli.Env{
-		Stdin:  strings.NewReader(stdin),
-		Stdout: &out,
-		Stderr: &errOut,
+// testPassphrase is the passphrase testEnv gives through the environment.
+const testPassphrase = "a test passphrase, long enough"
+
+// testEnv is the environment the tests run the command line in: no
+// terminal, the passphrase in $TALLY_PASSPHRASE, the samples' clock, and
+// key files sealed at the lowest scrypt cost (and opened at it), so that
+// the suite stays fast. Production runs (OSEnv) seal and require 2^17.
+func testEnv() cli.Env {
+	return cli.Env{
 		Getenv: func(k string) string {
 			if k == cli.PassphraseEnv {
-				return "a test passphrase, long enough"
+				return testPassphrase
 			}
 			return ""
 		},
-		Now: func() time.Time { return testNow },
+		Now:     func() time.Time { return testNow },
+		ScryptN: credentials.LowestScryptN,
 	}
+}
+
+// run runs the command line in testEnv and returns its exit code and
+// outputs.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	return runIn(t, testEnv(), stdin, args...)
+}
+
+// runIn runs the command line in env, with stdin and fresh outputs.
+func runIn(t *testing.T, env cli.Env, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env.Stdin, env.Stdout, env.Stderr = strings.NewReader(stdin), &out, &errOut
 	code := cli.Run(context.Background(), env, args)
 	return code, out.String(), errOut.String()
 }

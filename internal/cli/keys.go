@@ -77,7 +77,7 @@ func keysNew(_ context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	data, err := credentials.SealKey(key, pass, rand.Reader, credentials.SealOptions{})
+	data, err := credentials.SealKey(key, pass, rand.Reader, credentials.SealOptions{ScryptN: env.ScryptN})
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func openKey(env Env, path, passFile string) (*credentials.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := credentials.OpenKey(data, pass)
+	key, err := credentials.OpenKey(data, pass, credentials.OpenOptions{MinScryptN: env.ScryptN})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
