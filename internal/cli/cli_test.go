@@ -306,3 +306,15 @@ func TestVerifyHolderBoundSDJWT(t *testing.T) {
 		t.Fatalf("--allow-unbound with a presentation: exit %d, %s", code, errOut)
 	}
 }
+
+// wantMode checks a file's type and permission bits.
+func wantMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode() & (os.ModeType | os.ModePerm); got != want {
+		t.Fatalf("%s has mode %v, want %v", path, got, want)
+	}
+}

@@ -23,7 +23,7 @@ func (f *issueFlags) register(fs interface {
 }) {
 	fs.StringVar(&f.key, "key", "", "the issuer's key file")
 	fs.StringVar(&f.in, "in", "", "the credential to issue, as JSON (like testdata/samples/registration.json), or - for standard input")
-	fs.StringVar(&f.passFile, "passphrase-file", "", "file holding the key's passphrase (default: $"+PassphraseEnv+")")
+	fs.StringVar(&f.passFile, "passphrase-file", "", passphraseFileUsage)
 	fs.StringVar(&f.statusBase, "status-base", "", "URL below which the issuer serves its status lists")
 	fs.IntVar(&f.statusList, "status-list", -1, "status list number of the credential (with --status-index)")
 	fs.IntVar(&f.statusIndex, "status-index", -1, "index of the credential in its status lists")
