@@ -235,6 +235,30 @@ func replaceFile(path string, data []byte, perm os.FileMode) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// makePrivateDir makes a directory for files with personal data, and its
+// missing parents, open to its owner only. A directory that already exists
+// is left as it is, with a warning if other users can read it.
+func makePrivateDir(env Env, dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case err == nil && !info.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	case err == nil:
+		if info.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(env.Stderr, "tally: warning: other users can open %s (mode %04o), where personal data is written: run chmod 700 %s\n", dir, info.Mode().Perm(), dir)
+		}
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	if err := os.MkdirAll(dir, privateDir); err != nil {
+		return err
+	}
+	// MkdirAll's mode is filtered by the umask, which can only narrow it;
+	// make sure of it anyway.
+	return os.Chmod(dir, privateDir)
+}
+
 func dirOf(path string) string {
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		if i == 0 {

@@ -90,6 +90,13 @@ func TestIssueAndVerifyEndToEnd(t *testing.T) {
 			}
 			cred := strings.TrimSpace(mustRun(t, args...))
 			file := filepath.Join(dir, format+".txt")
+			if out := mustRun(t, "issue", "--key", key, "--in", sample("registration.json"), "--format", format, "--out", file); out != "" {
+				t.Fatalf("--out also printed %q", out)
+			}
+			wantMode(t, file, 0o600)
+			if data, _ := os.ReadFile(file); !strings.HasPrefix(string(data), cred[:20]) {
+				t.Fatalf("--out wrote %q", data)
+			}
 			if err := os.WriteFile(file, []byte(cred), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -97,6 +104,14 @@ func TestIssueAndVerifyEndToEnd(t *testing.T) {
 				if got := decodeQR(t, png); got != cred {
 					t.Fatalf("the PNG decodes to %q, not the card", got)
 				}
+				wantMode(t, png, 0o600)
+				// A card image written over one others could read is
+				// private too.
+				if err := os.Chmod(png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				mustRun(t, args...)
+				wantMode(t, png, 0o600)
 			}
 			out := mustRun(t, "verify", "--trust", trust, "--offline", "--dedup-key", domainKey, "--domain", "dadaab", file)
 			if !strings.Contains(out, "VALID RegistrationCredential ("+format+")") || !strings.Contains(out, "Organisation A") {
@@ -263,7 +278,7 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo issues every format")
 	}
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "demo", "out")
 	out := mustRun(t, "demo", "--out", dir)
 	for _, want := range []string{"VALID", "dedup token", "QR version", "changed:  credential rejected", "revoked", "untrusted issuer", "not presented:  credential rejected: bad presentation"} {
 		if !strings.Contains(strings.ToLower(out), strings.ToLower(want)) {
@@ -272,6 +287,17 @@ func TestDemo(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "registration-card.png")); err != nil {
 		t.Fatal(err)
+	}
+	// Every file holds personal data: owner only, in directories it made
+	// for its owner only.
+	wantMode(t, dir, os.ModeDir|0o700)
+	wantMode(t, filepath.Dir(dir), os.ModeDir|0o700)
+	files, err := os.ReadDir(dir)
+	if err != nil || len(files) < 7 {
+		t.Fatalf("the demo wrote %d files: %v", len(files), err)
+	}
+	for _, f := range files {
+		wantMode(t, filepath.Join(dir, f.Name()), 0o600)
 	}
 }
 

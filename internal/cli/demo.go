@@ -13,7 +13,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,7 +33,7 @@ var demoClock = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
 func demo(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "demo", "[--out DIR]")
-	outDir := fs.String("out", "demo-out", "where to write the issued credentials and the card PNG")
+	outDir := fs.String("out", "demo-out", "where to write the issued credentials and the card PNG (readable by you only)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -42,7 +41,7 @@ func demo(ctx context.Context, env Env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+	if err := makePrivateDir(env, *outDir); err != nil {
 		return err
 	}
 	today := env.Now().UTC()
@@ -158,7 +157,7 @@ func (d *demoRun) run(ctx context.Context) error {
 				return fmt.Errorf("issue %s as %s: %w", name, fm, err)
 			}
 			file := filepath.Join(d.dir, name+"."+string(fm)+extension(fm))
-			if err := replaceFile(file, append(raw, '\n'), 0o644); err != nil {
+			if err := replaceFile(file, append(raw, '\n'), privateFile); err != nil {
 				return err
 			}
 			all = append(all, issued{name, fm, raw})
@@ -175,7 +174,7 @@ func (d *demoRun) run(ctx context.Context) error {
 		return err
 	}
 	pngFile := filepath.Join(d.dir, "registration-card.png")
-	if err := replaceFile(pngFile, png, 0o644); err != nil {
+	if err := replaceFile(pngFile, png, privateFile); err != nil {
 		return err
 	}
 	d.say("   registration card: %d characters, QR version %d at level Q (budget: %d) -> %s", len(card), version, TargetQRVersion, pngFile)
