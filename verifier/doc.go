@@ -7,7 +7,10 @@
 // the validity period with a bounded clock skew, and the status (W3C
 // Bitstring Status List v1.0, https://www.w3.org/TR/vc-bitstring-status-list/).
 // A failure is a *Error whose Reason callers switch on, like
-// x509.CertificateInvalidError.
+// x509.CertificateInvalidError; no part of it quotes the holder's personal
+// data. An SD-JWT VC bound to its holder's wallet must be verified as a
+// presentation, with VerifyPresentation and the audience and nonce the
+// verifier asked for: Verify refuses it unless Options.AllowUnboundSDJWT.
 //
 // A verified Result derives the pairwise dedup token of a person within a
 // dedup domain (Result.DedupToken): a pseudonym that is stable for one person
