@@ -17,6 +17,7 @@ require (
 	github.com/trustbloc/vc-go v1.3.6
 	github.com/veraison/go-cose v1.3.0
 	golang.org/x/crypto v0.53.0
+	golang.org/x/term v0.44.0
 )
 
 require (

@@ -231,7 +231,7 @@ func putShared(out *cardCWT, shared map[string]string) error {
 		case name == "householdSize":
 			n, err := strconv.Atoi(v)
 			if err != nil || strconv.Itoa(n) != v || n <= 0 {
-				return fmt.Errorf("sharedFields.householdSize %q is not a whole number a card can carry", v)
+				return fmt.Errorf("sharedFields.householdSize is not a whole number a card can carry")
 			}
 			out.Tally.HouseholdSize = n
 		default:
@@ -340,7 +340,7 @@ func credentialFromClaims(p *cardCWT) (*Credential, error) {
 		return nil, fmt.Errorf("card: a status list number needs a status index, and the other way round: %w", ErrMalformed)
 	}
 	if t.HouseholdSize < 0 {
-		return nil, fmt.Errorf("card: the household size %d is negative: %w", t.HouseholdSize, ErrMalformed)
+		return nil, fmt.Errorf("card: the household size is negative: %w", ErrMalformed)
 	}
 	var seed Seed
 	if t.Seed != nil {

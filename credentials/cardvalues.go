@@ -35,7 +35,7 @@ func code(field string, values []string, v string) (int, error) {
 	if i := slices.Index(values, v); i > 0 {
 		return i, nil
 	}
-	return 0, fmt.Errorf("%s %q has no card code", field, v)
+	return 0, fmt.Errorf("%s has no card code for its value (it must be one of %v)", field, values[1:])
 }
 
 // uncode is code's inverse; 0 is absent.
@@ -44,7 +44,7 @@ func uncode(field string, values []string, c int) (string, error) {
 		return "", nil
 	}
 	if c < 0 || c >= len(values) {
-		return "", fmt.Errorf("card: %s code %d is not one of 1 to %d: %w", field, c, len(values)-1, ErrMalformed)
+		return "", fmt.Errorf("card: the %s code is not one of 1 to %d: %w", field, len(values)-1, ErrMalformed)
 	}
 	return values[c], nil
 }
@@ -60,7 +60,7 @@ func enumCode(name, v string) (int, error) {
 	if i := slices.Index(c.Values, v); i >= 0 {
 		return i + 1, nil
 	}
-	return 0, fmt.Errorf("%s %q is not one of %v", name, v, c.Values)
+	return 0, fmt.Errorf("%s is not one of %v", name, c.Values)
 }
 
 func enumValue(name string, n int) (string, error) {
@@ -69,7 +69,7 @@ func enumValue(name string, n int) (string, error) {
 		return "", nil
 	}
 	if n < 1 || n > len(c.Values) {
-		return "", fmt.Errorf("card: %s code %d is not one of 1 to %d: %w", name, n, len(c.Values), ErrMalformed)
+		return "", fmt.Errorf("card: the %s code is not one of 1 to %d: %w", name, len(c.Values), ErrMalformed)
 	}
 	return c.Values[n-1], nil
 }
@@ -146,7 +146,7 @@ func digitDate(s string) (string, error) {
 func dayNumber(s string) (int, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return 0, fmt.Errorf("date %q is not YYYY-MM-DD", s)
+		return 0, fmt.Errorf("date is not YYYY-MM-DD")
 	}
 	return t.Year()*10000 + int(t.Month())*100 + t.Day(), nil
 }
@@ -154,10 +154,10 @@ func dayNumber(s string) (int, error) {
 func unDayNumber(n int) (string, error) {
 	s := fmt.Sprintf("%04d-%02d-%02d", n/10000, n/100%100, n%100)
 	if n < 10000101 || n > 99991231 {
-		return "", fmt.Errorf("card: consent date %d is not YYYYMMDD: %w", n, ErrMalformed)
+		return "", fmt.Errorf("card: the consent date is not YYYYMMDD: %w", ErrMalformed)
 	}
 	if _, err := time.Parse(time.DateOnly, s); err != nil {
-		return "", fmt.Errorf("card: consent date %d is not a calendar date: %w", n, ErrMalformed)
+		return "", fmt.Errorf("card: the consent date is not a calendar date: %w", ErrMalformed)
 	}
 	return s, nil
 }

@@ -318,7 +318,7 @@ func parseTime(field, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, fieldError(field, "is not an RFC 3339 date-time (like 2026-11-01T00:00:00Z): %q", s)
+		return time.Time{}, fieldError(field, "is not an RFC 3339 date-time (like 2026-11-01T00:00:00Z)")
 	}
 	return t.UTC(), nil
 }
@@ -347,7 +347,10 @@ func decodeSubject(t Type, raw []byte) (Subject, error) {
 	return s, nil
 }
 
-// jsonProblem turns an encoding/json error into plain words.
+// jsonProblem turns an encoding/json or goccy/go-json error into plain
+// words that quote no value from the input: the decoders' own messages may
+// (a number too large, a string that is not valid UTF-8, a number that does
+// not parse), and the values are personal data. Member names are kept.
 func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	if asErr(err, &typeErr) {
@@ -357,10 +360,32 @@ func jsonProblem(err error) string {
 	if asErr(err, &goTypeErr) {
 		return typeProblem(goTypeErr.Field, goTypeErr.Type.String(), goTypeErr.Value)
 	}
-	return strings.TrimPrefix(err.Error(), "json: ")
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if strings.HasPrefix(msg, "unknown field ") {
+		return msg // the name of a member, not a value
+	}
+	var syntaxErr *json.SyntaxError
+	if asErr(err, &syntaxErr) {
+		return fmt.Sprintf("is not well-formed JSON (at byte %d)", syntaxErr.Offset)
+	}
+	var goSyntaxErr *gojson.SyntaxError
+	if asErr(err, &goSyntaxErr) {
+		// goccy's words are fixed ("float unexpected end of JSON input",
+		// often about a value of the wrong type), except where they quote
+		// the input: a number strconv could not parse, or a character.
+		if !strings.ContainsAny(msg, `"'`) && !strings.Contains(msg, "strconv") {
+			return msg
+		}
+		return fmt.Sprintf("is not well-formed JSON (at byte %d)", goSyntaxErr.Offset)
+	}
+	return "is not well-formed JSON"
 }
 
+// typeProblem says that a member has the wrong JSON type. got is the
+// decoder's description of the value ("number 12345", "string"): only its
+// first word, the JSON type, is kept.
 func typeProblem(field, want, got string) string {
+	got, _, _ = strings.Cut(got, " ")
 	if field != "" {
 		return fmt.Sprintf("%s must be a %s, not a JSON %s", field, want, got)
 	}

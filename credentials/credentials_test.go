@@ -246,7 +246,7 @@ func TestKeyFileSealing(t *testing.T) {
 	signer, _ := credentials.GenerateKey(credentials.EdDSA, rand.Reader)
 	k, _ := credentials.NewKey(signer, "did:web:dadaab.example.org")
 	pass := []byte("correct horse battery staple")
-	data, err := credentials.SealKey(k, pass, rand.Reader, credentials.SealOptions{ScryptN: 1 << 10})
+	data, err := credentials.SealKey(k, pass, rand.Reader, credentials.SealOptions{ScryptN: fastScryptN})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,26 +254,26 @@ func TestKeyFileSealing(t *testing.T) {
 	if strings.Contains(string(data), string(priv.Seed())) {
 		t.Fatal("the private key is in the clear")
 	}
-	opened, err := credentials.OpenKey(data, pass)
+	opened, err := credentials.OpenKey(data, pass, cheapOpen)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !opened.Signer.(ed25519.PrivateKey).Equal(priv) || opened.ID != k.ID {
 		t.Fatal("opened key differs")
 	}
-	if _, err := credentials.OpenKey(data, []byte("wrong horse battery staple")); !errors.Is(err, credentials.ErrWrongPassphrase) {
+	if _, err := credentials.OpenKey(data, []byte("wrong horse battery staple"), cheapOpen); !errors.Is(err, credentials.ErrWrongPassphrase) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
 	// Swapping the public part is detected.
 	other, _ := credentials.GenerateKey(credentials.EdDSA, rand.Reader)
 	ok2, _ := credentials.NewKey(other, "did:web:dadaab.example.org")
-	data2, _ := credentials.SealKey(ok2, pass, rand.Reader, credentials.SealOptions{ScryptN: 1 << 10})
+	data2, _ := credentials.SealKey(ok2, pass, rand.Reader, credentials.SealOptions{ScryptN: fastScryptN})
 	var f1, f2 map[string]json.RawMessage
 	_ = json.Unmarshal(data, &f1)
 	_ = json.Unmarshal(data2, &f2)
 	f1["publicKeyJwk"], f1["kid"] = f2["publicKeyJwk"], f2["kid"]
 	swapped, _ := json.Marshal(f1)
-	if _, err := credentials.OpenKey(swapped, pass); err == nil {
+	if _, err := credentials.OpenKey(swapped, pass, cheapOpen); err == nil {
 		t.Fatal("a key file with a swapped public key opened")
 	}
 	if _, err := credentials.SealKey(k, []byte("short"), rand.Reader, credentials.SealOptions{}); err == nil {

@@ -251,8 +251,9 @@ func cutDefaultContext(j *compactJWS) ([]byte, bool) {
 
 // agreeWith checks that the JWT claims say what the credential says.
 func (p *jwtClaims) agreeWith(c *Credential, nbf, exp numericDate) error {
-	mismatch := func(claim, member string, got, want any) error {
-		return fmt.Errorf("VC-JWT claim %s (%v) differs from the credential's %s (%v): %w", claim, got, member, want, ErrMalformed)
+	// The values are not quoted: sub is the holder's DID, personal data.
+	mismatch := func(claim, member string, _, _ any) error {
+		return fmt.Errorf("VC-JWT claim %s differs from the credential's %s: %w", claim, member, ErrMalformed)
 	}
 	if p.Iss != nil && *p.Iss != c.Issuer {
 		return mismatch("iss", "issuer", *p.Iss, c.Issuer)

@@ -17,24 +17,34 @@ import (
 // KeyFileVersion is the version of the key file format SealKey writes.
 const KeyFileVersion = 1
 
-// Default scrypt cost of a sealed key file: about 100 ms and 32 MiB on a
-// laptop, per attempt at guessing the passphrase.
+// The scrypt cost of a sealed key file (RFC 7914): N = 2^17, r = 8, p = 1,
+// about half a second and 128 MiB of memory on a laptop, per attempt at
+// guessing the passphrase. SealKey writes it, and OpenKey refuses a file
+// sealed at a lower cost: re-seal it (tally keys reseal).
 const (
-	DefaultScryptN = 1 << 15
+	DefaultScryptN = 1 << 17
 	scryptR        = 8
 	scryptP        = 1
 )
 
+// LowestScryptN is the lowest scrypt cost SealKey can be told to use, and
+// the lowest OpenOptions.MinScryptN can admit. Tests use it to stay fast;
+// re-sealing uses it to open a file sealed by an older tally (whose
+// default was 2^15) once, to seal it again at DefaultScryptN.
+const LowestScryptN = 1 << 10
+
 // maxScryptN is the largest scrypt cost a key file may ask for (128 MiB of
 // memory): a crafted file must not make opening it exhaust the machine.
-const maxScryptN = 1 << 17
-
-// MinPassphraseLength is the shortest passphrase SealKey accepts.
-const MinPassphraseLength = 12
+const maxScryptN = DefaultScryptN
 
 // ErrWrongPassphrase is returned by OpenKey when the passphrase does not
 // open the key file (or the file was altered).
 var ErrWrongPassphrase = errors.New("the passphrase does not open this key file, or the file was altered")
+
+// ErrWeakKeyFile is returned (wrapped) by OpenKey for a key file sealed at
+// a lower scrypt cost than it requires. The file is fine otherwise: open
+// it once with OpenOptions{MinScryptN: LowestScryptN} and seal it again.
+var ErrWeakKeyFile = errors.New("the key file is sealed at a lower cost than this tally requires: re-seal it")
 
 // keyFile is the JSON form of a sealed key: the public part in the clear,
 // the private key (PKCS #8) sealed with AES-256-GCM under a key derived from
@@ -59,28 +69,31 @@ type sealedKey struct {
 	Ciphertext []byte `json:"ciphertext"`
 }
 
-// SealOptions tune SealKey. The zero value uses the defaults.
+// SealOptions tune SealKey. The zero value uses the defaults, which is
+// what every production caller passes.
 type SealOptions struct {
-	// ScryptN is the scrypt cost (a power of two); DefaultScryptN if zero.
-	// Tests lower it; nothing else should.
+	// ScryptN is the scrypt cost (a power of two from LowestScryptN to
+	// DefaultScryptN); DefaultScryptN if zero. Only tests lower it, to stay
+	// fast; OpenKey refuses such a file unless told otherwise.
 	ScryptN int
 }
 
 // SealKey writes k, with its private key sealed under passphrase, as a key
-// file. rand supplies the salt and nonce.
+// file. The passphrase must pass CheckPassphrase. rand supplies the salt
+// and nonce.
 func SealKey(k *Key, passphrase []byte, rand io.Reader, opts SealOptions) ([]byte, error) {
 	if k.Signer == nil {
 		return nil, errors.New("the key has no private part to seal")
 	}
-	if len(passphrase) < MinPassphraseLength {
-		return nil, fmt.Errorf("the passphrase is too short: use at least %d characters", MinPassphraseLength)
+	if err := CheckPassphrase(passphrase); err != nil {
+		return nil, err
 	}
 	n := opts.ScryptN
 	if n == 0 {
 		n = DefaultScryptN
 	}
-	if n < 1<<10 || n > maxScryptN || n&(n-1) != 0 {
-		return nil, fmt.Errorf("scrypt cost %d must be a power of two from 1024 to %d", n, maxScryptN)
+	if n < LowestScryptN || n > maxScryptN || n&(n-1) != 0 {
+		return nil, fmt.Errorf("scrypt cost %d must be a power of two from %d to %d", n, LowestScryptN, maxScryptN)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.Signer)
 	if err != nil {
@@ -108,11 +121,36 @@ func SealKey(k *Key, passphrase []byte, rand io.Reader, opts SealOptions) ([]byt
 	return json.MarshalIndent(f, "", "  ")
 }
 
+// OpenOptions tune OpenKey. The zero value is what every production
+// caller passes.
+type OpenOptions struct {
+	// MinScryptN is the least scrypt cost the key file may be sealed at;
+	// DefaultScryptN if zero. Tests that seal cheap key files to stay fast
+	// lower it to the cost they seal at, and re-sealing lowers it to
+	// LowestScryptN; nothing else should.
+	MinScryptN int
+}
+
 // OpenKey reads a key file and unseals its private key with passphrase.
-func OpenKey(data, passphrase []byte) (*Key, error) {
+// A file sealed at a lower scrypt cost than opts allow is refused, before
+// any key derivation, with an error wrapping ErrWeakKeyFile.
+func OpenKey(data, passphrase []byte, opts OpenOptions) (*Key, error) {
 	f, pub, err := readKeyFile(data)
 	if err != nil {
 		return nil, err
+	}
+	if err := f.Sealed.checkParams(); err != nil {
+		return nil, err
+	}
+	least := opts.MinScryptN
+	if least == 0 {
+		least = DefaultScryptN
+	}
+	if least < LowestScryptN {
+		return nil, fmt.Errorf("OpenOptions.MinScryptN %d is below the lowest scrypt cost, %d", least, LowestScryptN)
+	}
+	if f.Sealed.N < least {
+		return nil, fmt.Errorf("key file: sealed with scrypt cost N=%d, below the N=%d required: %w", f.Sealed.N, least, ErrWeakKeyFile)
 	}
 	aead, err := f.Sealed.aead(passphrase)
 	if err != nil {
@@ -145,6 +183,20 @@ func OpenKey(data, passphrase []byte) (*Key, error) {
 func ReadPublicKey(data []byte) (*Key, error) {
 	_, k, err := readKeyFile(data)
 	return k, err
+}
+
+// KeyFileCost returns the scrypt cost N a key file is sealed at. A cost
+// below DefaultScryptN means the file must be re-sealed before OpenKey,
+// with the default options, opens it.
+func KeyFileCost(data []byte) (int, error) {
+	f, _, err := readKeyFile(data)
+	if err != nil {
+		return 0, err
+	}
+	if err := f.Sealed.checkParams(); err != nil {
+		return 0, err
+	}
+	return f.Sealed.N, nil
 }
 
 func readKeyFile(data []byte) (*keyFile, *Key, error) {
@@ -182,9 +234,17 @@ func (f *keyFile) additionalData() []byte {
 	return []byte(fmt.Sprintf("tally-key-v%d\x00%s\x00%s\x00%s\x00%s", f.Version, f.Alg, f.DID, f.KeyID, jwk.Bytes()))
 }
 
+// checkParams checks the scrypt parameters a key file names.
+func (s *sealedKey) checkParams() error {
+	if s.N < LowestScryptN || s.N > maxScryptN || s.N&(s.N-1) != 0 || s.R != scryptR || s.P != scryptP || len(s.Salt) < 16 {
+		return errors.New("key file: unsupported scrypt parameters")
+	}
+	return nil
+}
+
 func (s *sealedKey) aead(passphrase []byte) (cipher.AEAD, error) {
-	if s.N < 1<<10 || s.N > maxScryptN || s.N&(s.N-1) != 0 || s.R != scryptR || s.P != scryptP || len(s.Salt) < 16 {
-		return nil, errors.New("key file: unsupported scrypt parameters")
+	if err := s.checkParams(); err != nil {
+		return nil, err
 	}
 	key, err := scrypt.Key(passphrase, s.Salt, s.N, s.R, s.P, 32)
 	if err != nil {

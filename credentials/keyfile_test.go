@@ -29,7 +29,10 @@ var (
 
 // fastScryptN is the least scrypt cost a key file may have (about 1 MiB
 // and a millisecond); the seeds use it, so that the fuzzer can open them.
-const fastScryptN = 1 << 10
+// OpenKey refuses such a file unless told, with cheapOpen, to accept it.
+const fastScryptN = credentials.LowestScryptN
+
+var cheapOpen = credentials.OpenOptions{MinScryptN: fastScryptN}
 
 // sealedSeeds are key files that open with keyFilePassphrase.
 func sealedSeeds(t testing.TB) map[string][]byte {
@@ -87,10 +90,10 @@ func TestOpenKeySeeds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := credentials.OpenKey(data, keyFilePassphrase); err != nil {
+			if _, err := credentials.OpenKey(data, keyFilePassphrase, cheapOpen); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := credentials.OpenKey(data, wrongPassphrase); !errors.Is(err, credentials.ErrWrongPassphrase) {
+			if _, err := credentials.OpenKey(data, wrongPassphrase, cheapOpen); !errors.Is(err, credentials.ErrWrongPassphrase) {
 				t.Fatalf("a wrong passphrase: err = %v, want ErrWrongPassphrase", err)
 			}
 			checkOpenKey(t, data, pub)
@@ -113,7 +116,7 @@ func TestOpenKeyRefusesBadNonce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad := editJSON(t, data, func(m map[string]any) { obj(m, "sealed")["nonce"] = tc.nonce })
-			_, err := credentials.OpenKey(bad, keyFilePassphrase)
+			_, err := credentials.OpenKey(bad, keyFilePassphrase, cheapOpen)
 			if err == nil || !strings.Contains(err.Error(), "nonce") {
 				t.Fatalf("err = %v, want it to name the nonce", err)
 			}
@@ -125,10 +128,10 @@ func TestOpenKeyRefusesBadNonce(t *testing.T) {
 // reads: with the right passphrase, if it opens, the key is ReadPublicKey's
 // and signs; with a wrong one it never opens.
 func checkOpenKey(t *testing.T, data []byte, pub *credentials.Key) {
-	if _, err := credentials.OpenKey(data, wrongPassphrase); err == nil {
+	if _, err := credentials.OpenKey(data, wrongPassphrase, cheapOpen); err == nil {
 		t.Fatal("a key file opened with a wrong passphrase")
 	}
-	k, err := credentials.OpenKey(data, keyFilePassphrase)
+	k, err := credentials.OpenKey(data, keyFilePassphrase, cheapOpen)
 	if err != nil {
 		return
 	}
@@ -198,4 +201,101 @@ func FuzzReadKeyFile(f *testing.F) {
 			checkOpenKey(t, data, k)
 		}
 	})
+}
+
+// TestKeyFileCost: SealKey seals at 2^17 by default, and OpenKey with its
+// default options refuses a file sealed at less, before deriving any key,
+// saying to re-seal it. The one default-cost seal here is the only one in
+// this package's tests: it costs about half a second (more under -race).
+func TestKeyFileCost(t *testing.T) {
+	k := seedIssuer(t, "keyfile-ed25519", nil, "")
+	data, err := credentials.SealKey(k, keyFilePassphrase, rand.Reader, credentials.SealOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := credentials.KeyFileCost(data); err != nil || n != 1<<17 || credentials.DefaultScryptN != 1<<17 {
+		t.Fatalf("default cost %d (%v), want 2^17", n, err)
+	}
+	if scryptCost(data) != 1<<17 {
+		t.Fatalf("the file says n = %d", scryptCost(data))
+	}
+
+	cheap := sealedSeeds(t)["ed25519-didweb"]
+	if n, _ := credentials.KeyFileCost(cheap); n != fastScryptN {
+		t.Fatalf("KeyFileCost = %d, want %d", n, fastScryptN)
+	}
+	// 2^16 claimed: refused before scrypt runs (the ciphertext is not
+	// sealed at 2^16, so only the cost check can refuse it first).
+	almost := editJSON(t, cheap, func(m map[string]any) { obj(m, "sealed")["n"] = 1 << 16 })
+	for name, file := range map[string][]byte{"2^10": cheap, "2^16": almost} {
+		_, err := credentials.OpenKey(file, keyFilePassphrase, credentials.OpenOptions{})
+		if !errors.Is(err, credentials.ErrWeakKeyFile) || !strings.Contains(err.Error(), "re-seal") {
+			t.Fatalf("a key file sealed at %s: err = %v, want ErrWeakKeyFile", name, err)
+		}
+	}
+
+	// The least cost a caller admits is a floor, inclusive.
+	at11, err := credentials.SealKey(k, keyFilePassphrase, rand.Reader, credentials.SealOptions{ScryptN: 1 << 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := credentials.OpenKey(at11, keyFilePassphrase, credentials.OpenOptions{MinScryptN: 1 << 11}); err != nil {
+		t.Fatalf("a file at the floor: %v", err)
+	}
+	if _, err := credentials.OpenKey(at11, keyFilePassphrase, credentials.OpenOptions{MinScryptN: 1 << 12}); !errors.Is(err, credentials.ErrWeakKeyFile) {
+		t.Fatalf("a file below the floor: %v", err)
+	}
+	if _, err := credentials.OpenKey(at11, keyFilePassphrase, credentials.OpenOptions{MinScryptN: 1 << 9}); err == nil {
+		t.Fatal("a floor below LowestScryptN was admitted")
+	}
+	for _, n := range []int{1 << 9, 1 << 18, 3 << 10} {
+		if _, err := credentials.SealKey(k, keyFilePassphrase, rand.Reader, credentials.SealOptions{ScryptN: n}); err == nil {
+			t.Fatalf("SealKey sealed at cost %d", n)
+		}
+	}
+}
+
+func TestCheckPassphrase(t *testing.T) {
+	for _, tc := range []struct {
+		pass string
+		want string // in the error; "" when accepted
+	}{
+		{"correct horse battery staple", ""},
+		{"river lantern cobalt pepper", ""},
+		{"Tr0ub4dor&3xyz", ""},
+		{"سلام دنیا خوش آمدید", ""},
+		{"short one", "shorter than 12"},
+		{"ñandú kiwi", "shorter than 12"}, // 10 characters, 12 bytes
+		{"aaaaaaaaaaaaaaaa", "one character repeated"},
+		{"AaAaAaAaAaAa", "one character repeated"},
+		{"abcdefghijkl", "consecutive"},
+		{"ABCDEFGHIJKLMNOP", "consecutive"},
+		{"xyzabcdefghi", "consecutive"},
+		{"123456789012", "consecutive"},
+		{"1234567890123456", "consecutive"},
+		{"987654321098", "consecutive"},
+		{"lkjihgfedcba", "consecutive"},
+		{"abababababab", "different characters"},
+		{"12121212121212", "different characters"},
+		{"passpasspass", "different characters"},
+		{"0101198501011985", "different characters"},
+	} {
+		t.Run(tc.pass, func(t *testing.T) {
+			err := credentials.CheckPassphrase([]byte(tc.pass))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want == "":
+			case !errors.Is(err, credentials.ErrWeakPassphrase) || !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("err = %v, want ErrWeakPassphrase saying %q", err, tc.want)
+			case strings.Contains(err.Error(), tc.pass) || !strings.Contains(err.Error(), "unrelated words"):
+				t.Fatalf("the error quotes the passphrase or says not what to do: %v", err)
+			}
+			k := seedIssuer(t, "keyfile-ed25519", nil, "")
+			_, sealErr := credentials.SealKey(k, []byte(tc.pass), detRand(1), credentials.SealOptions{ScryptN: fastScryptN})
+			if (sealErr == nil) != (tc.want == "") {
+				t.Fatalf("SealKey: %v", sealErr)
+			}
+		})
+	}
 }

@@ -309,7 +309,9 @@ func holderKey(raw []byte) (crypto.PublicKey, error) {
 	}
 	pub, _, err := ParseJWK(raw)
 	if err != nil {
-		return nil, fmt.Errorf("SD-JWT cnf.jwk: %v: %w", err, ErrMalformed)
+		// ParseJWK's words may quote the key's members: the holder's key
+		// identifies the holder, so none of it goes into the error.
+		return nil, fmt.Errorf("SD-JWT cnf.jwk is not a public Ed25519 or P-256 JWK: %w", ErrMalformed)
 	}
 	return pub, nil
 }

@@ -73,11 +73,11 @@ func (e *StatusEntry) UnmarshalJSON(data []byte) error {
 // entry checks the entry's type and index.
 func (j *jsonStatusEntry) entry() (StatusEntry, error) {
 	if j.Type != StatusEntryType {
-		return StatusEntry{}, fieldError("credentialStatus.type", "must be %s, not %q", StatusEntryType, j.Type)
+		return StatusEntry{}, fieldError("credentialStatus.type", "must be %s", StatusEntryType)
 	}
 	idx, err := strconv.Atoi(j.Index)
 	if err != nil || idx < 0 {
-		return StatusEntry{}, fieldError("credentialStatus.statusListIndex", "must be a string of decimal digits, not %q", j.Index)
+		return StatusEntry{}, fieldError("credentialStatus.statusListIndex", "must be a string of decimal digits")
 	}
 	return StatusEntry{ID: j.ID, Purpose: j.Purpose, Index: idx, ListCredential: j.ListCredential}, nil
 }

@@ -11,7 +11,9 @@ import (
 )
 
 // FieldError says what is wrong with one field of a credential. Field is a
-// dotted path such as "credentialSubject.dateOfBirth".
+// dotted path such as "credentialSubject.dateOfBirth". Problem says what
+// the value must be, never what it is: values are personal data, and
+// errors end up in logs.
 type FieldError struct {
 	Field   string
 	Problem string
@@ -93,7 +95,7 @@ func (c *Credential) validate(partial bool) error {
 	if c.Issuer == "" {
 		v.add("issuer", "is missing")
 	} else if !IsDID(c.Issuer) {
-		v.add("issuer", "must be a DID (did:key:... or did:web:...), not %q", c.Issuer)
+		v.add("issuer", "must be a DID (did:key:... or did:web:...)")
 	}
 	if !c.ValidUntil.IsZero() && !c.ValidFrom.IsZero() && !c.ValidUntil.After(c.ValidFrom) {
 		v.add("validUntil", "must be after validFrom")
@@ -101,7 +103,7 @@ func (c *Credential) validate(partial bool) error {
 	for i, e := range c.Status {
 		f := func(member string) string { return fmt.Sprintf("credentialStatus[%d].%s", i, member) }
 		if e.Purpose != PurposeRevocation && e.Purpose != PurposeSuspension {
-			v.add(f("statusPurpose"), "must be revocation or suspension, not %q", e.Purpose)
+			v.add(f("statusPurpose"), "must be revocation or suspension")
 		}
 		if e.ListCredential == "" {
 			v.add(f("statusListCredential"), "is missing")
@@ -169,7 +171,7 @@ func (v *validator) registrationID(value string) {
 	if value == "" {
 		v.missing("registrationId")
 	} else if !idPattern.MatchString(value) {
-		v.add("registrationId", "must be 1 to 64 letters, digits, '.', '_', '/' or '-', not %q", value)
+		v.add("registrationId", "must be 1 to 64 letters, digits, '.', '_', '/' or '-', starting with a letter or digit")
 	}
 }
 
@@ -186,7 +188,7 @@ func (v *validator) enum(field, value string, required bool) {
 			return
 		}
 	}
-	v.add(field, "must be one of %s, not %q", strings.Join(c.Values, ", "), value)
+	v.add(field, "must be one of %s", strings.Join(c.Values, ", "))
 }
 
 func (v *validator) seed(s Seed) {
@@ -196,7 +198,7 @@ func (v *validator) seed(s Seed) {
 }
 
 // ParseDate reads a date of birth: YYYY-MM-DD, or YYYY-MM or YYYY when only
-// part of it is known.
+// part of it is known. Its error does not quote s.
 func ParseDate(s string) (year, month, day int, err error) {
 	layouts := []string{"2006-01-02", "2006-01", "2006"}
 	for _, l := range layouts {
@@ -216,7 +218,7 @@ func ParseDate(s string) (year, month, day int, err error) {
 		}
 		return year, month, day, nil
 	}
-	return 0, 0, 0, fmt.Errorf("is not a date like 1991-03-14 (or 1991-03, or 1991): %q", s)
+	return 0, 0, 0, errors.New("is not a date like 1991-03-14 (or 1991-03, or 1991)")
 }
 
 func (v *validator) date(field, value string, required bool) {
@@ -239,19 +241,19 @@ func (r *Registration) validate(v *validator) {
 	v.date("dateOfBirth", r.DateOfBirth, false)
 	v.enum("gender", r.Gender, false)
 	if r.Nationality != "" && !countryPattern.MatchString(r.Nationality) {
-		v.add("nationality", "must be an ISO 3166-1 alpha-2 country code like SO, not %q", r.Nationality)
+		v.add("nationality", "must be an ISO 3166-1 alpha-2 country code like SO")
 	}
 	v.text("legalStatus", r.LegalStatus, false)
 	v.text("locationCode", r.LocationCode, false)
 	if r.Language != "" && !langPattern.MatchString(r.Language) {
-		v.add("language", "must be an ISO 639 language code like som, not %q", r.Language)
+		v.add("language", "must be an ISO 639 language code like som")
 	}
 	v.text("programme", r.Programme, false)
 	if r.HouseholdSize < 0 || r.HouseholdSize > 200 {
-		v.add("householdSize", "must be between 0 and 200, not %d", r.HouseholdSize)
+		v.add("householdSize", "must be between 0 and 200")
 	}
 	if r.ID != "" && !IsDID(r.ID) {
-		v.add("id", "must be the holder's DID, not %q", r.ID)
+		v.add("id", "must be the holder's DID")
 	}
 	v.seed(r.DedupSeed)
 }
@@ -261,26 +263,26 @@ func (e *Eligibility) validate(v *validator) {
 	v.text("programme", e.Programme, true)
 	v.text("purpose", e.Purpose, false)
 	if e.HouseholdSize < 0 || e.HouseholdSize > 200 {
-		v.add("householdSize", "must be between 0 and 200, not %d", e.HouseholdSize)
+		v.add("householdSize", "must be between 0 and 200")
 	}
 	if en := e.Entitlement; en != nil {
 		if en.Amount < 0 {
 			v.add("entitlement.amount", "must not be negative")
 		}
 		if !currencyRegexp.MatchString(en.Currency) {
-			v.add("entitlement.currency", "must be an ISO 4217 currency code like KES, not %q", en.Currency)
+			v.add("entitlement.currency", "must be an ISO 4217 currency code like KES")
 		}
 		switch en.Frequency {
 		case "", "once", "weekly", "monthly":
 		default:
-			v.add("entitlement.frequency", "must be once, weekly or monthly, not %q", en.Frequency)
+			v.add("entitlement.frequency", "must be once, weekly or monthly")
 		}
 		if en.Instalments < 0 || en.Instalments > 1000 {
-			v.add("entitlement.instalments", "must be between 0 and 1000, not %d", en.Instalments)
+			v.add("entitlement.instalments", "must be between 0 and 1000")
 		}
 	}
 	if e.ID != "" && !IsDID(e.ID) {
-		v.add("id", "must be the holder's DID, not %q", e.ID)
+		v.add("id", "must be the holder's DID")
 	}
 	v.seed(e.DedupSeed)
 }
@@ -290,7 +292,7 @@ func (r *Referral) validate(v *validator) {
 	if r.ReferredTo == "" {
 		v.missing("referredTo")
 	} else if !IsDID(r.ReferredTo) {
-		v.add("referredTo", "must be the DID of the organisation referred to, not %q", r.ReferredTo)
+		v.add("referredTo", "must be the DID of the organisation referred to")
 	}
 	v.text("service", r.Service, true)
 	v.enum("urgency", r.Urgency, false)
@@ -306,18 +308,23 @@ func (r *Referral) validate(v *validator) {
 		case "":
 			v.add("consent.method", "is missing")
 		default:
-			v.add("consent.method", "must be verbal, written or digital, not %q", r.Consent.Method)
+			v.add("consent.method", "must be verbal, written or digital")
 		}
 		if r.Consent.Date == "" {
 			v.add("consent.date", "is missing")
 		} else if _, err := time.Parse("2006-01-02", r.Consent.Date); err != nil {
-			v.add("consent.date", "is not a date like 2026-11-03: %q", r.Consent.Date)
+			v.add("consent.date", "is not a date like 2026-11-03")
 		}
 	}
 	for name, value := range r.SharedFields {
 		field := "sharedFields." + name
 		c, ok := LookupClaim(name)
-		if !ok || !c.Defines(TypeRegistration) || c.Kind == KindBytes {
+		if !ok {
+			// An unknown name could be anything: it is not echoed.
+			v.add("sharedFields", "has a member that is not a registration claim that a referral can pass on")
+			continue
+		}
+		if !c.Defines(TypeRegistration) || c.Kind == KindBytes {
 			v.add(field, "is not a registration claim that a referral can pass on")
 			continue
 		}
@@ -327,7 +334,7 @@ func (r *Referral) validate(v *validator) {
 		v.text(field, value, true)
 	}
 	if r.ID != "" && !IsDID(r.ID) {
-		v.add("id", "must be the holder's DID, not %q", r.ID)
+		v.add("id", "must be the holder's DID")
 	}
 	v.seed(r.DedupSeed)
 }

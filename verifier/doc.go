@@ -11,7 +11,10 @@
 // list's age is its signed age, an older list never replaces a newer one, and
 // lists are fetched over https only.
 // A failure is a *Error whose Reason callers switch on, like
-// x509.CertificateInvalidError.
+// x509.CertificateInvalidError; no part of it quotes the holder's personal
+// data. An SD-JWT VC bound to its holder's wallet must be verified as a
+// presentation, with VerifyPresentation and the audience and nonce the
+// verifier asked for: Verify refuses it unless Options.AllowUnboundSDJWT.
 //
 // A verified Result derives the pairwise dedup token of a person within a
 // dedup domain (Result.DedupToken): a pseudonym that is stable for one person

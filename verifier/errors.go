@@ -1,6 +1,10 @@
 package verifier
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tally-id/tally/credentials"
+)
 
 // Reason says why a credential failed verification.
 type Reason int
@@ -33,7 +37,8 @@ const (
 	// is older than the verifier's policy allows.
 	StatusUnavailable
 	// BadPresentation: a holder's presentation (SD-JWT key binding) is
-	// missing, or does not match the audience and nonce asked for.
+	// missing, or does not match the audience and nonce asked for; or an
+	// SD-JWT bound to its holder was given to Verify, not presented.
 	BadPresentation
 )
 
@@ -92,6 +97,13 @@ func (r Reason) Code() string {
 // Error is why a credential failed verification. Detail is a sentence in
 // plain words for the person at the service point; Err, when set, is the
 // underlying error.
+//
+// Neither quotes what the credential says of its holder (names, dates of
+// birth, registration ids, holder DIDs and keys, any credentialSubject
+// claim): Detail is made of fixed words, the names of invalid fields, and
+// what the trust list and the envelope say of the issuer, its keys, the
+// credential's type and validity; the formats' own errors, which Err
+// wraps, name fields and never quote their values. Both are safe to log.
 type Error struct {
 	Reason Reason
 	Detail string
@@ -111,4 +123,19 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func fail(r Reason, err error, format string, args ...any) *Error {
 	return &Error{Reason: r, Detail: fmt.Sprintf(format, args...), Err: err}
+}
+
+// formatName is a format's name in plain words.
+func formatName(fm credentials.Format) string {
+	switch fm {
+	case credentials.FormatQR:
+		return "QR card"
+	case credentials.FormatJWT:
+		return "VC-JWT"
+	case credentials.FormatSDJWT:
+		return "SD-JWT VC"
+	case credentials.FormatDataIntegrity:
+		return "Data Integrity credential"
+	}
+	return "credential"
 }

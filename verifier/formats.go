@@ -29,7 +29,10 @@ func (v *Verifier) parse(ctx context.Context, raw []byte) (credentials.Secured, 
 	}
 	format, err := credentials.DetectFormat(raw)
 	if err != nil {
-		return nil, fail(UnsupportedFormat, err, "%v", err)
+		if len(raw) == 0 {
+			return nil, fail(UnsupportedFormat, err, "there is nothing to verify: the input is empty")
+		}
+		return nil, fail(UnsupportedFormat, err, "this is not a credential in a format tally reads (a QR card, a VC-JWT, an SD-JWT VC or a Data Integrity credential)")
 	}
 	var sec credentials.Secured
 	switch format {
@@ -50,7 +53,7 @@ func (v *Verifier) parse(ctx context.Context, raw []byte) (credentials.Secured, 
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 			return nil, fail(Malformed, err, "verification was stopped: %v", ctxErr)
 		}
-		return nil, classify(err)
+		return nil, classify(format, err)
 	}
 	return sec, nil
 }
@@ -74,7 +77,9 @@ func (v *Verifier) VerifyPresentation(ctx context.Context, raw []byte, p Present
 }
 
 // checkHolder checks the holder binding of an SD-JWT: always when a
-// presentation was asked for; otherwise it notes that it was not checked.
+// presentation was asked for. Without one, an SD-JWT bound to a holder key
+// is refused, unless Options.AllowUnboundSDJWT lets it through with a
+// warning.
 func (v *Verifier) checkHolder(sec credentials.Secured, pres *Presentation, now time.Time, res *Result) *Error {
 	sd, isSD := sec.(*credentials.SDJWT)
 	if !isSD {
@@ -85,16 +90,40 @@ func (v *Verifier) checkHolder(sec credentials.Secured, pres *Presentation, now 
 	}
 	res.Disclosed = sd.Disclosed()
 	if pres == nil {
-		if sd.Holder() != nil {
-			res.Warnings = append(res.Warnings, "holder binding not checked: ask the wallet for a presentation with a nonce")
+		if sd.Holder() == nil {
+			return nil
 		}
+		if !v.opts.AllowUnboundSDJWT {
+			return fail(BadPresentation, nil, "the credential is bound to its holder's wallet and was shown without the wallet's proof: ask the wallet for a presentation, with your audience and a fresh nonce")
+		}
+		res.Warnings = append(res.Warnings, "holder binding not checked: this is a stored credential, not a presentation by its holder")
 		return nil
 	}
 	if sd.Holder() == nil {
 		return fail(BadPresentation, nil, "the credential is not bound to a holder key, so nothing shows that the person presenting it holds it")
 	}
 	if err := sd.VerifyKeyBinding(pres.Audience, pres.Nonce, now, v.opts.ClockSkew); err != nil {
-		return fail(BadPresentation, err, "%v", err)
+		return fail(BadPresentation, err, "%s", keyBindingProblem(err))
 	}
 	return nil
+}
+
+// keyBindingProblem says in fixed words what is wrong with a presentation's
+// key binding.
+func keyBindingProblem(err error) string {
+	switch {
+	case errors.Is(err, credentials.ErrNoKeyBinding):
+		return "the credential is bound to its holder's key but the presentation has no key binding: ask the wallet for a presentation"
+	case errors.Is(err, credentials.ErrKeyBindingAudience):
+		return "the presentation was made for another verifier"
+	case errors.Is(err, credentials.ErrKeyBindingNonce):
+		return "the presentation answers another request (its nonce is not the one asked for): it may be a replay; ask for a new one"
+	case errors.Is(err, credentials.ErrKeyBindingTime):
+		return "the presentation was not made just now: ask for a new one"
+	case errors.Is(err, credentials.ErrKeyBindingHash):
+		return "the key binding does not cover what was presented: the disclosures were changed"
+	case errors.Is(err, credentials.ErrBadSignature):
+		return "the presentation is not signed with the holder's key: it was not made by the wallet the credential was issued to"
+	}
+	return "the presentation's key binding is not valid"
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -86,13 +87,45 @@ func TestVerifyPresentation(t *testing.T) {
 		_, err := late.VerifyPresentation(ctx, present([]string{"fullName"}, wallet, aud, nonce), want)
 		wantReason(t, err, verifier.BadPresentation)
 	})
-	t.Run("plain verify warns that the holder was not checked", func(t *testing.T) {
-		res, err := v.Verify(ctx, []byte(sdjwt))
+	// Holder binding is the default: Verify refuses a bound SD-JWT that is
+	// not presented, with or without a key-binding JWT it cannot check.
+	for _, tc := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"issuance form", []byte(sdjwt)},
+		{"presentation given to Verify", present([]string{"fullName"}, wallet, aud, nonce)},
+	} {
+		t.Run("plain verify refuses a bound SD-JWT: "+tc.name, func(t *testing.T) {
+			_, err := v.Verify(ctx, tc.raw)
+			wantReason(t, err, verifier.BadPresentation)
+			var ve *verifier.Error
+			errors.As(err, &ve)
+			if !strings.Contains(ve.Detail, "ask the wallet for a presentation") {
+				t.Fatalf("the rejection does not say what to do: %q", ve.Detail)
+			}
+		})
+	}
+	t.Run("plain verify of an unbound SD-JWT", func(t *testing.T) {
+		unbound := issue(t, credentials.FormatSDJWT, sample(t, "registration", f.key, f.base), f.key)
+		if _, err := v.Verify(ctx, unbound); err != nil {
+			t.Fatalf("an SD-JWT bound to no key has no holder to check: %v", err)
+		}
+	})
+	t.Run("back-office re-check of a stored token", func(t *testing.T) {
+		backOffice := f.verifier(t, verifier.Options{AllowUnboundSDJWT: true})
+		res, err := backOffice.Verify(ctx, []byte(sdjwt))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Warnings) == 0 {
-			t.Fatal("no warning that holder binding was not checked")
+		if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "holder binding not checked") {
+			t.Fatalf("no warning that holder binding was not checked: %v", res.Warnings)
+		}
+		// A presentation is still checked in full.
+		_, err = backOffice.VerifyPresentation(ctx, []byte(sdjwt), want)
+		wantReason(t, err, verifier.BadPresentation)
+		if _, err := backOffice.VerifyPresentation(ctx, present([]string{"fullName"}, wallet, aud, nonce), want); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

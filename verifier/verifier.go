@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,15 @@ type Options struct {
 	// old they are; a positive value rejects it (StatusUnavailable) when a
 	// list used was signed longer ago than that, or when there is none.
 	MaxStatusAge time.Duration
+	// AllowUnboundSDJWT makes Verify accept an SD-JWT VC that is bound to
+	// a holder key (cnf) but comes without the holder's key binding, with
+	// a warning that the holder was not checked. By default Verify refuses
+	// it (BadPresentation): whoever shows it may not be its holder, and a
+	// wallet must present it with VerifyPresentation. Set it only for
+	// back-office re-checks (status, expiry) of issuance tokens the
+	// organisation stored itself, never for a credential a person shows.
+	// VerifyPresentation ignores it.
+	AllowUnboundSDJWT bool
 }
 
 // Verifier checks credentials. It is safe for concurrent use.
@@ -164,6 +174,10 @@ func (r *Result) DedupToken(key DedupKey) (string, error) {
 // format, checks the signature against the issuer's key from the trust
 // list, the types the issuer may issue, the validity period and the status.
 // A credential that fails comes back as a *Error with its Reason.
+//
+// An SD-JWT VC bound to a holder key is refused (BadPresentation): verify
+// what a wallet shows with VerifyPresentation, which checks the holder's
+// key binding. Options.AllowUnboundSDJWT relaxes this for stored tokens.
 func (v *Verifier) Verify(ctx context.Context, raw []byte) (*Result, error) {
 	return v.verify(ctx, raw, nil)
 }
@@ -271,7 +285,7 @@ func checkSignature(sec credentials.Secured, iss *TrustedIssuer) (*credentials.K
 			return key, nil
 		}
 		if !errors.Is(err, credentials.ErrBadSignature) {
-			return nil, classify(err)
+			return nil, classify(sec.Format(), err)
 		}
 		bad = err
 	}
@@ -316,45 +330,39 @@ func (v *Verifier) checkValidity(from, until, now time.Time) *Error {
 }
 
 // invalidFields names the fields of a validation error, without the values
-// its messages quote: a Detail may end up in an integrator's logs, and the
-// values are personal data.
+// its messages may quote: a Detail may end up in an integrator's logs, and
+// the values are personal data.
 func invalidFields(err error) string {
 	var ve *credentials.ValidationError
 	var fe *credentials.FieldError
+	var fields []string
 	switch {
 	case errors.As(err, &ve) && len(ve.Problems) > 0:
+		for _, p := range ve.Problems {
+			if !slices.Contains(fields, p.Field) {
+				fields = append(fields, p.Field)
+			}
+		}
 	case errors.As(err, &fe):
-		return "the credential's claims are invalid: " + fe.Field
+		fields = []string{fe.Field}
 	default:
 		return "the credential's claims are invalid"
-	}
-	fields := make([]string, len(ve.Problems))
-	for i, p := range ve.Problems {
-		fields[i] = p.Field
 	}
 	return "the credential's claims are invalid: " + strings.Join(fields, ", ")
 }
 
-// classify maps a format's error to a verification failure.
-func classify(err error) *Error {
+// classify maps a format's error to a verification failure. The Detail is
+// made of fixed words and field names only, never of the error's message:
+// a format's words may quote what the credential holds.
+func classify(fm credentials.Format, err error) *Error {
 	switch {
 	case errors.Is(err, credentials.ErrBadSignature):
-		return fail(BadSignature, err, "%s", plain(err))
+		return fail(BadSignature, err, "the signature does not verify: the credential was altered or forged")
 	case errors.Is(err, credentials.ErrUnsupported):
-		return fail(UnsupportedFormat, err, "%s", plain(err))
+		return fail(UnsupportedFormat, err, "the %s uses an algorithm or a feature tally does not support", formatName(fm))
 	case errors.As(err, new(*credentials.ValidationError)), errors.As(err, new(*credentials.FieldError)):
 		return fail(Malformed, err, "%s", invalidFields(err))
 	default:
-		return fail(Malformed, err, "%s", plain(err))
+		return fail(Malformed, err, "the %s is not well-formed: it is damaged, or was made by software that does not follow the format", formatName(fm))
 	}
-}
-
-// plain is an error's message without the sentinel the formats wrap at its
-// end ("...: malformed credential"), which the Reason already says.
-func plain(err error) string {
-	msg := err.Error()
-	for _, s := range []error{credentials.ErrMalformed, credentials.ErrBadSignature, credentials.ErrUnsupported} {
-		msg = strings.TrimSuffix(msg, ": "+s.Error())
-	}
-	return msg
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // Exit codes: 0 success (a credential is valid), 1 failure (a credential
@@ -29,13 +31,25 @@ type Env struct {
 	Stderr io.Writer
 	// Getenv reads environment variables (TALLY_PASSPHRASE).
 	Getenv func(string) string
+	// ReadPassword reads one line from the terminal without echoing it,
+	// after the command has written its prompt to Stderr. It is nil when
+	// standard input is not a terminal: then no one is asked.
+	ReadPassword func() ([]byte, error)
 	// Now is the clock.
 	Now func() time.Time
+	// ScryptN is the scrypt cost of the key files this run seals, and the
+	// least it opens. Zero, as OSEnv leaves it, is
+	// credentials.DefaultScryptN; only tests lower it, to stay fast.
+	ScryptN int
 }
 
 // OSEnv is the environment of a real process.
 func OSEnv() Env {
-	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	env := Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+		env.ReadPassword = func() ([]byte, error) { return term.ReadPassword(fd) }
+	}
+	return env
 }
 
 // usageError is a mistake in the command line itself: exit code 2.
@@ -59,6 +73,7 @@ func commands() []command {
 	return []command{
 		{"keys new", "make an issuer key, sealed with a passphrase", keysNew},
 		{"keys show", "show a key's DID, JWK or DID document", keysShow},
+		{"keys reseal", "seal a key file again, at today's cost or with a new passphrase", keysReseal},
 		{"trust add", "add an issuer to a trust list", trustAdd},
 		{"trust sign", "sign a trust list with a trust anchor's key", trustSign},
 		{"issue", "issue a credential as a QR card, VC-JWT, SD-JWT or Data Integrity", issue},
@@ -168,10 +183,18 @@ func readInput(env Env, path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
+// Files that hold personal data (credentials, card images) or secrets
+// (keys) are readable by their owner only, and directories made for them
+// are open to their owner only.
+const (
+	privateFile os.FileMode = 0o600
+	privateDir  os.FileMode = 0o700
+)
+
 // writeNewFile writes data to a file that must not exist yet, readable by
 // its owner only: nothing is ever overwritten silently.
 func writeNewFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, privateFile)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("%s already exists: choose another name, or move it away first", path)
@@ -210,6 +233,30 @@ func replaceFile(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// makePrivateDir makes a directory for files with personal data, and its
+// missing parents, open to its owner only. A directory that already exists
+// is left as it is, with a warning if other users can read it.
+func makePrivateDir(env Env, dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case err == nil && !info.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	case err == nil:
+		if info.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(env.Stderr, "tally: warning: other users can open %s (mode %04o), where personal data is written: run chmod 700 %s\n", dir, info.Mode().Perm(), dir)
+		}
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
+	if err := os.MkdirAll(dir, privateDir); err != nil {
+		return err
+	}
+	// MkdirAll's mode is filtered by the umask, which can only narrow it;
+	// make sure of it anyway.
+	return os.Chmod(dir, privateDir)
 }
 
 func dirOf(path string) string {

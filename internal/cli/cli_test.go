@@ -11,28 +11,45 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/internal/cli"
 	"github.com/tally-id/tally/internal/qrtest"
 )
 
 var testNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
-// run runs the command line in dir and returns its exit code and outputs.
-func run(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	env := cli.Env{
-		Stdin:  strings.NewReader(stdin),
-		Stdout: &out,
-		Stderr: &errOut,
+// testPassphrase is the passphrase testEnv gives through the environment.
+const testPassphrase = "a test passphrase, long enough"
+
+// testEnv is the environment the tests run the command line in: no
+// terminal, the passphrase in $TALLY_PASSPHRASE, the samples' clock, and
+// key files sealed at the lowest scrypt cost (and opened at it), so that
+// the suite stays fast. Production runs (OSEnv) seal and require 2^17.
+func testEnv() cli.Env {
+	return cli.Env{
 		Getenv: func(k string) string {
 			if k == cli.PassphraseEnv {
-				return "a test passphrase, long enough"
+				return testPassphrase
 			}
 			return ""
 		},
-		Now: func() time.Time { return testNow },
+		Now:     func() time.Time { return testNow },
+		ScryptN: credentials.LowestScryptN,
 	}
+}
+
+// run runs the command line in testEnv and returns its exit code and
+// outputs.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	return runIn(t, testEnv(), stdin, args...)
+}
+
+// runIn runs the command line in env, with stdin and fresh outputs.
+func runIn(t *testing.T, env cli.Env, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env.Stdin, env.Stdout, env.Stderr = strings.NewReader(stdin), &out, &errOut
 	code := cli.Run(context.Background(), env, args)
 	return code, out.String(), errOut.String()
 }
@@ -73,6 +90,13 @@ func TestIssueAndVerifyEndToEnd(t *testing.T) {
 			}
 			cred := strings.TrimSpace(mustRun(t, args...))
 			file := filepath.Join(dir, format+".txt")
+			if out := mustRun(t, "issue", "--key", key, "--in", sample("registration.json"), "--format", format, "--out", file); out != "" {
+				t.Fatalf("--out also printed %q", out)
+			}
+			wantMode(t, file, 0o600)
+			if data, _ := os.ReadFile(file); !strings.HasPrefix(string(data), cred[:20]) {
+				t.Fatalf("--out wrote %q", data)
+			}
 			if err := os.WriteFile(file, []byte(cred), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -80,6 +104,14 @@ func TestIssueAndVerifyEndToEnd(t *testing.T) {
 				if got := decodeQR(t, png); got != cred {
 					t.Fatalf("the PNG decodes to %q, not the card", got)
 				}
+				wantMode(t, png, 0o600)
+				// A card image written over one others could read is
+				// private too.
+				if err := os.Chmod(png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				mustRun(t, args...)
+				wantMode(t, png, 0o600)
 			}
 			out := mustRun(t, "verify", "--trust", trust, "--offline", "--dedup-key", domainKey, "--domain", "dadaab", file)
 			if !strings.Contains(out, "VALID RegistrationCredential ("+format+")") || !strings.Contains(out, "Organisation A") {
@@ -246,14 +278,69 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo issues every format")
 	}
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "demo", "out")
 	out := mustRun(t, "demo", "--out", dir)
-	for _, want := range []string{"VALID", "dedup token", "QR version", "changed:  credential rejected", "revoked", "untrusted issuer"} {
+	for _, want := range []string{"VALID", "dedup token", "QR version", "changed:  credential rejected", "revoked", "untrusted issuer", "not presented:  credential rejected: bad presentation"} {
 		if !strings.Contains(strings.ToLower(out), strings.ToLower(want)) {
 			t.Fatalf("the demo does not show %q:\n%s", want, out)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "registration-card.png")); err != nil {
 		t.Fatal(err)
+	}
+	// Every file holds personal data: owner only, in directories it made
+	// for its owner only.
+	wantMode(t, dir, os.ModeDir|0o700)
+	wantMode(t, filepath.Dir(dir), os.ModeDir|0o700)
+	files, err := os.ReadDir(dir)
+	if err != nil || len(files) < 7 {
+		t.Fatalf("the demo wrote %d files: %v", len(files), err)
+	}
+	for _, f := range files {
+		wantMode(t, filepath.Join(dir, f.Name()), 0o600)
+	}
+}
+
+// An SD-JWT bound to a wallet is refused unless presented; --allow-unbound
+// lets a stored issuance token be re-checked, with a warning.
+func TestVerifyHolderBoundSDJWT(t *testing.T) {
+	dir := t.TempDir()
+	key, wallet := filepath.Join(dir, "org.key"), filepath.Join(dir, "wallet.key")
+	trust := filepath.Join(dir, "trust.json")
+	mustRun(t, "keys", "new", "--out", key)
+	mustRun(t, "keys", "new", "--out", wallet)
+	walletJWK := filepath.Join(dir, "wallet.jwk")
+	if err := os.WriteFile(walletJWK, []byte(mustRun(t, "keys", "show", wallet, "--jwk")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "trust", "add", "--trust", trust, "--key", key)
+	cred := filepath.Join(dir, "bound.txt")
+	out := mustRun(t, "issue", "--key", key, "--in", sample("registration.json"), "--format", "sd-jwt", "--holder", walletJWK)
+	if err := os.WriteFile(cred, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, "", "verify", "--trust", trust, "--offline", cred)
+	if code != 1 || !strings.Contains(errOut, "bad presentation") || !strings.Contains(errOut, "ask the wallet for a presentation") {
+		t.Fatalf("a bound SD-JWT shown without key binding: exit %d, %s", code, errOut)
+	}
+	out = mustRun(t, "verify", "--trust", trust, "--offline", "--allow-unbound", cred)
+	if !strings.Contains(out, "VALID") || !strings.Contains(out, "WARNING: holder binding not checked") {
+		t.Fatalf("--allow-unbound: %s", out)
+	}
+	code, _, errOut = run(t, "", "verify", "--trust", trust, "--allow-unbound", "--audience", "a", "--nonce", "n", cred)
+	if code != 2 || !strings.Contains(errOut, "always checked in full") {
+		t.Fatalf("--allow-unbound with a presentation: exit %d, %s", code, errOut)
+	}
+}
+
+// wantMode checks a file's type and permission bits.
+func wantMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode() & (os.ModeType | os.ModePerm); got != want {
+		t.Fatalf("%s has mode %v, want %v", path, got, want)
 	}
 }

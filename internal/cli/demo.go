@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -12,7 +13,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,7 +34,7 @@ var demoClock = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
 func demo(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "demo", "[--out DIR]")
-	outDir := fs.String("out", "demo-out", "where to write the issued credentials and the card PNG")
+	outDir := fs.String("out", "demo-out", "where to write the issued credentials and the card PNG (readable by you only)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -42,7 +42,7 @@ func demo(ctx context.Context, env Env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+	if err := makePrivateDir(env, *outDir); err != nil {
 		return err
 	}
 	today := env.Now().UTC()
@@ -112,6 +112,16 @@ func (d *demoRun) run(ctx context.Context) error {
 		return err
 	}
 
+	// Fatima's phone: the SD-JWT is bound to its key.
+	walletSigner, err := credentials.GenerateKey(credentials.EdDSA, rand.Reader)
+	if err != nil {
+		return err
+	}
+	wallet, err := credentials.NewKey(walletSigner, "")
+	if err != nil {
+		return err
+	}
+
 	// 4. Issue: the registration in every format, the others as cards.
 	type issued struct {
 		label string
@@ -139,12 +149,16 @@ func (d *demoRun) run(ctx context.Context) error {
 			formats = credentials.Formats()
 		}
 		for _, fm := range formats {
-			raw, err := issueAs(fm, c, d.key, demoEnv(d), nil)
+			var holder crypto.PublicKey
+			if fm == credentials.FormatSDJWT {
+				holder = wallet.Public
+			}
+			raw, err := issueAs(fm, c, d.key, demoEnv(d), holder)
 			if err != nil {
 				return fmt.Errorf("issue %s as %s: %w", name, fm, err)
 			}
 			file := filepath.Join(d.dir, name+"."+string(fm)+extension(fm))
-			if err := replaceFile(file, append(raw, '\n'), 0o644); err != nil {
+			if err := replaceFile(file, append(raw, '\n'), privateFile); err != nil {
 				return err
 			}
 			all = append(all, issued{name, fm, raw})
@@ -161,7 +175,7 @@ func (d *demoRun) run(ctx context.Context) error {
 		return err
 	}
 	pngFile := filepath.Join(d.dir, "registration-card.png")
-	if err := replaceFile(pngFile, png, 0o644); err != nil {
+	if err := replaceFile(pngFile, png, privateFile); err != nil {
 		return err
 	}
 	d.say("   registration card: %d characters, QR version %d at level Q (budget: %d) -> %s", len(card), version, TargetQRVersion, pngFile)
@@ -184,8 +198,24 @@ func (d *demoRun) run(ctx context.Context) error {
 		return err
 	}
 	d.say("\n== A verifying agency checks them (status fetched from %s)", base)
+	const audience = "did:web:clinic.dadaab.example"
+	var storedSDJWT []byte
 	for _, it := range all {
-		res, err := v.Verify(ctx, it.raw)
+		var res *verifier.Result
+		var err error
+		if it.fm == credentials.FormatSDJWT {
+			// The wallet presents it for this verifier and this request.
+			storedSDJWT = it.raw
+			nonce := rand.Text()
+			var p string
+			p, err = credentials.PresentSDJWT(string(it.raw), []string{"registrationId", "fullName", "dedupSeed"}, wallet.Signer, audience, nonce, d.now)
+			if err != nil {
+				return err
+			}
+			res, err = v.VerifyPresentation(ctx, []byte(p), verifier.Presentation{Audience: audience, Nonce: nonce})
+		} else {
+			res, err = v.Verify(ctx, it.raw)
+		}
 		if err != nil {
 			d.say("   %-13s %-6s INVALID: %v", it.label, it.fm, err)
 			continue
@@ -216,6 +246,8 @@ func (d *demoRun) run(ctx context.Context) error {
 	}
 	_, err = v.Verify(ctx, forged)
 	d.say("   a VC-JWT with its name rewritten:    %v", err)
+	_, err = v.Verify(ctx, storedSDJWT)
+	d.say("   the wallet's SD-JWT, not presented:  %v", err)
 	d.mu.Lock()
 	_, regIndex, _ := credentials.TallyStatus(drafts["registration"].Status)
 	_ = d.lists[credentials.StatusListPath(credentials.PurposeRevocation, 0)].Set(regIndex, true)

@@ -24,7 +24,7 @@ func (f *issueFlags) register(fs interface {
 }) {
 	fs.StringVar(&f.key, "key", "", "the issuer's key file")
 	fs.StringVar(&f.in, "in", "", "the credential to issue, as JSON (like testdata/samples/registration.json), or - for standard input")
-	fs.StringVar(&f.passFile, "passphrase-file", "", "file holding the key's passphrase (default: $"+PassphraseEnv+")")
+	fs.StringVar(&f.passFile, "passphrase-file", "", passphraseFileUsage)
 	fs.StringVar(&f.statusBase, "status-base", "", "URL below which the issuer serves its status lists")
 	fs.IntVar(&f.statusList, "status-list", -1, "status list number of the credential (with --status-index)")
 	fs.IntVar(&f.statusIndex, "status-index", -1, "index of the credential in its status lists")
@@ -64,12 +64,13 @@ func (f *issueFlags) draft(env Env) (*credentials.Credential, *credentials.Key, 
 }
 
 func issue(_ context.Context, env Env, args []string) error {
-	fs := newFlags(env, "issue", "--key KEYFILE --in INPUT.json --format qr|jwt|sd-jwt|di [--png OUT.png]")
+	fs := newFlags(env, "issue", "--key KEYFILE --in INPUT.json --format qr|jwt|sd-jwt|di [--png OUT.png] [--out FILE]")
 	var f issueFlags
 	f.register(fs)
 	format := fs.String("format", "", "qr, jwt, sd-jwt or di")
-	png := fs.String("png", "", "with --format qr: also write the card's QR code as a PNG")
+	png := fs.String("png", "", "with --format qr: also write the card's QR code as a PNG (readable by you only)")
 	holder := fs.String("holder", "", "with --format sd-jwt: the holder's public JWK file, for key binding")
+	outFile := fs.String("out", "", "write the credential to this file (readable by you only) instead of standard output")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -110,9 +111,14 @@ func issue(_ context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := replaceFile(*png, img, 0o644); err != nil {
+		// The card's image holds what the card holds: personal data.
+		if err := replaceFile(*png, img, privateFile); err != nil {
 			return err
 		}
+	}
+	if *outFile != "" {
+		// A credential holds personal data.
+		return replaceFile(*outFile, append(out, '\n'), privateFile)
 	}
 	fmt.Fprintf(env.Stdout, "%s\n", out)
 	return nil

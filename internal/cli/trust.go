@@ -159,7 +159,7 @@ func trustSign(_ context.Context, env Env, args []string) error {
 	keyFile := f.String("key", "", "the trust anchor's key file")
 	out := f.String("out", "", "where to write the signed trust list (must not exist)")
 	validFor := f.Duration("valid-for", 30*24*time.Hour, "how long the signed list is valid")
-	passFile := f.String("passphrase-file", "", "file holding the passphrase (default: $"+PassphraseEnv+")")
+	passFile := f.String("passphrase-file", "", passphraseFileUsage)
 	rest, err := parseFlags(f, args)
 	if err != nil {
 		return err

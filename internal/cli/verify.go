@@ -35,6 +35,7 @@ func verify(ctx context.Context, env Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	aud := fs.String("audience", "", "with --nonce: check an SD-JWT presentation made for this audience")
 	nonce := fs.String("nonce", "", "with --audience: the nonce the presentation must carry")
+	allowUnbound := fs.Bool("allow-unbound", false, "accept an SD-JWT bound to a holder key without its key binding, with a warning: only to re-check issuance tokens you stored, never what a person shows")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -47,6 +48,9 @@ func verify(ctx context.Context, env Env, args []string) error {
 	}
 	if (*aud == "") != (*nonce == "") {
 		return usagef("--audience and --nonce go together")
+	}
+	if *allowUnbound && *nonce != "" {
+		return usagef("--allow-unbound is for stored credentials; a presentation (--audience, --nonce) is always checked in full")
 	}
 	if len(rest) > 1 {
 		return usagef("give one credential FILE, or - for standard input")
@@ -79,7 +83,7 @@ func verify(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, err := verifier.New(verifier.Options{Trust: trust, Now: env.Now, MaxStatusAge: *maxAge, Offline: *offline, Formats: []verifier.FormatParser{di}})
+	v, err := verifier.New(verifier.Options{Trust: trust, Now: env.Now, MaxStatusAge: *maxAge, Offline: *offline, AllowUnboundSDJWT: *allowUnbound, Formats: []verifier.FormatParser{di}})
 	if err != nil {
 		return err
 	}
