@@ -29,8 +29,16 @@ type View struct {
 	// ValidFrom and ValidUntil bound the validity; zero when unbounded.
 	ValidFrom  time.Time
 	ValidUntil time.Time
-	// Status lists the credential's Bitstring Status List entries.
+	// Status lists the credential's Bitstring Status List entries of the
+	// purposes revocation and suspension: the status a verifier checks.
 	Status []StatusEntry
+	// UncheckedStatus holds, as the issuer wrote them (a JSON array), the
+	// credentialStatus entries that no verifier in tally acts on: entries of
+	// other types than BitstringStatusListEntry (StatusList2021Entry,
+	// RevocationList2021Status, ...) and Bitstring entries of other
+	// purposes (message, refresh). nil when there are none. Skipped names
+	// them too, and the verifier warns of them.
+	UncheckedStatus json.RawMessage
 	// TokenStatus is the IETF Token Status List reference of an SD-JWT VC
 	// (its status.status_list claim), or nil.
 	TokenStatus *TokenStatusRef
@@ -50,6 +58,21 @@ type View struct {
 type TokenStatusRef struct {
 	Index int
 	URI   string
+}
+
+// clone returns a copy of v that shares nothing with it.
+func (v *View) clone() *View {
+	c := *v
+	c.Types = slices.Clone(v.Types)
+	c.Status = slices.Clone(v.Status)
+	if v.TokenStatus != nil {
+		ts := *v.TokenStatus
+		c.TokenStatus = &ts
+	}
+	c.UncheckedStatus = slices.Clone(v.UncheckedStatus)
+	c.Claims = slices.Clone(v.Claims)
+	c.Skipped = slices.Clone(v.Skipped)
+	return &c
 }
 
 // HasType reports whether the credential declares type t.
