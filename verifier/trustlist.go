@@ -125,6 +125,9 @@ func (iss *TrustedIssuer) index() error {
 		return errors.New("types is empty: say which credential types the issuer may issue")
 	}
 	for _, typ := range iss.Types {
+		if typ == credentials.TypeAny {
+			continue
+		}
 		if _, err := credentials.ParseType(string(typ)); err != nil {
 			return err
 		}

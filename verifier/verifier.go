@@ -243,6 +243,9 @@ func (v *Verifier) checkView(ctx context.Context, view *credentials.View, iss *T
 			return err
 		}
 	}
+	if len(view.UncheckedStatus) > 0 {
+		res.Warnings = append(res.Warnings, "status not checked: the issuer publishes this credential's status in a way tally does not read, so it may have been revoked")
+	}
 	return nil
 }
 

@@ -1,0 +1,295 @@
+package verifier_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
+	utiltime "github.com/trustbloc/did-go/doc/util/time"
+	"github.com/trustbloc/kms-go/doc/jose"
+	vcjwt "github.com/trustbloc/vc-go/jwt"
+	"github.com/trustbloc/vc-go/verifiable"
+
+	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/verifier"
+)
+
+// Credentials of types tally does not define, from issuers the trust list
+// lets issue any type ('*'): verified, and decided on from the generic view.
+
+// foreignHolder is the subject of the foreign credentials.
+const foreignHolder = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+
+var (
+	foreignFrom  = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	foreignUntil = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// signJWT signs payload with jwx, with the given protected header members.
+func signJWT(t testing.TB, payload any, k *credentials.Key, header map[string]any) []byte {
+	t.Helper()
+	body, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := jws.NewHeaders()
+	for name, v := range header {
+		if err := h.Set(name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alg := jwa.EdDSA
+	if k.Alg == credentials.ES256 {
+		alg = jwa.ES256
+	}
+	out, err := jws.Sign(body, jws.WithKey(alg, k.Signer, jws.WithProtectedHeaders(h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// foreignEntries are Bitstring Status List entries in the fixture's lists.
+func foreignEntries(f *fixture) []any {
+	var out []any
+	for _, e := range credentials.StatusEntries(f.base, 3, testIndex) {
+		out = append(out, map[string]any{
+			"id": e.ID, "type": "BitstringStatusListEntry", "statusPurpose": e.Purpose,
+			"statusListIndex": strconv.Itoa(e.Index), "statusListCredential": e.ListCredential,
+		})
+	}
+	return out
+}
+
+// trainingV2 is a VCDM 2.0 VC-JWT of a type tally does not define, with
+// the fixture issuer's status entries.
+func trainingV2(f *fixture, edit func(p map[string]any)) map[string]any {
+	p := map[string]any{
+		"@context":          []any{credentials.BaseContext, "https://www.w3.org/ns/credentials/examples/v2"},
+		"id":                "urn:uuid:0f3c6f5e-2b76-4b53-9d8e-4d2b1c7f6a10",
+		"type":              []any{"VerifiableCredential", "TrainingCertificate"},
+		"issuer":            map[string]any{"id": f.key.DID, "name": "Organisation A"},
+		"validFrom":         foreignFrom.Format(time.RFC3339),
+		"validUntil":        foreignUntil.Format(time.RFC3339),
+		"credentialSubject": map[string]any{"id": foreignHolder, "course": "Psychological first aid", "hours": 16},
+		"credentialStatus":  foreignEntries(f),
+		"iss":               f.key.DID,
+		"iat":               testNow.Unix(),
+	}
+	if edit != nil {
+		edit(p)
+	}
+	return p
+}
+
+func TestVerifyForeignJWT(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	anyType := f.trustFor(t, credentials.TypeAny)
+	v := f.verifier(t, verifier.Options{Trust: anyType})
+	header := map[string]any{"typ": "vc+jwt", "kid": f.key.ID}
+
+	t.Run("valid", func(t *testing.T) {
+		res, err := v.Verify(ctx, signJWT(t, trainingV2(f, nil), f.key, header))
+		if err != nil {
+			t.Fatal(err)
+		}
+		view := res.View()
+		if res.Credential != nil || res.Format != credentials.FormatJWT || res.IssuerDID != f.key.DID || res.KeyID != f.key.ID ||
+			!view.HasType("TrainingCertificate") || !view.ValidUntil.Equal(foreignUntil) {
+			t.Fatalf("result %+v view %+v", res, view)
+		}
+		if !res.Status.HasStatus || !res.Status.Checked || len(res.Warnings) != 0 {
+			t.Fatalf("status %+v warnings %q", res.Status, res.Warnings)
+		}
+		var claims map[string]any
+		if err := json.Unmarshal(view.Claims, &claims); err != nil || claims["course"] != "Psychological first aid" {
+			t.Fatalf("claims %s", view.Claims)
+		}
+	})
+	t.Run("revoked", func(t *testing.T) {
+		g := newFixture(t)
+		g.setStatus(t, credentials.PurposeRevocation, testIndex)
+		_, err := g.verifier(t, verifier.Options{Trust: g.trustFor(t, credentials.TypeAny)}).
+			Verify(ctx, signJWT(t, trainingV2(g, nil), g.key, nil))
+		wantReason(t, err, verifier.Revoked)
+	})
+	t.Run("type not allowed", func(t *testing.T) {
+		_, err := f.verifier(t, verifier.Options{}).Verify(ctx, signJWT(t, trainingV2(f, nil), f.key, header))
+		wantReason(t, err, verifier.TypeNotAllowed)
+	})
+	t.Run("expired by exp, before validUntil", func(t *testing.T) {
+		p := trainingV2(f, func(p map[string]any) { p["exp"] = testNow.Add(-time.Hour).Unix() })
+		_, err := v.Verify(ctx, signJWT(t, p, f.key, header))
+		wantReason(t, err, verifier.Expired)
+	})
+	t.Run("not yet valid", func(t *testing.T) {
+		p := trainingV2(f, func(p map[string]any) { p["validFrom"] = testNow.Add(24 * time.Hour).Format(time.RFC3339) })
+		_, err := v.Verify(ctx, signJWT(t, p, f.key, header))
+		wantReason(t, err, verifier.NotYetValid)
+	})
+	t.Run("another issuer named inside", func(t *testing.T) {
+		stranger := testKey(t, "stranger", "did:web:stranger.example")
+		p := trainingV2(f, func(p map[string]any) { p["issuer"] = stranger.DID; p["iss"] = stranger.DID })
+		_, err := v.Verify(ctx, signJWT(t, p, f.key, header))
+		wantReason(t, err, verifier.UntrustedIssuer, verifier.Malformed)
+	})
+	t.Run("signature altered", func(t *testing.T) {
+		raw := signJWT(t, trainingV2(f, nil), f.key, header)
+		_, err := v.Verify(ctx, flip(raw, len(raw)-5))
+		wantReason(t, err, verifier.BadSignature)
+	})
+	t.Run("status of a kind tally does not read", func(t *testing.T) {
+		p := trainingV2(f, func(p map[string]any) {
+			p["credentialStatus"] = map[string]any{
+				"id": "https://org-a.example/status/1#5", "type": "StatusList2021Entry", "statusPurpose": "revocation",
+				"statusListIndex": "5", "statusListCredential": "https://org-a.example/status/1",
+			}
+		})
+		res, err := v.Verify(ctx, signJWT(t, p, f.key, header))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "status not checked") || res.View().UncheckedStatus == nil {
+			t.Fatalf("warnings %q", res.Warnings)
+		}
+	})
+	t.Run("mixed contexts", func(t *testing.T) {
+		p := trainingV2(f, func(p map[string]any) {
+			p["@context"] = []any{credentials.BaseContext, credentials.BaseContextV1}
+		})
+		_, err := v.Verify(ctx, signJWT(t, p, f.key, header))
+		wantReason(t, err, verifier.Malformed)
+	})
+	t.Run("a contradicting sub is not quoted", func(t *testing.T) {
+		p := trainingV2(f, func(p map[string]any) { p["sub"] = "did:example:someone-else" })
+		_, err := v.Verify(ctx, signJWT(t, p, f.key, header))
+		wantReason(t, err, verifier.Malformed)
+		if strings.Contains(err.Error(), "someone-else") || strings.Contains(err.Error(), foreignHolder) {
+			t.Fatalf("the error quotes a holder's identifier: %v", err)
+		}
+	})
+}
+
+// vcgoSigner is the proof creator vc-go signs JWTs with: EdDSA, or ES256
+// with the raw r||s signature JOSE uses.
+type vcgoSigner struct{ crypto.Signer }
+
+func (s vcgoSigner) SignJWT(_ vcjwt.SignParameters, data []byte) ([]byte, error) {
+	priv, ok := s.Signer.(*ecdsa.PrivateKey)
+	if !ok {
+		return s.Signer.Sign(nil, data, crypto.Hash(0))
+	}
+	digest := sha256.Sum256(data)
+	r, ss, err := ecdsa.Sign(rand.Reader, priv, digest[:])
+	if err != nil {
+		return nil, err
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	ss.FillBytes(sig[32:])
+	return sig, nil
+}
+
+func (s vcgoSigner) CreateJWTHeaders(p vcjwt.SignParameters) (jose.Headers, error) {
+	return jose.Headers{"alg": p.JWTAlg, "kid": p.KeyID}, nil
+}
+
+// vcgoJWT has trustbloc/vc-go (the continuation of Aries) issue a VCDM 1.1
+// JWT-VC: the credential in the vc claim, iss, jti, sub, nbf, iat and exp
+// beside it; with minimize, the members the claims carry are left out of
+// vc.
+func vcgoJWT(t *testing.T, k *credentials.Key, minimize bool) []byte {
+	t.Helper()
+	vc, err := verifiable.CreateCredential(verifiable.CredentialContents{
+		Context: []string{credentials.BaseContextV1},
+		ID:      "urn:uuid:7d1f0d3e-4a34-4f55-a4a4-1b0b9f3c2e11",
+		Types:   []string{"VerifiableCredential", "UniversityDegreeCredential"},
+		Issuer:  &verifiable.Issuer{ID: k.DID},
+		Issued:  utiltime.NewTime(foreignFrom),
+		Expired: utiltime.NewTime(foreignUntil),
+		Subject: []verifiable.Subject{{ID: foreignHolder, CustomFields: verifiable.CustomFields{
+			"degree": map[string]any{"type": "BachelorDegree", "name": "Bachelor of Science and Arts"},
+		}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alg := verifiable.EdDSA
+	if k.Alg == credentials.ES256 {
+		alg = verifiable.ECDSASecp256r1
+	}
+	signed, err := vc.CreateSignedJWTVC(minimize, alg, vcgoSigner{k.Signer}, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(signed.JWTEnvelope.JWT)
+}
+
+func TestVerifyVcGoJWT(t *testing.T) {
+	ctx := context.Background()
+	p256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es256, err := credentials.NewKey(p256, "did:web:university.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*credentials.Key{testKey(t, "university", ""), es256} {
+		iss, err := verifier.NewTrustedIssuer("University", []credentials.Type{credentials.TypeAny}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trust := verifier.NewTrustList("test")
+		if err := trust.Add(iss); err != nil {
+			t.Fatal(err)
+		}
+		v, err := verifier.New(verifier.Options{Trust: trust, Offline: true, Now: func() time.Time { return testNow }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, minimize := range []bool{false, true} {
+			t.Run(string(k.Alg)+"/minimized="+strconv.FormatBool(minimize), func(t *testing.T) {
+				raw := vcgoJWT(t, k, minimize)
+				res, err := v.Verify(ctx, raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				view := res.View()
+				if res.Credential != nil || res.IssuerDID != k.DID || res.KeyID != k.ID || view.ID != "urn:uuid:7d1f0d3e-4a34-4f55-a4a4-1b0b9f3c2e11" ||
+					!slices.Equal(view.Types, []string{"VerifiableCredential", "UniversityDegreeCredential"}) ||
+					!view.ValidFrom.Equal(foreignFrom) || !view.ValidUntil.Equal(foreignUntil) {
+					t.Fatalf("result %+v view %+v", res, view)
+				}
+				var claims map[string]any
+				if err := json.Unmarshal(view.Claims, &claims); err != nil || claims["id"] != foreignHolder || claims["degree"] == nil {
+					t.Fatalf("claims %s", view.Claims)
+				}
+				if res.Status.HasStatus || len(res.Warnings) != 0 {
+					t.Fatalf("status %+v warnings %q", res.Status, res.Warnings)
+				}
+				later := foreignUntil.Add(time.Hour)
+				if _, err := v.Verify(ctx, raw); err != nil {
+					t.Fatal(err)
+				}
+				expired, _ := verifier.New(verifier.Options{Trust: trust, Offline: true, Now: func() time.Time { return later }})
+				_, err = expired.Verify(ctx, raw)
+				wantReason(t, err, verifier.Expired)
+				_, err = v.Verify(ctx, flip(raw, len(raw)-5))
+				wantReason(t, err, verifier.BadSignature)
+			})
+		}
+	}
+}
