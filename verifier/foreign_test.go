@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 	utiltime "github.com/trustbloc/did-go/doc/util/time"
 	"github.com/trustbloc/kms-go/doc/jose"
@@ -292,4 +294,148 @@ func TestVerifyVcGoJWT(t *testing.T) {
 			})
 		}
 	}
+}
+
+// disclosure encodes [salt, name, value] (or [salt, value] when name is
+// "") and returns it with its digest.
+func disclosure(t testing.TB, salt, name string, value any) (string, string) {
+	t.Helper()
+	elems := []any{salt, name, value}
+	if name == "" {
+		elems = []any{salt, value}
+	}
+	b, err := json.Marshal(elems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(d))
+	return d, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// employeeSDJWT is an SD-JWT VC of a vct tally does not define, bound to
+// holder, with a nested disclosure and an array element disclosure; it
+// returns the issuer JWT and the disclosures by claim.
+func employeeSDJWT(t *testing.T, f *fixture, holder *credentials.Key, edit func(p map[string]any)) (string, map[string]string) {
+	t.Helper()
+	ds := map[string]string{}
+	dName, hName := disclosure(t, "c2FsdC0x", "name", "Amina Yusuf")
+	dRole, hRole := disclosure(t, "c2FsdC0y", "role", "Field officer")
+	dSite, hSite := disclosure(t, "c2FsdC0z", "", "Dadaab")
+	dOrg, hOrg := disclosure(t, "c2FsdC00", "organisation", map[string]any{
+		"name": "Organisation A", "sites": []any{map[string]any{"...": hSite}, "Kakuma"},
+	})
+	ds["name"], ds["role"], ds["site"], ds["organisation"] = dName, dRole, dSite, dOrg
+	j, err := jwk.FromRaw(holder.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := map[string]any{
+		"iss": f.key.DID, "iat": testNow.Unix(), "exp": foreignUntil.Unix(),
+		"vct": "https://org-a.example/vct/staff", "cnf": map[string]any{"jwk": j},
+		"credentialStatus": foreignEntries(f)[0],
+		"_sd":              []any{hName, hRole, hOrg}, "_sd_alg": "sha-256",
+	}
+	if edit != nil {
+		edit(p)
+	}
+	return string(signJWT(t, p, f.key, map[string]any{"typ": "dc+sd-jwt", "kid": f.key.ID})), ds
+}
+
+// present joins an issuer JWT and disclosures, with a key-binding JWT by
+// holder when holder is not nil.
+func present(t *testing.T, jwt string, ds []string, holder *credentials.Key, aud, nonce string) []byte {
+	t.Helper()
+	p := jwt + "~" + strings.Join(append(ds, ""), "~")
+	if holder == nil {
+		return []byte(p)
+	}
+	sum := sha256.Sum256([]byte(p))
+	kb := signJWT(t, map[string]any{"iat": testNow.Unix(), "aud": aud, "nonce": nonce,
+		"sd_hash": base64.RawURLEncoding.EncodeToString(sum[:])}, holder, map[string]any{"typ": "kb+jwt"})
+	return []byte(p + string(kb))
+}
+
+func TestVerifyForeignSDJWT(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	wallet := testKey(t, "amina's phone", "")
+	v := f.verifier(t, verifier.Options{Trust: f.trustFor(t, credentials.TypeAny)})
+	jwt, ds := employeeSDJWT(t, f, wallet, nil)
+	const aud, nonce = "did:web:clinic.example", "n-8c21"
+	want := verifier.Presentation{Audience: aud, Nonce: nonce}
+
+	t.Run("presented with key binding", func(t *testing.T) {
+		res, err := v.VerifyPresentation(ctx, present(t, jwt, []string{ds["role"], ds["organisation"], ds["site"]}, wallet, aud, nonce), want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		view := res.View()
+		if res.Credential != nil || !slices.Equal(view.Types, []string{"https://org-a.example/vct/staff"}) ||
+			!view.ValidUntil.Equal(foreignUntil) || !res.Status.Checked {
+			t.Fatalf("result %+v view %+v", res, view)
+		}
+		if got := string(view.Claims); got != `{"organisation":{"name":"Organisation A","sites":["Dadaab","Kakuma"]},"role":"Field officer"}` {
+			t.Fatalf("claims %s", got)
+		}
+		if !slices.Equal(res.Disclosed, []string{"organisation", "role"}) {
+			t.Fatalf("disclosed %v", res.Disclosed)
+		}
+	})
+	t.Run("without the nested element", func(t *testing.T) {
+		res, err := v.VerifyPresentation(ctx, present(t, jwt, []string{ds["organisation"]}, wallet, aud, nonce), want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(res.View().Claims); got != `{"organisation":{"name":"Organisation A","sites":["Kakuma"]}}` {
+			t.Fatalf("claims %s", got)
+		}
+	})
+	t.Run("issued form: holder binding not checked", func(t *testing.T) {
+		res, err := v.Verify(ctx, present(t, jwt, []string{ds["name"]}, nil, "", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "holder binding") {
+			t.Fatalf("warnings %q", res.Warnings)
+		}
+	})
+	t.Run("another nonce", func(t *testing.T) {
+		_, err := v.VerifyPresentation(ctx, present(t, jwt, []string{ds["name"]}, wallet, aud, "n-old"), want)
+		wantReason(t, err, verifier.BadPresentation)
+	})
+	t.Run("another phone", func(t *testing.T) {
+		_, err := v.VerifyPresentation(ctx, present(t, jwt, []string{ds["name"]}, testKey(t, "thief", ""), aud, nonce), want)
+		wantReason(t, err, verifier.BadSignature, verifier.BadPresentation)
+	})
+	t.Run("type not allowed", func(t *testing.T) {
+		_, err := f.verifier(t, verifier.Options{}).Verify(ctx, present(t, jwt, nil, nil, "", ""))
+		wantReason(t, err, verifier.TypeNotAllowed)
+	})
+	t.Run("expired", func(t *testing.T) {
+		later := foreignUntil.Add(time.Hour)
+		_, err := f.verifier(t, verifier.Options{Trust: f.trustFor(t, credentials.TypeAny), Now: func() time.Time { return later }}).
+			Verify(ctx, present(t, jwt, nil, nil, "", ""))
+		wantReason(t, err, verifier.Expired)
+	})
+	t.Run("revoked", func(t *testing.T) {
+		g := newFixture(t)
+		g.setStatus(t, credentials.PurposeRevocation, testIndex)
+		jwt, _ := employeeSDJWT(t, g, wallet, nil)
+		_, err := g.verifier(t, verifier.Options{Trust: g.trustFor(t, credentials.TypeAny)}).Verify(ctx, present(t, jwt, nil, nil, "", ""))
+		wantReason(t, err, verifier.Revoked)
+	})
+	t.Run("a disclosure the issuer did not sign", func(t *testing.T) {
+		forged, _ := disclosure(t, "c2FsdC05", "role", "Director")
+		_, err := v.Verify(ctx, present(t, jwt, []string{forged}, nil, "", ""))
+		wantReason(t, err, verifier.Malformed)
+		if strings.Contains(err.Error(), "Director") {
+			t.Fatalf("the error quotes a claim: %v", err)
+		}
+	})
+	t.Run("signature altered", func(t *testing.T) {
+		raw := present(t, jwt, nil, nil, "", "")
+		_, err := v.Verify(ctx, flip(raw, len(raw)-6))
+		wantReason(t, err, verifier.BadSignature)
+	})
 }
