@@ -254,6 +254,21 @@ func TestForeignJWTVCDM11(t *testing.T) {
 				t.Fatalf("skipped %q status %v", v.Skipped, v.Status)
 			}
 		})
+		t.Run(string(alg)+"/a VCDM 2.0 credential in a vc claim", func(t *testing.T) {
+			k := newIssuerKey(t, alg, "")
+			header, payload := didJWTVC(k)
+			vc := payload["vc"].(map[string]any)
+			vc["@context"] = []any{credentials.BaseContext}
+			vc["validUntil"] = foreignUntil.Format(time.RFC3339)
+			_, v := parseForeign(t, signJOSE(t, payload, k, header), k)
+			if !v.ValidFrom.Equal(foreignFrom) || !v.ValidUntil.Equal(foreignUntil) || v.Issuer != k.DID {
+				t.Fatalf("view %+v", v)
+			}
+			vc["validUntil"] = foreignUntil.Add(time.Hour).Format(time.RFC3339)
+			if _, err := credentials.ParseJWT([]byte(signJOSE(t, payload, k, header))); !errors.Is(err, credentials.ErrMalformed) || !strings.Contains(err.Error(), "validUntil") {
+				t.Fatalf("exp is not validUntil: %v", err)
+			}
+		})
 		t.Run(string(alg)+"/members and claims both, agreeing", func(t *testing.T) {
 			k := newIssuerKey(t, alg, "")
 			header, payload := didJWTVC(k)

@@ -27,6 +27,9 @@ type View struct {
 	// ID is the credential's own identifier, if it has one.
 	ID string
 	// ValidFrom and ValidUntil bound the validity; zero when unbounded.
+	// For a JWT of another issuer they are the tightest bounds the issuer
+	// signed: validFrom and validUntil (issuanceDate and expirationDate in
+	// VCDM 1.1), narrowed by the JWT's nbf and exp.
 	ValidFrom  time.Time
 	ValidUntil time.Time
 	// Status lists the credential's Bitstring Status List entries of the
@@ -43,13 +46,20 @@ type View struct {
 	// (its status.status_list claim), or nil.
 	TokenStatus *TokenStatusRef
 	// Claims are the claims about the subject as a JSON object (a JSON
-	// array for a credential with several subjects). For SD-JWT they hold
-	// only what was disclosed. A tally credential's dedup seed is never in
-	// them.
+	// array for a credential with several subjects): a VCDM credential's
+	// credentialSubject as the issuer signed it (with its id from the sub
+	// claim of a VCDM 1.1 JWT that leaves it there). For SD-JWT they hold
+	// only what was disclosed, digests replaced at every level; for an
+	// SD-JWT VC of another vct they are its claims by their own names
+	// ("sub" included), but those the View holds elsewhere. A tally
+	// credential's dedup seed is never in them. No JSON-LD processing is
+	// done: the claims are JSON, not expanded terms.
 	Claims json.RawMessage
 	// Skipped names the parts the credential carries that tally does not
-	// decode (a Claim 169 card's photo or biometrics, say), so that nothing
-	// is dropped silently.
+	// decode (a Claim 169 card's photo or biometrics, members of a JWT
+	// credential other than those above, such as credentialSchema,
+	// evidence or termsOfUse, status entries it does not check), so that
+	// nothing is dropped silently.
 	Skipped []string
 }
 
