@@ -111,13 +111,13 @@ func readAnyCredential(members map[string]rawJSON, what string, allowV1 bool) (*
 func contextVersion(raw []byte, allowV1 bool) (int, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return 0, fieldError("@context", "is missing: without it, this is not a W3C verifiable credential")
+		return 0, shapeError("@context", "is missing: without it, this is not a W3C verifiable credential")
 	}
 	var items []rawJSON
 	if raw[0] == '"' {
 		items = []rawJSON{raw}
 	} else if unmarshalJSON(raw, &items) != nil || len(items) == 0 {
-		return 0, fieldError("@context", "must be a list of context URLs and objects")
+		return 0, shapeError("@context", "must be a list of context URLs and objects")
 	}
 	var first string
 	for i, item := range items {
@@ -126,16 +126,16 @@ func contextVersion(raw []byte, allowV1 bool) (int, error) {
 		case len(item) > 0 && item[0] == '"':
 			var url string
 			if unmarshalJSON(item, &url) != nil {
-				return 0, fieldError(fmt.Sprintf("@context[%d]", i), "must be a URL or an object")
+				return 0, shapeError(fmt.Sprintf("@context[%d]", i), "must be a URL or an object")
 			}
 			if i == 0 {
 				first = url
 			} else if (url == BaseContext || url == BaseContextV1) && url != first {
-				return 0, fieldError("@context", "names both the VCDM 1.1 and the VCDM 2.0 base context, which JSON-LD refuses: both define the same protected terms")
+				return 0, shapeError("@context", "names both the VCDM 1.1 and the VCDM 2.0 base context, which JSON-LD refuses: both define the same protected terms")
 			}
 		case len(item) > 0 && item[0] == '{' && i > 0:
 		default:
-			return 0, fieldError(fmt.Sprintf("@context[%d]", i), "must be a URL or an object, and the first a base context URL")
+			return 0, shapeError(fmt.Sprintf("@context[%d]", i), "must be a URL or an object, and the first a base context URL")
 		}
 	}
 	switch {
@@ -144,9 +144,9 @@ func contextVersion(raw []byte, allowV1 bool) (int, error) {
 	case first == BaseContextV1 && allowV1:
 		return vcdm11, nil
 	case first == BaseContextV1:
-		return 0, fieldError("@context", "starts with the VCDM 1.1 context %s: in a JWT, a VCDM 1.1 credential belongs in the vc claim", BaseContextV1)
+		return 0, shapeError("@context", "starts with the VCDM 1.1 context %s: in a JWT, a VCDM 1.1 credential belongs in the vc claim", BaseContextV1)
 	}
-	return 0, fieldError("@context", "must start with %s", BaseContext)
+	return 0, shapeError("@context", "must start with %s", BaseContext)
 }
 
 // readTypes reads "type", which must name VerifiableCredential.
@@ -156,13 +156,13 @@ func (c *anyCredential) readTypes(raw []byte) error {
 	case err != nil:
 		return err
 	case len(types) == 0:
-		return fieldError("type", "is missing")
+		return shapeError("type", "is missing")
 	case len(types) > maxViewTypes:
-		return fieldError("type", "names more than %d types", maxViewTypes)
+		return shapeError("type", "names more than %d types", maxViewTypes)
 	case !slices.Contains(types, "VerifiableCredential"):
-		return fieldError("type", "does not name VerifiableCredential")
+		return shapeError("type", "does not name VerifiableCredential")
 	case slices.Contains(types, ""):
-		return fieldError("type", "names an empty type")
+		return shapeError("type", "names an empty type")
 	}
 	c.view.Types = types
 	return nil
@@ -175,22 +175,22 @@ func (c *anyCredential) readSubject(raw []byte) error {
 	var list []rawJSON
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
-		return fieldError("credentialSubject", "is missing")
+		return shapeError("credentialSubject", "is missing")
 	case raw[0] == '{':
 		list = []rawJSON{raw}
 	case raw[0] == '[':
 		if unmarshalJSON(raw, &list) != nil || len(list) == 0 {
-			return fieldError("credentialSubject", "must be an object or a list of objects")
+			return shapeError("credentialSubject", "must be an object or a list of objects")
 		}
 	default:
-		return fieldError("credentialSubject", "must be an object or a list of objects")
+		return shapeError("credentialSubject", "must be an object or a list of objects")
 	}
 	for _, s := range list {
 		var head struct {
 			ID *string `json:"id"`
 		}
 		if s = bytes.TrimSpace(s); len(s) == 0 || s[0] != '{' || unmarshalJSON(s, &head) != nil {
-			return fieldError("credentialSubject", "must be an object or a list of objects, each with a URL as its id if it has one")
+			return shapeError("credentialSubject", "must be an object or a list of objects, each with a URL as its id if it has one")
 		}
 		if head.ID != nil {
 			c.subjectIDs = append(c.subjectIDs, *head.ID)
@@ -219,32 +219,32 @@ func (c *anyCredential) readStatus(raw []byte) error {
 	var list []rawJSON
 	if raw[0] == '[' {
 		if unmarshalJSON(raw, &list) != nil {
-			return fieldError("credentialStatus", "must be an object or a list of objects")
+			return shapeError("credentialStatus", "must be an object or a list of objects")
 		}
 	} else {
 		list = []rawJSON{raw}
 	}
 	if len(list) > maxViewStatus {
-		return fieldError("credentialStatus", "has more than %d entries", maxViewStatus)
+		return shapeError("credentialStatus", "has more than %d entries", maxViewStatus)
 	}
 	var unchecked []json.RawMessage
 	for i, raw := range list {
 		field := fmt.Sprintf("credentialStatus[%d]", i)
 		var head statusHead
 		if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' || unmarshalJSON(raw, &head) != nil {
-			return fieldError(field, "must be an object with a type")
+			return shapeError(field, "must be an object with a type")
 		}
 		types, err := parseTypeList(head.Type)
 		if err != nil || len(types) == 0 {
-			return fieldError(field+".type", "must be a string or a list of strings")
+			return shapeError(field+".type", "must be a string or a list of strings")
 		}
 		if slices.Contains(types, StatusEntryType) && (head.Purpose == PurposeRevocation || head.Purpose == PurposeSuspension) {
 			if head.StatusSize != nil && *head.StatusSize != 1 {
-				return fieldError(field+".statusSize", "must be 1 for the purpose %s", head.Purpose)
+				return shapeError(field+".statusSize", "must be 1 for the purpose %s", head.Purpose)
 			}
 			var j jsonStatusEntry
 			if unmarshalJSON(raw, &j) != nil {
-				return fieldError(field, "must have statusListIndex and statusListCredential as strings")
+				return shapeError(field, "must have statusListIndex and statusListCredential as strings")
 			}
 			j.Type = StatusEntryType
 			e, err := j.entry()
@@ -252,7 +252,7 @@ func (c *anyCredential) readStatus(raw []byte) error {
 				return err
 			}
 			if e.ListCredential == "" {
-				return fieldError(field+".statusListCredential", "is missing")
+				return shapeError(field+".statusListCredential", "is missing")
 			}
 			c.view.Status = append(c.view.Status, e)
 			continue
@@ -268,4 +268,12 @@ func (c *anyCredential) readStatus(raw []byte) error {
 		c.view.UncheckedStatus, _ = json.Marshal(unchecked)
 	}
 	return nil
+}
+
+// shapeError says what is wrong with the shape of a member of a credential
+// read without a schema. Unlike a FieldError, whose problem may quote a
+// claim's value and which a verifier therefore reduces to the field's
+// name, its message quotes no value, and is shown whole.
+func shapeError(field, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
 }

@@ -173,6 +173,9 @@ func TestVerifyForeignJWT(t *testing.T) {
 		})
 		_, err := v.Verify(ctx, signJWT(t, p, f.key, header))
 		wantReason(t, err, verifier.Malformed)
+		if !strings.Contains(err.Error(), "JSON-LD refuses") {
+			t.Fatalf("not a plain reason: %v", err)
+		}
 	})
 	t.Run("a contradicting sub is not quoted", func(t *testing.T) {
 		p := trainingV2(f, func(p map[string]any) { p["sub"] = "did:example:someone-else" })
