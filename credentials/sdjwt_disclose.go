@@ -40,7 +40,8 @@ type sdDisclosure struct {
 // discloser replaces the embedded digests of a payload with what the
 // disclosures reveal.
 type discloser struct {
-	byDigest map[string]*sdDisclosure
+	list     []sdDisclosure
+	byDigest map[string]*sdDisclosure // into list
 	seen     map[string]bool // every embedded digest met so far
 	// never are the claim names of the payload's top level that must not
 	// be disclosed.
@@ -53,6 +54,7 @@ func newDiscloser(disclosures []string, never []string) (*discloser, error) {
 		return nil, fmt.Errorf("SD-JWT has more than %d disclosures: %w", maxDisclosures, ErrMalformed)
 	}
 	d := &discloser{
+		list:     make([]sdDisclosure, len(disclosures)),
 		byDigest: make(map[string]*sdDisclosure, len(disclosures)),
 		seen:     make(map[string]bool),
 		never:    never,
@@ -69,7 +71,8 @@ func newDiscloser(disclosures []string, never []string) (*discloser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("SD-JWT disclosure %d %w", i+1, err)
 		}
-		d.byDigest[digest] = &sdDisclosure{n: i + 1, name: dis.name, array: dis.array, value: dis.value}
+		d.list[i] = sdDisclosure{n: i + 1, name: dis.name, array: dis.array, value: dis.value}
+		d.byDigest[digest] = &d.list[i]
 	}
 	return d, nil
 }
@@ -94,15 +97,10 @@ func (d *discloser) disclose(payload map[string]rawJSON) (map[string]rawJSON, er
 	if _, err := d.object(payload, 0); err != nil {
 		return nil, err
 	}
-	var unused []int
-	for _, dis := range d.byDigest {
+	for _, dis := range d.list {
 		if !dis.used {
-			unused = append(unused, dis.n)
+			return nil, fmt.Errorf("SD-JWT disclosure %d is not one the issuer signed (no digest of it is in the payload or another disclosure): %w", dis.n, ErrMalformed)
 		}
-	}
-	if len(unused) > 0 {
-		slices.Sort(unused)
-		return nil, fmt.Errorf("SD-JWT disclosure %d is not one the issuer signed (no digest of it is in the payload or another disclosure): %w", unused[0], ErrMalformed)
 	}
 	return payload, nil
 }
