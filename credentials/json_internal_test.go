@@ -88,7 +88,8 @@ func misspelt(v any, names map[string]bool) bool {
 func FuzzJSONDecodersAgree(f *testing.F) {
 	f.Add([]byte(`{"registrationId":"A1","fullName":"F","householdSize":5,"dedupSeed":"AAAAAAAAAAAAAAAAAAAAAA"}`))
 	names := fieldNames(reflect.TypeFor[jwtPayload](), reflect.TypeFor[jwtPayloadAnyShape](), reflect.TypeFor[Registration](),
-		reflect.TypeFor[Eligibility](), reflect.TypeFor[Referral](), reflect.TypeFor[joseHeader]())
+		reflect.TypeFor[Eligibility](), reflect.TypeFor[Referral](), reflect.TypeFor[joseHeader](),
+		reflect.TypeFor[statusHead](), reflect.TypeFor[jsonStatusEntry]())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var v any
 		if !utf8.Valid(data) || json.Unmarshal(data, &v) != nil || misspelt(v, names) {
@@ -101,5 +102,8 @@ func FuzzJSONDecodersAgree(f *testing.F) {
 		decodeBoth[Eligibility](t, data)
 		decodeBoth[joseHeader](t, data)
 		decodeBoth[map[string]rawJSON](t, data)
+		decodeBoth[[]rawJSON](t, data)
+		decodeBoth[statusHead](t, data)
+		decodeBoth[jsonStatusEntry](t, data)
 	})
 }

@@ -255,3 +255,11 @@ func numericDateOf(f *float64) (numericDate, error) {
 }
 
 func (d numericDate) time() time.Time { return time.Unix(d.unix, 0).UTC() }
+
+// timeOrZero is the date, or the zero time when the claim is absent.
+func (d numericDate) timeOrZero() time.Time {
+	if !d.set {
+		return time.Time{}
+	}
+	return d.time()
+}

@@ -86,7 +86,8 @@ func appendDateClaim(b []byte, name string, t time.Time) []byte {
 type JWT struct {
 	jws      *compactJWS
 	keyID    string
-	cred     *Credential
+	cred     *Credential // nil for a type that is not tally's
+	view     *View       // for a type that is not tally's
 	issuedAt time.Time
 }
 
@@ -116,37 +117,33 @@ type jwtPayloadAnyShape struct {
 	jwtClaims
 }
 
-// decodeJWTPayload decodes a VC-JWT payload.
-func decodeJWTPayload(j *compactJWS) (*credentialParts, *jwtClaims, error) {
-	body, defaultContext := cutDefaultContext(j)
-	var parts *credentialParts
-	var claims *jwtClaims
-	var p jwtPayload
-	if unmarshalJSON(body, &p) == nil {
-		parts, claims = &p.credentialParts, &p.jwtClaims
-	} else {
-		var f jwtPayloadAnyShape
-		if err := unmarshalJSON(body, &f); err != nil {
-			return nil, nil, fmt.Errorf("VC-JWT payload is not a JSON object of credential members and JWT claims: %s: %w", jsonProblem(err), ErrMalformed)
+// dates reads the NumericDate claims.
+func (p *jwtClaims) dates() (iat, nbf, exp numericDate, err error) {
+	for _, d := range []struct {
+		name string
+		in   *float64
+		out  *numericDate
+	}{{"iat", p.Iat, &iat}, {"nbf", p.Nbf, &nbf}, {"exp", p.Exp, &exp}} {
+		if *d.out, err = numericDateOf(d.in); err != nil {
+			return iat, nbf, exp, fmt.Errorf("VC-JWT claim %s: %v: %w", d.name, err, ErrMalformed)
 		}
-		var err error
-		if parts, err = f.parts(); err != nil {
-			return nil, nil, fmt.Errorf("VC-JWT payload: %w: %w", err, ErrMalformed)
-		}
-		claims = &f.jwtClaims
 	}
-	if defaultContext && len(parts.Context) == 0 {
-		parts.Context = defaultContextJSON
-	}
-	return parts, claims, nil
+	return iat, nbf, exp, nil
 }
 
 // ParseJWT reads a VC-JWT: the compact JWS, or its enveloped forms
 // ("data:application/vc+jwt,..." or an EnvelopedVerifiableCredential
 // object). It checks the header (alg EdDSA or ES256, no critical
-// extensions), that the JWT claims agree with the credential, and that the
-// credential is valid; not the signature: call VerifySignature with the
-// issuer's key. Errors wrap ErrMalformed or ErrUnsupported.
+// extensions) and that the JWT claims agree with the credential; not the
+// signature: call VerifySignature with the issuer's key. Errors wrap
+// ErrMalformed or ErrUnsupported.
+//
+// A credential of one of tally's types must be valid (Credential holds
+// it). A credential of any other type is read into a View, with no schema
+// and no JSON-LD processing: a VCDM 2.0 credential as the payload
+// (VC-JOSE-COSE), or a VCDM 1.1 or 2.0 credential in a vc claim (VCDM 1.1
+// section 6.3.1), whose JWT claims then stand in for the members they
+// encode; Credential is nil. See docs/formats.md.
 //
 // The JWT keeps a reference to raw for VerifySignature: change raw before
 // then and the signature will not verify.
@@ -161,25 +158,81 @@ func ParseJWT(raw []byte) (*JWT, error) {
 	}
 	switch h := j.header; {
 	case h.Typ != "" && !mediaTypeIs(h.Typ, "vc+jwt") && !mediaTypeIs(h.Typ, "JWT") &&
-		!mediaTypeIs(h.Typ, "vc+ld+json+jwt") && !mediaTypeIs(h.Typ, "vc+ld+jwt"):
+		!mediaTypeIs(h.Typ, "vc+ld+json+jwt") && !mediaTypeIs(h.Typ, "vc+ld+jwt") && !mediaTypeIs(h.Typ, "vc-ld+jwt"):
 		return nil, fmt.Errorf("VC-JWT header typ %q is not a credential's (vc+jwt): %w", h.Typ, ErrMalformed)
 	case mediaTypeIs(h.Cty, "JWT"):
 		return nil, fmt.Errorf("VC-JWT is a nested JWT (cty JWT), which tally does not read: %w", ErrUnsupported)
 	}
 
-	parts, claims, err := decodeJWTPayload(j)
+	body, defaultContext := cutDefaultContext(j)
+	// tally's own credentials, as tally writes them, decode in one pass.
+	var p jwtPayload
+	fast := unmarshalJSON(body, &p) == nil
+	if fast && len(p.VC) == 0 && len(p.VP) == 0 && namesTallyType(p.Type) {
+		if defaultContext && len(p.Context) == 0 {
+			p.Context = defaultContextJSON
+		}
+		return readTallyJWT(j, &p.credentialParts, &p.jwtClaims)
+	}
+
+	// Anything else: members in other shapes, a vc claim, other types.
+	var f jwtPayloadAnyShape
+	claims, types := &p.jwtClaims, p.Type
+	if !fast {
+		if err := unmarshalJSON(body, &f); err != nil {
+			return nil, fmt.Errorf("VC-JWT payload is not a JSON object of credential members and JWT claims: %s: %w", jsonProblem(err), ErrMalformed)
+		}
+		claims = &f.jwtClaims
+		types, _ = parseTypeList(f.Type)
+	}
+	if len(claims.VC) > 0 {
+		types = typesIn(claims.VC)
+	}
+	if len(claims.VP) > 0 || !namesTallyType(types) {
+		return readForeignJWT(j, body, defaultContext)
+	}
+	parts := &p.credentialParts
+	if !fast {
+		if parts, err = f.parts(); err != nil {
+			return nil, fmt.Errorf("VC-JWT payload: %w: %w", err, ErrMalformed)
+		}
+	}
+	if defaultContext && len(parts.Context) == 0 {
+		parts.Context = defaultContextJSON
+	}
+	return readTallyJWT(j, parts, claims)
+}
+
+// namesTallyType reports whether a type list names one of tally's types.
+func namesTallyType(types []string) bool {
+	for _, s := range types {
+		switch Type(s) {
+		case TypeRegistration, TypeEligibility, TypeReferral:
+			return true
+		}
+	}
+	return false
+}
+
+// typesIn reads the "type" of a credential's JSON, or nil.
+func typesIn(credential []byte) []string {
+	var head struct {
+		Type rawJSON `json:"type"`
+	}
+	if unmarshalJSON(credential, &head) != nil {
+		return nil
+	}
+	types, _ := parseTypeList(head.Type)
+	return types
+}
+
+// readTallyJWT reads a VC-JWT of one of tally's types: the credential
+// members parts of the payload (empty when the credential is in a vc
+// claim) and its JWT claims.
+func readTallyJWT(j *compactJWS, parts *credentialParts, claims *jwtClaims) (*JWT, error) {
+	iat, nbf, exp, err := claims.dates()
 	if err != nil {
 		return nil, err
-	}
-	var iat, nbf, exp numericDate
-	for _, d := range []struct {
-		name string
-		in   *float64
-		out  *numericDate
-	}{{"iat", claims.Iat, &iat}, {"nbf", claims.Nbf, &nbf}, {"exp", claims.Exp, &exp}} {
-		if *d.out, err = numericDateOf(d.in); err != nil {
-			return nil, fmt.Errorf("VC-JWT claim %s: %v: %w", d.name, err, ErrMalformed)
-		}
 	}
 	switch {
 	case len(claims.VP) > 0:
@@ -255,11 +308,16 @@ func (p *jwtClaims) agreeWith(c *Credential, nbf, exp numericDate) error {
 	mismatch := func(claim, member string, _, _ any) error {
 		return fmt.Errorf("VC-JWT claim %s differs from the credential's %s: %w", claim, member, ErrMalformed)
 	}
+	// Values that may identify a person (sub, the holder's DID) or a
+	// credential (jti) are not quoted.
+	differs := func(claim, member string) error {
+		return fmt.Errorf("VC-JWT claim %s differs from the credential's %s: %w", claim, member, ErrMalformed)
+	}
 	if p.Iss != nil && *p.Iss != c.Issuer {
 		return mismatch("iss", "issuer", *p.Iss, c.Issuer)
 	}
 	if p.Jti != nil && *p.Jti != c.ID {
-		return mismatch("jti", "id", *p.Jti, c.ID)
+		return differs("jti", "id")
 	}
 	if nbf.set && (c.ValidFrom.IsZero() || nbf.unix != c.ValidFrom.Unix()) {
 		return mismatch("nbf", "validFrom", formatTime(nbf.time()), formatOptionalTime(c.ValidFrom))
@@ -268,7 +326,7 @@ func (p *jwtClaims) agreeWith(c *Credential, nbf, exp numericDate) error {
 		return mismatch("exp", "validUntil", formatTime(exp.time()), formatOptionalTime(c.ValidUntil))
 	}
 	if p.Sub != "" && p.Sub != subjectID(c.Subject) {
-		return mismatch("sub", "credentialSubject.id", p.Sub, subjectID(c.Subject))
+		return differs("sub", "credentialSubject.id")
 	}
 	return nil
 }
@@ -297,15 +355,21 @@ func subjectID(s Subject) string {
 func (j *JWT) Format() Format { return FormatJWT }
 
 // Issuer implements Secured: the credential's issuer, which the iss claim,
-// when present, repeats.
-func (j *JWT) Issuer() string { return j.cred.Issuer }
+// when present, repeats (or, in a VCDM 1.1-style JWT, stands in for).
+func (j *JWT) Issuer() string {
+	if j.cred == nil {
+		return j.view.Issuer
+	}
+	return j.cred.Issuer
+}
 
 // KeyID implements Secured: the kid header as a DID URL of the issuer's
 // (a bare fragment is resolved against the issuer's DID), or "" when the
 // header has no kid.
 func (j *JWT) KeyID() string { return j.keyID }
 
-// Credential implements Secured.
+// Credential implements Secured: nil when the credential is not of one of
+// tally's types.
 func (j *JWT) Credential() *Credential { return j.cred }
 
 // Algorithm is the signature algorithm the header names.
@@ -320,5 +384,11 @@ func (j *JWT) VerifySignature(pub crypto.PublicKey) error {
 	return j.jws.verify(pub, "VC-JWT signature")
 }
 
-// View is the generic view of the credential.
-func (j *JWT) View() *View { return j.cred.View() }
+// View implements Secured: the generic view of the credential, for any
+// type. Each call returns a new View.
+func (j *JWT) View() *View {
+	if j.cred == nil {
+		return j.view.clone()
+	}
+	return j.cred.View()
+}

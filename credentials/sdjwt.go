@@ -224,6 +224,9 @@ func PresentSDJWT(sdjwt string, disclose []string, holder crypto.Signer, aud, no
 		if err != nil {
 			return "", fmt.Errorf("disclosure %d: %w", i+1, err)
 		}
+		if dis.array {
+			return "", fmt.Errorf("disclosure %d discloses an array element, which tally credentials do not use", i+1)
+		}
 		if _, ok := want[dis.name]; ok {
 			want[dis.name] = true
 			b.WriteString(d)
@@ -316,37 +319,48 @@ func holderKey(raw []byte) (crypto.PublicKey, error) {
 	return pub, nil
 }
 
-// disclosure is one decoded disclosure: [salt, claim name, value].
+// disclosure is one decoded disclosure: [salt, claim name, value] for an
+// object property, [salt, value] for an array element.
 type disclosure struct {
 	name  string
+	array bool
 	value rawJSON
 }
 
-// decodeDisclosure decodes a disclosure of an object property.
+// decodeDisclosure decodes a disclosure (RFC 9901 section 4.2).
 func decodeDisclosure(s string) (disclosure, error) {
 	raw, err := b64url.DecodeString(s)
 	if err != nil {
 		return disclosure{}, fmt.Errorf("is not base64url: %w", ErrMalformed)
 	}
-	if !utf8.Valid(raw) {
-		return disclosure{}, fmt.Errorf("is not UTF-8: %w", ErrMalformed)
+	// Its value may be handed on as it came: it must be JSON, and bounded.
+	if !utf8.Valid(raw) || !json.Valid(raw) {
+		return disclosure{}, fmt.Errorf("is not UTF-8 JSON: %w", ErrMalformed)
+	}
+	if err := checkJSONBounds(raw, "JSON"); err != nil {
+		return disclosure{}, fmt.Errorf("is too large: %w", err)
 	}
 	var elems []rawJSON
 	if err := unmarshalJSON(raw, &elems); err != nil {
 		return disclosure{}, fmt.Errorf("is not a JSON array: %w", ErrMalformed)
 	}
+	var salt string
+	var d disclosure
 	switch len(elems) {
 	case 3:
+		if unmarshalJSON(elems[1], &d.name) != nil {
+			return disclosure{}, fmt.Errorf("claim name must be a string: %w", ErrMalformed)
+		}
+		d.value = elems[2]
 	case 2:
-		return disclosure{}, fmt.Errorf("discloses an array element, which tally credentials do not use: %w", ErrUnsupported)
+		d.array, d.value = true, elems[1]
 	default:
-		return disclosure{}, fmt.Errorf("has %d elements, not [salt, name, value]: %w", len(elems), ErrMalformed)
+		return disclosure{}, fmt.Errorf("has %d elements, not [salt, name, value] or [salt, value]: %w", len(elems), ErrMalformed)
 	}
-	var salt, name string
-	if unmarshalJSON(elems[0], &salt) != nil || unmarshalJSON(elems[1], &name) != nil {
-		return disclosure{}, fmt.Errorf("salt and claim name must be strings: %w", ErrMalformed)
+	if unmarshalJSON(elems[0], &salt) != nil {
+		return disclosure{}, fmt.Errorf("salt must be a string: %w", ErrMalformed)
 	}
-	return disclosure{name: name, value: elems[2]}, nil
+	return d, nil
 }
 
 // Sentinel errors of key binding. VerifyKeyBinding wraps one of them, or

@@ -11,20 +11,23 @@ import (
 )
 
 // SDJWT is a parsed SD-JWT VC, or a presentation of one, whose signatures
-// have not been checked yet. It implements Secured; its Credential holds
-// only the disclosed claims.
+// have not been checked yet. It implements Secured. For one of tally's
+// types its Credential holds only the disclosed claims; for any other vct
+// Credential is nil and View holds what was disclosed.
 type SDJWT struct {
-	jws       *compactJWS
-	keyID     string
-	cred      *Credential
-	vct       string
-	disclosed []string
-	holder    crypto.PublicKey
-	kb        *compactJWS // nil without a key-binding JWT
-	kbClaims  kbClaims
-	sdHash    string // the sd_hash a key-binding JWT must carry
-	// tokenStatus is the status.status_list claim, or nil.
+	jws         *compactJWS
+	keyID       string
+	issuer      string
+	cred        *Credential // tally's types
+	view        *View       // other types
 	tokenStatus *TokenStatusRef
+	vct         string
+	issuedAt    time.Time
+	disclosed   []string
+	holder      crypto.PublicKey
+	kb          *compactJWS // nil without a key-binding JWT
+	kbClaims    kbClaims
+	sdHash      string // the sd_hash a key-binding JWT must carry
 }
 
 // kbClaims is a key-binding JWT payload as read: aud may be a string or a
@@ -37,20 +40,40 @@ type kbClaims struct {
 }
 
 // Claims of the issuer-signed payload that are never selectively
-// disclosed (RFC 9901 section 4.2.2 and SD-JWT VC section 3.2.2) and
-// never read as credentialSubject claims.
+// disclosed and never read as credentialSubject claims of one of tally's
+// types.
 var sdjwtEnvelopeClaims = []string{
 	"iss", "iat", "nbf", "exp", "aud", "vct", "vct#integrity", "jti", "cnf",
 	"status", "credentialStatus", "_sd", "_sd_alg", "...",
 }
 
+// sdjwtNeverDisclosed are the claims an SD-JWT VC of any type must not
+// disclose (SD-JWT VC section 3.2.2.2), and credentialStatus, which a
+// holder could otherwise withhold to hide a revocation. iat and sub may
+// be disclosed.
+var sdjwtNeverDisclosed = []string{
+	"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status", "credentialStatus", "_sd_alg",
+}
+
+// sdjwtViewEnvelope are the claims of an SD-JWT VC that the View holds
+// elsewhere than in Claims (or not at all: _sd_alg).
+var sdjwtViewEnvelope = []string{
+	"iss", "iat", "nbf", "exp", "vct", "vct#integrity", "jti", "cnf", "status", "credentialStatus", "_sd_alg",
+}
+
 // ParseSDJWT reads an SD-JWT VC in issuance or presentation form
 // (JWT~disclosure~...~ with an optional key-binding JWT at the end), or an
-// enveloped one. It checks the issuer JWT's header, that every disclosure
-// is one the issuer signed a digest of (once), and that the disclosed
-// claims are valid; not the signatures: call VerifySignature with the
-// issuer's key, then VerifyKeyBinding. Errors wrap ErrMalformed or
-// ErrUnsupported. Like ParseJWT, it keeps a reference to raw.
+// enveloped one. It checks the issuer JWT's header, and processes the
+// disclosures as RFC 9901 section 7.1 says: each must be one the issuer
+// signed a digest of, once, and claims are disclosed at any depth, in
+// objects and in arrays. It does not check the signatures: call
+// VerifySignature with the issuer's key, then VerifyKeyBinding. Errors
+// wrap ErrMalformed or ErrUnsupported. Like ParseJWT, it keeps a
+// reference to raw.
+//
+// A vct of one of tally's types (VCT) gives a Credential, whose disclosed
+// claims must be valid. Any other vct is read into a View: Types is the
+// vct, Claims the disclosed claims.
 func ParseSDJWT(raw []byte) (*SDJWT, error) {
 	raw = bytes.TrimSpace(raw)
 	if inner, ok := UnwrapEnveloped(raw); ok {
@@ -62,6 +85,9 @@ func ParseSDJWT(raw []byte) (*SDJWT, error) {
 	last := bytes.LastIndexByte(raw, '~')
 	if last < 0 {
 		return nil, fmt.Errorf("SD-JWT has no ~ separator: %w", ErrMalformed)
+	}
+	if n := bytes.Count(raw[:last], []byte{'~'}); n > maxDisclosures {
+		return nil, fmt.Errorf("SD-JWT has more than %d disclosures: %w", maxDisclosures, ErrMalformed)
 	}
 	parts := strings.Split(string(raw[:last]), "~")
 	j, err := parseCompactJWS([]byte(parts[0]), "SD-JWT", nil)
@@ -80,38 +106,31 @@ func ParseSDJWT(raw []byte) (*SDJWT, error) {
 			return nil, err
 		}
 	}
-	if s.keyID, err = keyIDFor(j.header.Kid, s.cred.Issuer, "SD-JWT header"); err != nil {
+	if s.keyID, err = keyIDFor(j.header.Kid, s.issuer, "SD-JWT header"); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// readPayload reads the issuer-signed payload and the disclosures.
-func (s *SDJWT) readPayload(payload []byte, disclosures []string) error {
-	var members map[string]rawJSON
-	if err := unmarshalJSON(payload, &members); err != nil {
-		return fmt.Errorf("SD-JWT payload is not a JSON object: %w", ErrMalformed)
+// sdjwtEnvelope are the claims of an SD-JWT VC's payload that are not
+// about its subject.
+type sdjwtEnvelope struct {
+	Iss, VCT, Jti string
+	Nbf, Exp      *float64
+	SDAlg         *string
+	Cnf           *struct {
+		JWK rawJSON `json:"jwk"`
 	}
-	var env struct {
-		Iss   string
-		VCT   string
-		Jti   string
-		Iat   *float64
-		Nbf   *float64
-		Exp   *float64
-		SD    []string
-		SDAlg *string
-		Cnf   *struct {
-			JWK rawJSON `json:"jwk"`
-		}
-		Status rawJSON
-	}
+}
+
+// read decodes the envelope claims of members.
+func (env *sdjwtEnvelope) read(members map[string]rawJSON) error {
 	for _, m := range []struct {
 		name string
 		to   any
 	}{
-		{"iss", &env.Iss}, {"vct", &env.VCT}, {"jti", &env.Jti}, {"iat", &env.Iat}, {"nbf", &env.Nbf},
-		{"exp", &env.Exp}, {"_sd", &env.SD}, {"_sd_alg", &env.SDAlg}, {"cnf", &env.Cnf},
+		{"iss", &env.Iss}, {"vct", &env.VCT}, {"jti", &env.Jti}, {"nbf", &env.Nbf},
+		{"exp", &env.Exp}, {"_sd_alg", &env.SDAlg}, {"cnf", &env.Cnf},
 	} {
 		if v, ok := members[m.name]; ok {
 			if err := unmarshalJSON(v, m.to); err != nil {
@@ -119,34 +138,98 @@ func (s *SDJWT) readPayload(payload []byte, disclosures []string) error {
 			}
 		}
 	}
+	return nil
+}
+
+// readPayload reads the issuer-signed payload and the disclosures.
+func (s *SDJWT) readPayload(payload []byte, disclosures []string) error {
+	if err := checkJSONBounds(payload, "SD-JWT payload"); err != nil {
+		return err
+	}
+	if !json.Valid(payload) {
+		return fmt.Errorf("SD-JWT payload is not JSON: %w", ErrMalformed)
+	}
+	var members map[string]rawJSON
+	if err := unmarshalJSON(payload, &members); err != nil || members == nil {
+		return fmt.Errorf("SD-JWT payload is not a JSON object: %w", ErrMalformed)
+	}
+	var env sdjwtEnvelope
+	if err := env.read(members); err != nil {
+		return err
+	}
+	if env.SDAlg != nil && *env.SDAlg != "sha-256" {
+		return fmt.Errorf("SD-JWT _sd_alg %q is not supported: tally uses sha-256: %w", *env.SDAlg, ErrUnsupported)
+	}
+	if env.VCT == "" {
+		return fmt.Errorf("SD-JWT has no vct: it is not an SD-JWT VC: %w", ErrMalformed)
+	}
+	if env.Iss == "" {
+		return fmt.Errorf("SD-JWT has no iss: tally finds an issuer's keys by iss in its trust list: %w", ErrUnsupported)
+	}
+	var tallyType Type
+	if t, ok := strings.CutPrefix(env.VCT, VCTBase); ok {
+		tallyType, _ = ParseType(t)
+	}
+	var nbf, exp numericDate
+	for _, d := range []struct {
+		name string
+		in   *float64
+		out  *numericDate
+	}{{"nbf", env.Nbf, &nbf}, {"exp", env.Exp, &exp}} {
+		var err error
+		if *d.out, err = numericDateOf(d.in); err != nil {
+			return fmt.Errorf("SD-JWT claim %s: %v: %w", d.name, err, ErrMalformed)
+		}
+	}
+	if env.Cnf != nil {
+		var err error
+		if s.holder, err = holderKey(env.Cnf.JWK); err != nil {
+			return err
+		}
+	}
+	// The status claim (IETF Token Status List), which is never disclosed.
 	tokenStatus, err := readStatusClaim(members["status"])
 	if err != nil {
 		return err
 	}
 	s.tokenStatus = tokenStatus
-	if env.SDAlg != nil && *env.SDAlg != "sha-256" {
-		return fmt.Errorf("SD-JWT _sd_alg %q is not supported: tally uses sha-256: %w", *env.SDAlg, ErrUnsupported)
-	}
+	s.issuer, s.vct = env.Iss, env.VCT
 
-	c := &Credential{ID: env.Jti, Issuer: env.Iss}
-	t, ok := strings.CutPrefix(env.VCT, VCTBase)
-	if c.Type, _ = ParseType(t); !ok || c.Type == "" {
-		return fmt.Errorf("SD-JWT vct %q is not a tally credential type (%s...): %w", env.VCT, VCTBase, ErrMalformed)
+	never := sdjwtNeverDisclosed
+	if tallyType != "" {
+		never = sdjwtEnvelopeClaims
 	}
-	for _, d := range []struct {
-		name string
-		in   *float64
-		out  *time.Time
-	}{{"nbf", env.Nbf, &c.ValidFrom}, {"exp", env.Exp, &c.ValidUntil}, {"iat", env.Iat, new(time.Time)}} {
-		nd, err := numericDateOf(d.in)
+	d, err := newDiscloser(disclosures, never)
+	if err != nil {
+		return err
+	}
+	claims, err := d.disclose(members)
+	if err != nil {
+		return err
+	}
+	// iat may be disclosed (SD-JWT VC section 3.2.2.2).
+	if raw, ok := claims["iat"]; ok {
+		var f float64
+		if unmarshalJSON(raw, &f) != nil {
+			return fmt.Errorf("SD-JWT claim iat has the wrong type: %w", ErrMalformed)
+		}
+		iat, err := numericDateOf(&f)
 		if err != nil {
-			return fmt.Errorf("SD-JWT claim %s: %v: %w", d.name, err, ErrMalformed)
+			return fmt.Errorf("SD-JWT claim iat: %v: %w", err, ErrMalformed)
 		}
-		if nd.set {
-			*d.out = nd.time()
-		}
+		s.issuedAt = iat.time()
 	}
-	if st := members["credentialStatus"]; len(st) > 0 && string(st) != "null" {
+	if tallyType != "" {
+		return s.readTallyClaims(tallyType, &env, nbf, exp, claims)
+	}
+	return s.readForeignClaims(&env, nbf, exp, claims)
+}
+
+// readTallyClaims reads the disclosed claims of one of tally's types,
+// strictly: the subject's claims must be valid.
+func (s *SDJWT) readTallyClaims(t Type, env *sdjwtEnvelope, nbf, exp numericDate, claims map[string]rawJSON) error {
+	c := &Credential{ID: env.Jti, Issuer: env.Iss, Type: t, ValidFrom: nbf.timeOrZero(), ValidUntil: exp.timeOrZero()}
+	if st := claims["credentialStatus"]; len(st) > 0 && string(st) != "null" {
 		list, err := parseStatus(st)
 		if err == nil {
 			c.Status = make([]StatusEntry, len(list))
@@ -160,49 +243,12 @@ func (s *SDJWT) readPayload(payload []byte, disclosures []string) error {
 			return fmt.Errorf("SD-JWT: %w: %w", err, ErrMalformed)
 		}
 	}
-	if env.Cnf != nil {
-		var err error
-		if s.holder, err = holderKey(env.Cnf.JWK); err != nil {
-			return err
-		}
-	}
-
-	// The subject: the claims in the clear, then the disclosed ones.
-	subject := make(map[string]rawJSON)
-	for name, v := range members {
+	// The subject: the claims in the clear and the disclosed ones.
+	subject := make(map[string]rawJSON, len(claims))
+	for name, v := range claims {
 		if !slices.Contains(sdjwtEnvelopeClaims, name) {
 			subject[name] = v
 		}
-	}
-	digests := make(map[string]bool, len(env.SD))
-	for _, d := range env.SD {
-		if _, dup := digests[d]; dup {
-			return fmt.Errorf("SD-JWT _sd lists the digest %s twice: %w", d, ErrMalformed)
-		}
-		digests[d] = false
-	}
-	for i, text := range disclosures {
-		used, known := digests[digestOf(text)]
-		switch {
-		case text == "":
-			return fmt.Errorf("SD-JWT disclosure %d is empty (two ~ in a row): %w", i+1, ErrMalformed)
-		case !known:
-			return fmt.Errorf("SD-JWT disclosure %d is not one the issuer signed (its digest is not in _sd): %w", i+1, ErrMalformed)
-		case used:
-			return fmt.Errorf("SD-JWT disclosure %d is given twice: %w", i+1, ErrMalformed)
-		}
-		digests[digestOf(text)] = true
-		d, err := decodeDisclosure(text)
-		if err != nil {
-			return fmt.Errorf("SD-JWT disclosure %d %w", i+1, err)
-		}
-		if slices.Contains(sdjwtEnvelopeClaims, d.name) {
-			return fmt.Errorf("SD-JWT disclosure %d discloses %q, a claim that is never selectively disclosed: %w", i+1, d.name, ErrMalformed)
-		}
-		if _, dup := subject[d.name]; dup {
-			return fmt.Errorf("SD-JWT disclosure %d discloses %q, which the credential already has: %w", i+1, d.name, ErrMalformed)
-		}
-		subject[d.name] = d.value
 	}
 	if v, ok := subject["sub"]; ok {
 		// The holder's DID is the JWT's sub claim and the subject's id.
@@ -212,11 +258,7 @@ func (s *SDJWT) readPayload(payload []byte, disclosures []string) error {
 		delete(subject, "sub")
 		subject["id"] = v
 	}
-	s.disclosed = make([]string, 0, len(subject))
-	for name := range subject {
-		s.disclosed = append(s.disclosed, name)
-	}
-	slices.Sort(s.disclosed)
+	s.disclosed = sortedNames(subject)
 	subjectJSON, err := json.Marshal(subject)
 	if err != nil {
 		return fmt.Errorf("SD-JWT claims: %v: %w", err, ErrMalformed)
@@ -227,8 +269,53 @@ func (s *SDJWT) readPayload(payload []byte, disclosures []string) error {
 	if err := c.ValidateDisclosed(); err != nil {
 		return fmt.Errorf("SD-JWT credential: %w: %w", err, ErrMalformed)
 	}
-	s.cred, s.vct = c, env.VCT
+	s.cred = c
 	return nil
+}
+
+// readForeignClaims reads the disclosed claims of an SD-JWT VC of any
+// other vct into a View, with no schema: Claims are every claim in the
+// clear or disclosed, but those the View holds elsewhere.
+func (s *SDJWT) readForeignClaims(env *sdjwtEnvelope, nbf, exp numericDate, claims map[string]rawJSON) error {
+	v := &View{
+		Types:      []string{env.VCT},
+		Issuer:     env.Iss,
+		ID:         env.Jti,
+		ValidFrom:  nbf.timeOrZero(),
+		ValidUntil: exp.timeOrZero(),
+	}
+	// A Bitstring Status List entry, as tally's own SD-JWT VCs carry it.
+	var status anyCredential
+	if err := status.readStatus(claims["credentialStatus"]); err != nil {
+		return fmt.Errorf("SD-JWT: %w: %w", err, ErrMalformed)
+	}
+	v.Status, v.UncheckedStatus, v.Skipped = status.view.Status, status.view.UncheckedStatus, status.view.Skipped
+	if _, ok := claims["vct#integrity"]; ok {
+		v.Skipped = append(v.Skipped, "vct#integrity: the type metadata is not fetched nor checked")
+	}
+	subject := make(map[string]rawJSON, len(claims))
+	for name, value := range claims {
+		if !slices.Contains(sdjwtViewEnvelope, name) {
+			subject[name] = value
+		}
+	}
+	s.disclosed = sortedNames(subject)
+	var err error
+	if v.Claims, err = json.Marshal(subject); err != nil {
+		return fmt.Errorf("SD-JWT claims: %v: %w", err, ErrMalformed)
+	}
+	s.view = v
+	return nil
+}
+
+// sortedNames lists the names of m in order.
+func sortedNames(m map[string]rawJSON) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // readKeyBinding reads the key-binding JWT at the end of a presentation.
@@ -273,21 +360,28 @@ func (s *SDJWT) audiences() ([]string, error) {
 func (s *SDJWT) Format() Format { return FormatSDJWT }
 
 // Issuer implements Secured: the iss claim.
-func (s *SDJWT) Issuer() string { return s.cred.Issuer }
+func (s *SDJWT) Issuer() string { return s.issuer }
 
 // KeyID implements Secured: the kid header as a DID URL of the issuer's,
 // or "".
 func (s *SDJWT) KeyID() string { return s.keyID }
 
-// Credential implements Secured. Its subject holds only the disclosed
-// claims; its @context is empty, as SD-JWT VC has none.
+// Credential implements Secured: for one of tally's types, the credential
+// whose subject holds only the disclosed claims (its @context is empty, as
+// SD-JWT VC has none); nil for any other vct.
 func (s *SDJWT) Credential() *Credential { return s.cred }
 
-// VCT is the vct claim: the credential type under VCTBase.
+// VCT is the vct claim: for tally's types, the credential type under
+// VCTBase.
 func (s *SDJWT) VCT() string { return s.vct }
 
-// Disclosed lists the names of the credentialSubject claims the
-// presentation reveals, sorted ("id" for the holder's DID).
+// IssuedAt is the iat claim, or zero when there is none.
+func (s *SDJWT) IssuedAt() time.Time { return s.issuedAt }
+
+// Disclosed lists, sorted, the names of the claims the presentation
+// reveals (in the clear or disclosed): for tally's types the
+// credentialSubject claims ("id" for the holder's DID), for other types
+// the top-level claims in View().Claims.
 func (s *SDJWT) Disclosed() []string { return slices.Clone(s.disclosed) }
 
 // Holder is the key the credential is bound to (cnf.jwk), or nil.
@@ -338,9 +432,18 @@ func (s *SDJWT) VerifyKeyBinding(aud, nonce string, now time.Time, skew time.Dur
 	return nil
 }
 
-// View is the generic view of the credential.
+// View implements Secured: the generic view of what was disclosed, for any
+// vct. Each call returns a new View.
 func (s *SDJWT) View() *View {
-	v := s.cred.View()
-	v.TokenStatus = s.TokenStatus()
+	var v *View
+	if s.cred != nil {
+		v = s.cred.View()
+	} else {
+		v = s.view.clone()
+	}
+	if s.tokenStatus != nil {
+		ts := *s.tokenStatus
+		v.TokenStatus = &ts
+	}
 	return v
 }

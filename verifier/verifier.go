@@ -308,10 +308,12 @@ func (v *Verifier) checkView(ctx context.Context, view *credentials.View, iss *T
 	if err := v.checkStatus(ctx, view.Status, view.TokenStatus, iss, now, res); err != nil {
 		return err
 	}
-	if len(view.UnknownStatus) > 0 {
+	if len(view.UncheckedStatus) > 0 {
+		// A status tally cannot read is a status not checked: the policy
+		// decides, as for a list that cannot be fetched.
 		res.Status.HasStatus = true
 		res.Status.Checked = false
-		return v.statusUnavailable(res, now, "tally cannot read status entries of type "+strings.Join(view.UnknownStatus, ", "))
+		return v.statusUnavailable(res, now, "the issuer publishes this credential's status in a way tally does not read, so it may have been revoked")
 	}
 	return nil
 }

@@ -177,7 +177,8 @@ func (p *Processor) readView(sd *signedDataset) (*credentials.View, *credentials
 			return nil, nil, err
 		}
 	}
-	for _, sn := range g.objects(vc, credStatus) {
+	var unchecked []any
+	for _, sn := range sortNodes(g.objects(vc, credStatus)) {
 		entry, known, err := readStatus(g, sn)
 		if err != nil {
 			return nil, nil, err
@@ -186,7 +187,13 @@ func (p *Processor) readView(sd *signedDataset) (*credentials.View, *credentials
 			view.Status = append(view.Status, entry)
 			continue
 		}
-		view.UnknownStatus = append(view.UnknownStatus, statusTypes(g, sd.actx, sn))
+		unchecked = append(unchecked, p.nodeJSON(g, sd.actx, sn, map[string]bool{vc: true}, 0))
+		view.Skipped = append(view.Skipped, "credentialStatus of type "+statusTypes(g, sd.actx, sn))
+	}
+	if len(unchecked) > 0 {
+		if view.UncheckedStatus, err = json.Marshal(unchecked); err != nil {
+			return nil, nil, fmt.Errorf("data integrity: credentialStatus: %v: %w", err, credentials.ErrMalformed)
+		}
 	}
 	sort.Slice(view.Status, func(i, j int) bool { return view.Status[i].Purpose < view.Status[j].Purpose })
 	subjects := g.objects(vc, credSubject)
@@ -202,7 +209,7 @@ func (p *Processor) readView(sd *signedDataset) (*credentials.View, *credentials
 	}
 	claims := make([]any, 0, len(subjects))
 	for _, s := range sortNodes(subjects) {
-		claims = append(claims, nodeJSON(g, sd.actx, s, map[string]bool{vc: true}, 0))
+		claims = append(claims, p.nodeJSON(g, sd.actx, s, map[string]bool{vc: true}, 0))
 	}
 	var v any = claims
 	if len(claims) == 1 {
@@ -313,7 +320,7 @@ func (p *Processor) tallyCredential(g *graph, vc string, view *credentials.View,
 		"@context":          credentials.DefaultContext(),
 		"type":              types,
 		"issuer":            view.Issuer,
-		"credentialSubject": nodeJSON(g, tctx, subjects[0], map[string]bool{vc: true}, 0),
+		"credentialSubject": p.nodeJSON(g, tctx, subjects[0], map[string]bool{vc: true}, 0),
 	}
 	if view.ID != "" {
 		doc["id"] = view.ID
@@ -324,7 +331,7 @@ func (p *Processor) tallyCredential(g *graph, vc string, view *credentials.View,
 	if !view.ValidUntil.IsZero() {
 		doc["validUntil"] = view.ValidUntil.Format(time.RFC3339)
 	}
-	if len(view.UnknownStatus) > 0 {
+	if len(view.UncheckedStatus) > 0 {
 		return nil, fmt.Errorf("data integrity: a tally credential's status must be a BitstringStatusListEntry: %w", credentials.ErrMalformed)
 	}
 	if len(view.Status) > 0 {
@@ -367,7 +374,11 @@ func compactIRI(actx *activeContext, iri string) string { return actx.name(iri) 
 // strings, numbers and booleans, blank nodes (and IRIs with statements of
 // their own) as nested objects, other IRIs as strings, RDF lists as
 // arrays. Values of one property are sorted, since RDF does not order them.
-func nodeJSON(g *graph, actx *activeContext, n ld.Node, seen map[string]bool, depth int) any {
+//
+// A node's properties are named by the context its types' scoped contexts
+// make (a status entry's by its type's); nested nodes go back to actx, as
+// in JSON-LD, where a type's scoped context does not propagate.
+func (p *Processor) nodeJSON(g *graph, actx *activeContext, n ld.Node, seen map[string]bool, depth int) any {
 	id := n.GetValue()
 	if !ld.IsBlankNode(n) && (len(g.bySubject[id]) == 0 || seen[id] || depth >= maxClaimDepth) {
 		return id
@@ -380,7 +391,7 @@ func nodeJSON(g *graph, actx *activeContext, n ld.Node, seen map[string]bool, de
 	if items, ok := listItems(g, n); ok {
 		out := make([]any, 0, len(items))
 		for _, it := range items {
-			out = append(out, valueJSON(g, actx, it, seen, depth+1))
+			out = append(out, p.valueJSON(g, actx, it, seen, depth+1))
 		}
 		return out
 	}
@@ -388,6 +399,7 @@ func nodeJSON(g *graph, actx *activeContext, n ld.Node, seen map[string]bool, de
 	if !ld.IsBlankNode(n) {
 		obj["id"] = id
 	}
+	nodeCtx := p.typeScoped(g, actx, id)
 	byPred := map[string][]ld.Node{}
 	for _, q := range g.bySubject[id] {
 		byPred[q.Predicate.GetValue()] = append(byPred[q.Predicate.GetValue()], q.Object)
@@ -395,7 +407,7 @@ func nodeJSON(g *graph, actx *activeContext, n ld.Node, seen map[string]bool, de
 	for pred, objs := range byPred {
 		name := "type"
 		if pred != rdfType {
-			name = compactIRI(actx, pred)
+			name = compactIRI(nodeCtx, pred)
 		}
 		values := make([]any, 0, len(objs))
 		for _, o := range sortNodes(objs) {
@@ -403,9 +415,9 @@ func nodeJSON(g *graph, actx *activeContext, n ld.Node, seen map[string]bool, de
 				values = append(values, compactIRI(actx, o.GetValue()))
 				continue
 			}
-			values = append(values, valueJSON(g, actx, o, seen, depth+1))
+			values = append(values, p.valueJSON(g, actx, o, seen, depth+1))
 		}
-		if len(values) == 1 && !isSetTerm(actx, name) {
+		if len(values) == 1 && !isSetTerm(nodeCtx, name) {
 			obj[name] = values[0]
 		} else {
 			obj[name] = values
@@ -415,10 +427,10 @@ func nodeJSON(g *graph, actx *activeContext, n ld.Node, seen map[string]bool, de
 }
 
 // valueJSON writes one object of a statement.
-func valueJSON(g *graph, actx *activeContext, o ld.Node, seen map[string]bool, depth int) any {
+func (p *Processor) valueJSON(g *graph, actx *activeContext, o ld.Node, seen map[string]bool, depth int) any {
 	l, ok := o.(*ld.Literal)
 	if !ok {
-		return nodeJSON(g, actx, o, seen, depth)
+		return p.nodeJSON(g, actx, o, seen, depth)
 	}
 	if l.Language != "" {
 		return map[string]any{"@value": l.Value, "@language": l.Language}
@@ -442,6 +454,27 @@ func valueJSON(g *graph, actx *activeContext, o ld.Node, seen map[string]bool, d
 		}
 	}
 	return l.Value
+}
+
+// typeScoped is actx with the scoped contexts of node id's types applied,
+// in the order of their terms, as JSON-LD expansion applies them.
+func (p *Processor) typeScoped(g *graph, actx *activeContext, id string) *activeContext {
+	var terms []string
+	for _, t := range g.objects(id, rdfType) {
+		if term, ok := actx.terms[t.GetValue()]; ok {
+			terms = append(terms, term)
+		}
+	}
+	sort.Strings(terms)
+	ctx := actx
+	for _, term := range terms {
+		if d := actx.plainDefs()[term]; d.scoped != nil {
+			if scoped := p.scoped.scoped(ctx, term, d.scoped, p.jsonLDOptions()); scoped != nil {
+				ctx = scoped
+			}
+		}
+	}
+	return ctx
 }
 
 // listItems reads an RDF list that starts at n.

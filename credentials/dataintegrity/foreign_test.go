@@ -92,8 +92,9 @@ func TestDataIntegrityForeignCredentials(t *testing.T) {
 		if !v.ValidFrom.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) || !v.ValidUntil.Equal(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Fatalf("validity %v – %v", v.ValidFrom, v.ValidUntil)
 		}
-		if len(v.Status) != 0 || len(v.UnknownStatus) != 1 || v.UnknownStatus[0] != "StatusList2021Entry" {
-			t.Fatalf("status %+v, unknown %v", v.Status, v.UnknownStatus)
+		var unchecked []map[string]any
+		if err := json.Unmarshal(v.UncheckedStatus, &unchecked); err != nil || len(v.Status) != 0 || len(unchecked) != 1 || unchecked[0]["type"] != "StatusList2021Entry" || unchecked[0]["statusListIndex"] != "94567" {
+			t.Fatalf("status %+v, unchecked %s", v.Status, v.UncheckedStatus)
 		}
 		var claims map[string]any
 		if err := json.Unmarshal(v.Claims, &claims); err != nil || claims["id"] != "did:example:holder" {

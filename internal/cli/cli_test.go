@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"image"
 	_ "image/png"
 	"os"
@@ -11,9 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
+
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/internal/cli"
 	"github.com/tally-id/tally/internal/qrtest"
+	"github.com/tally-id/tally/verifier"
 )
 
 var testNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -342,5 +347,56 @@ func wantMode(t *testing.T, path string, want os.FileMode) {
 	}
 	if got := info.Mode() & (os.ModeType | os.ModePerm); got != want {
 		t.Fatalf("%s has mode %v, want %v", path, got, want)
+	}
+}
+
+// A credential of a type tally does not define, from an issuer the trust
+// list lets issue any type: verify shows its generic view.
+func TestVerifyForeignCredential(t *testing.T) {
+	dir := t.TempDir()
+	signer, err := credentials.GenerateKey(credentials.EdDSA, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := credentials.NewKey(signer, "did:web:university.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := verifier.NewTrustedIssuer("Example University", []credentials.Type{credentials.TypeAny}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := verifier.NewTrustList("test")
+	if err := list.Add(iss); err != nil {
+		t.Fatal(err)
+	}
+	data, err := list.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := filepath.Join(dir, "trust.json")
+	if err := os.WriteFile(trust, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	payload := `{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential","TrainingCertificate"],` +
+		`"issuer":"did:web:university.example","validUntil":"2027-01-01T00:00:00Z",` +
+		`"credentialSubject":{"course":"Psychological first aid","hours":16}}`
+	token, err := jws.Sign([]byte(payload), jws.WithKey(jwa.EdDSA, signer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "foreign.jwt")
+	if err := os.WriteFile(file, token, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "verify", "--trust", trust, "--offline", file)
+	for _, want := range []string{"VALID VerifiableCredential, TrainingCertificate (jwt)", "Example University", "course:", "Psychological first aid", "2027-01-01"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("verify does not say %q:\n%s", want, out)
+		}
+	}
+	out = mustRun(t, "verify", "--trust", trust, "--offline", "--json", file)
+	if !strings.Contains(out, `"view"`) || !strings.Contains(out, "TrainingCertificate") {
+		t.Fatalf("verify --json: %s", out)
 	}
 }

@@ -137,15 +137,20 @@ func plainReason(e *verifier.Error) string {
 }
 
 func printResult(w io.Writer, res *verifier.Result, token, domain string) {
-	c := res.Credential
-	fmt.Fprintf(w, "VALID %s (%s)\n", c.Type, res.Format)
+	// A credential of another type than tally's has only the generic view.
+	view := res.View()
+	kind := strings.Join(view.Types, ", ")
+	if c := res.Credential; c != nil {
+		kind = string(c.Type)
+	}
+	fmt.Fprintf(w, "VALID %s (%s)\n", kind, res.Format)
 	name := res.IssuerName
 	if name == "" {
 		name = res.Issuer
 	}
 	fmt.Fprintf(w, "  issuer:          %s (%s)\n", name, res.Issuer)
-	if !c.ValidFrom.IsZero() || !c.ValidUntil.IsZero() {
-		fmt.Fprintf(w, "  valid:           %s to %s\n", dateOrDash(c.ValidFrom), dateOrDash(c.ValidUntil))
+	if !view.ValidFrom.IsZero() || !view.ValidUntil.IsZero() {
+		fmt.Fprintf(w, "  valid:           %s to %s\n", dateOrDash(view.ValidFrom), dateOrDash(view.ValidUntil))
 	}
 	switch {
 	case !res.Status.HasStatus:
@@ -157,7 +162,12 @@ func printResult(w io.Writer, res *verifier.Result, token, domain string) {
 	default:
 		fmt.Fprintf(w, "  status:          NOT CHECKED\n")
 	}
-	claims := claimLines(c.Subject)
+	var claims [][2]string
+	if res.Credential != nil {
+		claims = claimLines(res.Credential.Subject)
+	} else {
+		claims = viewClaimLines(view.Claims)
+	}
 	for _, l := range claims {
 		fmt.Fprintf(w, "  %-16s %s\n", l[0]+":", l[1])
 	}
@@ -202,6 +212,33 @@ func claimLines(s credentials.Subject) [][2]string {
 	sort.Strings(rest)
 	for _, k := range rest {
 		out = append(out, [2]string{k, plainValue(m[k])})
+	}
+	return out
+}
+
+// viewClaimLines lists the claims of a generic view as name, value pairs,
+// in name order; several subjects come as one line each.
+func viewClaimLines(raw json.RawMessage) [][2]string {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		var list []any
+		if json.Unmarshal(raw, &list) != nil {
+			return nil
+		}
+		out := make([][2]string, len(list))
+		for i, s := range list {
+			out[i] = [2]string{fmt.Sprintf("subject %d", i+1), plainValue(s)}
+		}
+		return out
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([][2]string, len(names))
+	for i, k := range names {
+		out[i] = [2]string{k, plainValue(m[k])}
 	}
 	return out
 }
@@ -256,6 +293,9 @@ func resultJSON(res *verifier.Result, token, domain string) map[string]any {
 	}
 	if res.Disclosed != nil {
 		out["disclosed"] = res.Disclosed
+	}
+	if res.Credential == nil {
+		out["view"] = res.View()
 	}
 	return out
 }
