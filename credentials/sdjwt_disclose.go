@@ -42,7 +42,7 @@ type sdDisclosure struct {
 type discloser struct {
 	list     []sdDisclosure
 	byDigest map[string]*sdDisclosure // into list
-	seen     map[string]bool // every embedded digest met so far
+	seen     map[string]bool          // every embedded digest met so far
 	// never are the claim names of the payload's top level that must not
 	// be disclosed.
 	never []string

@@ -246,6 +246,18 @@ func TestForeignSDJWTRejects(t *testing.T) {
 		labels := f(b, p)
 		return b.token(k, nil, p, labels...)
 	}
+	t.Run("a Token Status List claim is read", func(t *testing.T) {
+		s, err := credentials.ParseSDJWT([]byte(build(func(b *sdIssuer, p map[string]any) []string {
+			p["status"] = map[string]any{"status_list": map[string]any{"idx": 3, "uri": "https://x.example/sl"}}
+			return nil
+		})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ts := s.View().TokenStatus; ts == nil || ts.Index != 3 || ts.URI != "https://x.example/sl" {
+			t.Fatalf("token status %+v", ts)
+		}
+	})
 	deep := any(true)
 	for range 20 {
 		deep = map[string]any{"x": deep}
@@ -304,8 +316,8 @@ func TestForeignSDJWTRejects(t *testing.T) {
 			p["_sd"] = []any{b.prop("deep", "deep", deep)}
 			return nil
 		}), credentials.ErrMalformed, "deep"},
-		{"a status claim", build(func(b *sdIssuer, p map[string]any) []string {
-			p["status"] = map[string]any{"status_list": map[string]any{"idx": 3, "uri": "https://x.example/sl"}}
+		{"a status claim of another mechanism", build(func(b *sdIssuer, p map[string]any) []string {
+			p["status"] = map[string]any{"status_attestation": map[string]any{}}
 			return nil
 		}), credentials.ErrUnsupported, "status"},
 		{"no vct", build(func(b *sdIssuer, p map[string]any) []string { delete(p, "vct"); return nil }), credentials.ErrMalformed, "vct"},

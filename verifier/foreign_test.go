@@ -1,7 +1,6 @@
 package verifier_test
 
 import (
-	"errors"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -10,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
