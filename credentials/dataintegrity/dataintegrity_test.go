@@ -599,3 +599,60 @@ func TestDataIntegrityConcurrentVerify(t *testing.T) {
 		}
 	}
 }
+
+// One Processor parses many credentials at once — tally's own, others'
+// with their own contexts, rewritten ones that take JSON-LD expansion —
+// sharing its context caches (run with -race).
+func TestDataIntegrityConcurrentParse(t *testing.T) {
+	k := diKey(t, 1, "")
+	p, err := dataintegrity.New(dataintegrity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vector, err := os.ReadFile("testdata/di/w3c-vc-di-eddsa-rdfc-2022.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := issueDI(t, "registration.json", k)
+	inputs := [][]byte{
+		reg, issueDI(t, "eligibility.json", k), issueDI(t, "referral.json", k), vector,
+		editJSON(t, reg, func(m map[string]any) { m["issuer"] = map[string]any{"id": m["issuer"]} }),
+		editJSON(t, reg, func(m map[string]any) {
+			m["@context"] = append(m["@context"].([]any), map[string]any{"more": "@nest"})
+			m["more"] = map[string]any{"validUntil": m["validUntil"]}
+			delete(m, "validUntil")
+		}),
+	}
+	want := make([][]byte, len(inputs))
+	for i, in := range inputs {
+		d, err := p.Parse(context.Background(), in)
+		if err != nil {
+			t.Fatalf("input %d: %v", i, err)
+		}
+		want[i], _ = json.Marshal(d.View())
+	}
+	fresh, err := dataintegrity.New(dataintegrity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 64)
+	for g := range 8 {
+		go func() {
+			for j := range 8 {
+				i := (g + j) % len(inputs)
+				d, err := fresh.Parse(context.Background(), inputs[i])
+				if err == nil {
+					if got, _ := json.Marshal(d.View()); !bytes.Equal(got, want[i]) {
+						err = fmt.Errorf("input %d: view %s, want %s", i, got, want[i])
+					}
+				}
+				errs <- err
+			}
+		}()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
