@@ -32,7 +32,6 @@ var ErrTooComplex = errors.New("the credential's blank nodes are too alike to ca
 // signedDataset is a JSON-LD document turned into an RDF dataset, and the
 // hash of its canonical form.
 type signedDataset struct {
-	actx    *activeContext // the document's top-level active context
 	dataset *ld.RDFDataset
 	hash    [sha256.Size]byte
 }
@@ -91,7 +90,7 @@ func (p *Processor) canonicalize(ctx context.Context, doc map[string]any, ctxKey
 		return nil, fmt.Errorf("data integrity: canonicalize: %v: %w", err, credentials.ErrMalformed)
 	}
 	s, _ := nquads.(string)
-	return &signedDataset{actx: actx, dataset: dataset, hash: sha256.Sum256([]byte(s))}, nil
+	return &signedDataset{dataset: dataset, hash: sha256.Sum256([]byte(s))}, nil
 }
 
 // expandToRDF is the general path: JSON-LD expansion of body (doc without

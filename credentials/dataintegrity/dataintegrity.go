@@ -188,7 +188,11 @@ func (p *Processor) Parse(ctx context.Context, raw []byte) (*Credential, error) 
 	if err != nil {
 		return nil, err
 	}
-	view, cred, err := p.readView(sd)
+	names, err := p.namingContext(doc["@context"])
+	if err != nil {
+		return nil, wrapJSONLD(err)
+	}
+	view, cred, err := p.readView(sd, names)
 	if err != nil {
 		return nil, err
 	}
