@@ -1,0 +1,135 @@
+package dataintegrity_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/mr-tron/base58"
+	"github.com/piprate/json-gold/ld"
+
+	"github.com/tally-id/tally/credentials"
+)
+
+// signWithProof signs doc with a proof of the given members, as any other
+// eddsa-rdfc-2022 issuer does: json-gold's RDFC-1.0 of the proof
+// configuration and of the credential, SHA-256 of each, Ed25519.
+func signWithProof(t *testing.T, doc, proof map[string]any, k *credentials.Key) []byte {
+	t.Helper()
+	norm := func(v map[string]any) []byte {
+		opts := ld.NewJsonLdOptions("")
+		opts.ProcessingMode = ld.JsonLd_1_1
+		opts.DocumentLoader = testProc.DocumentLoader()
+		opts.Algorithm = ld.AlgorithmURDNA2015
+		opts.Format = "application/n-quads"
+		out, err := ld.NewJsonLdProcessor().Normalize(ld.CloneDocument(v), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(out.(string)))
+		return sum[:]
+	}
+	cfg := map[string]any{"@context": doc["@context"]}
+	for name, v := range proof {
+		cfg[name] = v
+	}
+	msg := append(norm(cfg), norm(doc)...)
+	sig, err := k.Signer.Sign(nil, msg, crypto.Hash(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedProof := map[string]any{"proofValue": "z" + base58.Encode(sig)}
+	for name, v := range proof {
+		signedProof[name] = v
+	}
+	out := map[string]any{"proof": signedProof}
+	for name, v := range doc {
+		out[name] = v
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// inlineV2 is the VCDM 2.0 context as an inline object, which anyone may
+// put in place of its URL: it yields the same statements. The terms with
+// scoped contexts that a credential does not use are left out (but
+// VerifiableCredential and DataIntegrityProof), to stay within tally's count of @context members.
+func inlineV2(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("contexts/credentials-v2.jsonld")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ctx := doc["@context"].(map[string]any)
+	for term, def := range ctx {
+		if d, ok := def.(map[string]any); ok && d["@context"] != nil && term != "DataIntegrityProof" && term != "VerifiableCredential" {
+			delete(ctx, term)
+		}
+	}
+	return ctx
+}
+
+// A proof's expires ends the credential's validity. The proof
+// configuration's statements are signed, not the names its JSON gives
+// them: a rewritten (inline) context can carry the signed expiration under
+// another proof member, and the proof's JSON then says nothing of it.
+func TestReviewProofExpiryIsReadFromTheSignedConfiguration(t *testing.T) {
+	k := diKey(t, 11, "")
+	doc := map[string]any{
+		"@context":          []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"},
+		"type":              []any{"VerifiableCredential", "ExampleCredential"},
+		"issuer":            k.DID,
+		"validUntil":        "2030-01-01T00:00:00Z",
+		"credentialSubject": map[string]any{"name": "Example"},
+	}
+	proofExpires := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	raw := signWithProof(t, doc, map[string]any{
+		"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod",
+		"verificationMethod": k.ID, "created": "2026-11-01T00:00:00Z", "expires": proofExpires.Format(time.RFC3339),
+	}, k)
+	d, err := testProc.Parse(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.VerifySignature(k.Public); err != nil {
+		t.Fatal(err)
+	}
+	if !d.View().ValidUntil.Equal(proofExpires) {
+		t.Fatalf("as signed: validUntil %v, want the proof's expiry %v", d.View().ValidUntil, proofExpires)
+	}
+	// The rewrite: VCDM 2.0 inline, its DataIntegrityProof's nonce made the
+	// expiration, and the proof's expires moved to nonce.
+	forged := editJSON(t, raw, func(m map[string]any) {
+		v2 := inlineV2(t)
+		scoped := v2["DataIntegrityProof"].(map[string]any)["@context"].(map[string]any)
+		scoped["nonce"] = scoped["expires"]
+		delete(scoped, "expires")
+		m["@context"] = []any{v2, "https://www.w3.org/ns/credentials/examples/v2"}
+		p := m["proof"].(map[string]any)
+		p["nonce"] = p["expires"]
+		delete(p, "expires")
+	})
+	d, err = testProc.Parse(context.Background(), forged)
+	if err != nil {
+		t.Logf("refused: %v", err)
+		return // refusing it is fine
+	}
+	if err := d.VerifySignature(k.Public); err != nil {
+		t.Logf("sig: %v", err)
+		return // so is a signature that no longer verifies
+	}
+	if !d.View().ValidUntil.Equal(proofExpires) {
+		t.Fatalf("after a rewrite the signature still holds, and the validity ends %v, not at the proof's signed expiry %v", d.View().ValidUntil, proofExpires)
+	}
+}
