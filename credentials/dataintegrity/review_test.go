@@ -5,7 +5,10 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +134,61 @@ func TestReviewProofExpiryIsReadFromTheSignedConfiguration(t *testing.T) {
 	}
 	if !d.View().ValidUntil.Equal(proofExpires) {
 		t.Fatalf("after a rewrite the signature still holds, and the validity ends %v, not at the proof's signed expiry %v", d.View().ValidUntil, proofExpires)
+	}
+}
+
+// scopedBomb is an unsigned input of about 33 KB: an inline context of
+// terms many, and 200 objects each of six types with a type-scoped context.
+// JSON-LD expansion (json-gold) copies the whole active context for each
+// scoped context it applies; explaining an undefined term expands and
+// compacts it all again, without the context cache.
+func scopedBomb(t *testing.T, k *credentials.Key, undefined bool) []byte {
+	t.Helper()
+	inline := map[string]any{"p": "urn:t:p"}
+	var types []any
+	for j := range 6 {
+		inline[fmt.Sprint("T", j)] = map[string]any{"@id": fmt.Sprint("urn:t:T", j), "@context": map[string]any{"v": "urn:t:v"}}
+		types = append(types, fmt.Sprint("T", j))
+	}
+	for i := range 1800 {
+		inline[fmt.Sprint(i)] = "u:a"
+	}
+	var parts []any
+	for i := range 200 {
+		parts = append(parts, map[string]any{"type": types, "v": fmt.Sprint(i)})
+	}
+	subject := map[string]any{"p": parts, "@id": "urn:x:1"} // a keyword: no plain path
+	if undefined {
+		subject["zz"] = 1
+	}
+	b, err := json.Marshal(map[string]any{
+		"@context":          []any{"https://www.w3.org/ns/credentials/v2", inline},
+		"type":              []any{"VerifiableCredential"},
+		"issuer":            k.DID,
+		"credentialSubject": subject,
+		"proof": map[string]any{"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod",
+			"verificationMethod": k.ID, "proofValue": "z" + strings.Repeat("1", 64)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The work before a signature is checked is bounded: a cheap unsigned
+// input must not cost seconds (it cost 1 s, and 3.5 s with an undefined
+// term, against half a millisecond for a tally credential).
+func TestReviewScopedContextsBoundTheWork(t *testing.T) {
+	k := diKey(t, 12, "")
+	for _, undefined := range []bool{false, true} {
+		raw := scopedBomb(t, k, undefined)
+		start := time.Now()
+		_, err := testProc.Parse(context.Background(), raw)
+		if took := time.Since(start); took > 300*time.Millisecond {
+			t.Errorf("undefined term %v: a %d-byte unsigned input took %v to refuse (err %v)", undefined, len(raw), took, err)
+		}
+		if undefined && !errors.Is(err, credentials.ErrMalformed) {
+			t.Errorf("undefined term: err = %v", err)
+		}
 	}
 }
