@@ -25,9 +25,10 @@ const maxAmbiguousBlankNodes = 6
 const maxBlankNodes = 256
 
 // ErrTooComplex is returned (wrapped, with credentials.ErrMalformed) for a
-// dataset whose canonicalization would cost more than tally allows before
-// a signature is checked.
-var ErrTooComplex = errors.New("the credential's blank nodes are too alike to canonicalize at bounded cost")
+// credential whose JSON-LD expansion or RDF canonicalization would cost
+// more than tally allows before a signature is checked: blank nodes too
+// alike, or too many scoped contexts over too many terms.
+var ErrTooComplex = errors.New("the credential would cost more to process than tally allows before its signature is checked")
 
 // signedDataset is a JSON-LD document turned into an RDF dataset, and the
 // hash of its canonical form.
@@ -75,6 +76,9 @@ func (p *Processor) canonicalize(ctx context.Context, doc map[string]any, ctxKey
 	}
 	dataset, plain := p.plainToRDF(actx, body)
 	if !plain {
+		if err := checkExpansionWork(ctxValue, body, p.loader); err != nil {
+			return nil, fmt.Errorf("data integrity: %w: %w", err, credentials.ErrMalformed)
+		}
 		if dataset, err = p.expandToRDF(ctx, actx, body, doc, opts); err != nil {
 			return nil, err
 		}
@@ -200,7 +204,7 @@ func checkBlankNodes(dataset *ld.RDFDataset) error {
 		}
 	}
 	if ambiguous > maxAmbiguousBlankNodes {
-		return fmt.Errorf("%w (%d alike, at most %d)", ErrTooComplex, ambiguous, maxAmbiguousBlankNodes)
+		return fmt.Errorf("%w: its blank nodes are too alike to canonicalize at bounded cost (%d alike, at most %d)", ErrTooComplex, ambiguous, maxAmbiguousBlankNodes)
 	}
 	return nil
 }
