@@ -192,3 +192,31 @@ func TestReviewScopedContextsBoundTheWork(t *testing.T) {
 		}
 	}
 }
+
+// A long subject id repeated in every statement of many values makes the
+// canonical N-Quads a thousand times the input; json-gold joins its lines
+// by string concatenation, quadratic in that size. An 18 KB unsigned input
+// cost seconds before any signature was checked.
+func TestReviewCanonicalFormIsBounded(t *testing.T) {
+	k := diKey(t, 13, "")
+	values := make([]any, 1500)
+	for i := range values {
+		values[i] = i
+	}
+	raw, err := json.Marshal(map[string]any{
+		"@context":          []any{"https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"},
+		"type":              []any{"VerifiableCredential"},
+		"issuer":            k.DID,
+		"credentialSubject": map[string]any{"id": "urn:x:" + strings.Repeat("a", 12000), "p": values},
+		"proof": map[string]any{"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod",
+			"verificationMethod": k.ID, "proofValue": "z" + strings.Repeat("1", 64)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = testProc.Parse(context.Background(), raw)
+	if took := time.Since(start); took > 300*time.Millisecond {
+		t.Fatalf("a %d-byte unsigned input took %v (err %v)", len(raw), took, err)
+	}
+}
