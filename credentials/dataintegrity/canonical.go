@@ -83,18 +83,76 @@ func (p *Processor) canonicalize(ctx context.Context, doc map[string]any, ctxKey
 			return nil, err
 		}
 	}
+	if err := checkCanonicalSize(dataset); err != nil {
+		return nil, fmt.Errorf("data integrity: %w: %w", err, credentials.ErrMalformed)
+	}
 	if err := checkBlankNodes(dataset); err != nil {
 		return nil, fmt.Errorf("data integrity: %w: %w", err, credentials.ErrMalformed)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	nquads, err := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015, ld.MessageDigestAlgorithmSHA256).Main(dataset, opts)
+	hash, err := canonicalHash(dataset)
 	if err != nil {
 		return nil, fmt.Errorf("data integrity: canonicalize: %v: %w", err, credentials.ErrMalformed)
 	}
-	s, _ := nquads.(string)
-	return &signedDataset{dataset: dataset, hash: sha256.Sum256([]byte(s))}, nil
+	return &signedDataset{dataset: dataset, hash: hash}, nil
+}
+
+// canonicalHash canonicalizes dataset with RDFC-1.0 and hashes its
+// canonical N-Quads, line by line in their sorted order. (json-gold's Main
+// joins the lines by string concatenation, at a cost quadratic in their
+// size.) The dataset's blank nodes get their canonical labels.
+func canonicalHash(dataset *ld.RDFDataset) ([sha256.Size]byte, error) {
+	na := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015, ld.MessageDigestAlgorithmSHA256)
+	na.Normalize(dataset)
+	h := sha256.New()
+	var ser ld.NQuadRDFSerializer
+	one := &ld.RDFDataset{Graphs: map[string][]*ld.Quad{}}
+	for _, q := range na.Quads() {
+		name := "@default"
+		if q.Graph != nil {
+			name = q.Graph.GetValue()
+		}
+		clear(one.Graphs)
+		one.Graphs[name] = []*ld.Quad{q}
+		if err := ser.SerializeTo(h, one); err != nil {
+			return [sha256.Size]byte{}, err
+		}
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// maxCanonicalSize bounds the size of a dataset's canonical N-Quads: every
+// statement repeats its subject, predicate and object in full, so a long
+// id over many values makes them a thousand times the JSON. A tally
+// credential's are about 3 KB.
+const maxCanonicalSize = 1 << 20
+
+// checkCanonicalSize refuses a dataset whose canonical N-Quads would be
+// larger than maxCanonicalSize (as counted before escaping).
+func checkCanonicalSize(dataset *ld.RDFDataset) error {
+	size := 0
+	for graphName, quads := range dataset.Graphs {
+		for _, q := range quads {
+			size += len(graphName) + 16
+			for _, n := range [3]ld.Node{q.Subject, q.Predicate, q.Object} {
+				if n == nil {
+					continue
+				}
+				size += len(n.GetValue()) + 4
+				if l, ok := n.(*ld.Literal); ok {
+					size += len(l.Datatype) + len(l.Language)
+				}
+			}
+			if size > maxCanonicalSize {
+				return fmt.Errorf("%w: its canonical form would be larger than %d bytes", ErrTooComplex, maxCanonicalSize)
+			}
+		}
+	}
+	return nil
 }
 
 // expandToRDF is the general path: JSON-LD expansion of body (doc without
