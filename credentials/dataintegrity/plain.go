@@ -261,7 +261,9 @@ func (w *plainWriter) value(item any, d plainDef, key string, nodeCtx, inherited
 	case string:
 		switch d.typ {
 		case "@id":
-			if !absoluteIRI(nodeCtx, v) {
+			// A property-scoped context applies to the value: it may make
+			// a compact IRI of it. The general path decides.
+			if d.scoped != nil || !absoluteIRI(nodeCtx, v) {
 				return nil, false
 			}
 			return ld.NewIRI(v), true
