@@ -125,3 +125,39 @@ func TestReviewDataIntegrityClaimsRenamedByContext(t *testing.T) {
 		t.Fatalf("the same signed statements are shown as %s and, after a rewrite of the unsigned @context, as %s", a.View().Claims, b.View().Claims)
 	}
 }
+
+// A trust list that lets an issuer issue RegistrationCredential means
+// tally's registration credential: its schema, its dedup seed, decided on
+// by the typed path. A credential of another vocabulary that merely calls
+// its type RegistrationCredential (the W3C examples vocabulary's, here)
+// must not pass the generic path under that entry.
+func TestReviewGenericPathDoesNotTakeTallyTypeNames(t *testing.T) {
+	f := newFixture(t)
+	trust := f.trustFor(t, credentials.TypeRegistration)
+	v := f.verifier(t, verifier.Options{Trust: trust, Offline: true})
+	raw := signForeignDI(t, f, map[string]any{
+		"@context":          []any{credentials.BaseContext, "https://www.w3.org/ns/credentials/examples/v2"},
+		"type":              []any{"VerifiableCredential", "RegistrationCredential"},
+		"issuer":            f.key.DID,
+		"credentialSubject": map[string]any{"name": "anyone"},
+	})
+	var verr *verifier.Error
+	res, err := v.Verify(context.Background(), raw)
+	switch {
+	case err == nil:
+		t.Errorf("a credential that is not tally's was accepted as %v (Credential %v)", res.View().Types, res.Credential)
+	case !errors.As(err, &verr) || verr.Reason != verifier.TypeNotAllowed:
+		t.Errorf("err = %v, want TypeNotAllowed", err)
+	}
+	// So with an SD-JWT VC whose vct is the bare name, not tally's vct.
+	sd := string(signJWT(t, map[string]any{
+		"iss": f.key.DID, "vct": "RegistrationCredential", "iat": testNow.Unix(), "given_name": "anyone",
+	}, f.key, map[string]any{"typ": "dc+sd-jwt", "kid": f.key.ID})) + "~"
+	res, err = v.Verify(context.Background(), []byte(sd))
+	switch {
+	case err == nil:
+		t.Errorf("an SD-JWT VC that is not tally's was accepted as %v (Credential %v)", res.View().Types, res.Credential)
+	case !errors.As(err, &verr) || verr.Reason != verifier.TypeNotAllowed:
+		t.Errorf("SD-JWT: err = %v, want TypeNotAllowed", err)
+	}
+}
