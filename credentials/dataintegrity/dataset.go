@@ -471,7 +471,7 @@ func (p *Processor) typeScoped(g *graph, actx *activeContext, id string) *active
 	ctx := actx
 	for _, term := range terms {
 		if d := actx.plainDefs()[term]; d.scoped != nil {
-			if scoped := p.scoped.scoped(ctx, term, d.scoped, p.jsonLDOptions()); scoped != nil {
+			if scoped := p.scoped.scoped(ctx, actx, term, d.scoped, p.jsonLDOptions()); scoped != nil {
 				ctx = scoped
 			}
 		}
