@@ -16,6 +16,7 @@ import (
 	"github.com/piprate/json-gold/ld"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/credentials/dataintegrity"
 )
 
 // signWithProof signs doc with a proof of the given members, as any other
@@ -218,5 +219,71 @@ func TestReviewCanonicalFormIsBounded(t *testing.T) {
 	_, err = testProc.Parse(context.Background(), raw)
 	if took := time.Since(start); took > 300*time.Millisecond {
 		t.Fatalf("a %d-byte unsigned input took %v (err %v)", len(raw), took, err)
+	}
+}
+
+// Processed contexts are cached and shared: credentials of different
+// contexts and shapes (plain form, expansion, scoped contexts) parsed at
+// once from a cold cache must each come out as they do alone. Run with
+// -race.
+func TestReviewConcurrentParseOfDifferentCredentials(t *testing.T) {
+	k := diKey(t, 14, "")
+	var inputs [][]byte
+	for _, s := range []string{"registration.json", "eligibility.json", "referral.json"} {
+		raw := issueDI(t, s, k)
+		inputs = append(inputs, raw)
+		// The same credential through expansion: the issuer as an object
+		// with a keyword.
+		inputs = append(inputs, editJSON(t, raw, func(m map[string]any) { m["issuer"] = map[string]any{"@id": m["issuer"]} }))
+	}
+	if w3c, err := os.ReadFile("testdata/di/w3c-vc-di-eddsa-rdfc-2022.json"); err == nil {
+		inputs = append(inputs, w3c)
+	}
+	inputs = append(inputs, signDoc(t, map[string]any{
+		"@context": []any{"https://www.w3.org/ns/credentials/v2", map[string]any{
+			"T": map[string]any{"@id": "https://ex.org/T", "@context": map[string]any{"v": "https://ex.org/v"}},
+			"p": "https://ex.org/p",
+		}},
+		"type":              []any{"VerifiableCredential"},
+		"issuer":            k.DID,
+		"credentialSubject": map[string]any{"p": []any{map[string]any{"type": "T", "v": "1"}, map[string]any{"type": "T", "v": "2"}}},
+	}, k))
+	summary := func(p *dataintegrity.Processor, raw []byte) string {
+		d, err := p.Parse(context.Background(), raw)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		v := d.View()
+		return fmt.Sprintf("%v %s %s %v", v.Types, v.Issuer, v.Claims, d.VerifySignature(k.Public) == nil)
+	}
+	alone := make([]string, len(inputs))
+	for i, raw := range inputs {
+		p, err := dataintegrity.New(dataintegrity.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alone[i] = summary(p, raw); !strings.HasSuffix(alone[i], " true") && i < 6 {
+			t.Fatalf("input %d does not verify alone: %s", i, alone[i])
+		}
+	}
+	p, err := dataintegrity.New(dataintegrity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		i   int
+		got string
+	}
+	results := make(chan result, 4*len(inputs))
+	for range 4 {
+		for i, raw := range inputs {
+			go func() { results <- result{i, summary(p, raw)} }()
+		}
+	}
+	for range 4 * len(inputs) {
+		r := <-results
+		if r.got != alone[r.i] {
+			t.Errorf("input %d parsed at once with others: %s\nalone: %s", r.i, r.got, alone[r.i])
+		}
 	}
 }
