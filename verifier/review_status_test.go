@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/verifier"
@@ -44,4 +45,25 @@ func TestReviewForeignVCJWTTokenStatusIsChecked(t *testing.T) {
 		}
 		wantReason(t, err, verifier.Revoked)
 	}
+}
+
+// A CWT may carry its IETF Token Status List reference in claim 65535
+// (status). tally does not read it on a foreign Claim 169 card, but a card
+// that says where its status is must not come back as one that has none:
+// its status was not checked, and a strict verifier (MaxStatusAge) must
+// refuse it.
+func TestReviewForeignCardStatusClaimIsNotIgnored(t *testing.T) {
+	signer := uriKey(t, "national-id-status", "k1")
+	claims := idClaims()
+	claims[65535] = map[any]any{"status_list": map[any]any{"idx": 42, "uri": "https://id.example.gov/status/1"}}
+	card := idCard(t, signer, "k1", claims)
+	v, err := verifier.New(verifier.Options{Trust: idTrust(signer), Now: clockNow, Offline: true, MaxStatusAge: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Verify(context.Background(), card)
+	if err == nil {
+		t.Fatalf("a card whose status was not checked passed a strict verifier (status %+v, skipped %q)", res.Status, res.View().Skipped)
+	}
+	wantReason(t, err, verifier.StatusUnavailable)
 }
