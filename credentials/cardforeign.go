@@ -115,6 +115,11 @@ const claim169UnknownName = "unknown"
 // foreign card may carry beside the ones tally reads, for View.Skipped.
 var cwtClaimNames = map[int64]string{2: "sub", 3: "aud", 7: "cti", 8: "cnf"}
 
+// cwtClaimStatus is the CWT claim of the IETF Token Status List (status).
+// tally does not read it on a foreign card; a card that carries it has a
+// status that was not checked (View.UncheckedStatus), never none.
+const cwtClaimStatus = 65535
+
 // foreignCard is what a Claim 169 card of another issuer says.
 type foreignCard struct {
 	issuer     string
@@ -123,6 +128,7 @@ type foreignCard struct {
 	validUntil time.Time
 	claims     json.RawMessage
 	skipped    []string
+	unchecked  json.RawMessage // the status claim, when there is one
 }
 
 // parseForeignCard reads the claims of a card without tally's claim: the
@@ -149,7 +155,8 @@ func parseForeignCard(m *coseMessage, p *cardCWT) (*foreignCard, error) {
 		}
 	}
 	var top map[any]cbor.RawMessage
-	if err := cardDecMode.Unmarshal(m.payload, &top); err != nil {
+	var err error
+	if err = cardDecMode.Unmarshal(m.payload, &top); err != nil {
 		return nil, fmt.Errorf("card: bad CWT claims: %v: %w", err, ErrMalformed)
 	}
 	var identity cbor.RawMessage
@@ -159,6 +166,17 @@ func parseForeignCard(m *coseMessage, p *cardCWT) (*foreignCard, error) {
 		case isInt && n == CWTClaim169:
 			identity = top[k]
 		case isInt && (n == 1 || n == 4 || n == 5 || n == 6):
+		case isInt && n == cwtClaimStatus:
+			var x, j any = nil, "not representable as JSON"
+			if cardDecMode.Unmarshal(top[k], &x) == nil {
+				if v, ok := jsonValue(x); ok {
+					j = v
+				}
+			}
+			if f.unchecked, err = json.Marshal([]any{j}); err != nil {
+				return nil, fmt.Errorf("card: the CWT status claim: %w", ErrMalformed)
+			}
+			f.skipped = append(f.skipped, "CWT claim 65535 (status): status not checked")
 		case isInt && cwtClaimNames[n] != "":
 			f.skipped = append(f.skipped, "CWT claim "+strconv.FormatInt(n, 10)+" ("+cwtClaimNames[n]+")")
 		default:
@@ -416,5 +434,7 @@ func (f *foreignCard) view() *View {
 		ValidUntil: f.validUntil,
 		Claims:     slices.Clone(f.claims),
 		Skipped:    slices.Clone(f.skipped),
+
+		UncheckedStatus: slices.Clone(f.unchecked),
 	}
 }

@@ -22,8 +22,10 @@ import (
 //     expirationDate, id and credentialSubject.id, instead of or in
 //     addition to them. A claim and the member it encodes must agree.
 
-// jwtRegisteredClaims are the JWT claims a View is made of.
-var jwtRegisteredClaims = []string{"iss", "sub", "jti", "iat", "nbf", "exp"}
+// jwtRegisteredClaims are the JWT claims a View is made of. status is the
+// IETF Token Status List claim, which any JWT may carry: the View's
+// TokenStatus, which the verifier checks.
+var jwtRegisteredClaims = []string{"iss", "sub", "jti", "iat", "nbf", "exp", "status"}
 
 // readForeignJWT reads a VC-JWT whose credential is not of one of tally's
 // types: body is its payload. defaultContext says that body lacks tally's
@@ -54,6 +56,10 @@ func readForeignJWT(j *compactJWS, body []byte, defaultContext bool) (*JWT, erro
 		return nil, fmt.Errorf("VC-JWT payload is a presentation (vp claim), not a credential: %w", ErrMalformed)
 	}
 	iat, nbf, exp, err := claims.dates()
+	if err != nil {
+		return nil, err
+	}
+	tokenStatus, err := readStatusClaim(top["status"])
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +150,8 @@ func readForeignJWT(j *compactJWS, body []byte, defaultContext bool) (*JWT, erro
 	// accepts a credential at a time one of them excludes.
 	v.ValidFrom = latest(from, c.validFrom, c.issuanceDate, nbf.timeOrZero())
 	v.ValidUntil = earliest(until, c.validUntil, c.expirationDate, exp.timeOrZero())
+
+	v.TokenStatus = tokenStatus
 
 	out := &JWT{jws: j, view: v}
 	if iat.set {

@@ -386,7 +386,8 @@ func tokenStatusClaim(entries []StatusEntry) *sdjwtStatus {
 // reads has more entries (2 MiB of 1-bit statuses).
 const maxTokenStatusIndex = maxStatusListBits
 
-// readStatusClaim reads the status claim of an SD-JWT (nil when absent):
+// readStatusClaim reads the status claim of an SD-JWT or another JWT
+// (nil when absent):
 // its status_list reference, a non-negative integer idx and a URI. A
 // status claim that names only mechanisms tally does not check is
 // unsupported: the credential's status could not be checked at all.
@@ -396,7 +397,7 @@ func readStatusClaim(raw rawJSON) (*TokenStatusRef, error) {
 	}
 	var mechanisms map[string]rawJSON
 	if err := unmarshalJSON(raw, &mechanisms); err != nil || mechanisms == nil {
-		return nil, fmt.Errorf("SD-JWT status claim is not a JSON object: %w", ErrMalformed)
+		return nil, fmt.Errorf("the JWT status claim is not a JSON object: %w", ErrMalformed)
 	}
 	list, ok := mechanisms["status_list"]
 	if !ok {
@@ -405,20 +406,20 @@ func readStatusClaim(raw rawJSON) (*TokenStatusRef, error) {
 			names = append(names, name)
 		}
 		slices.Sort(names)
-		return nil, fmt.Errorf("SD-JWT status claim names no status_list, only status mechanisms tally does not check %q: %w", names, ErrUnsupported)
+		return nil, fmt.Errorf("the JWT status claim names no status_list, only status mechanisms tally does not check %q: %w", names, ErrUnsupported)
 	}
 	var ref struct {
 		Idx *float64 `json:"idx"`
 		URI *string  `json:"uri"`
 	}
 	if err := unmarshalJSON(list, &ref); err != nil || ref.Idx == nil || ref.URI == nil {
-		return nil, fmt.Errorf("SD-JWT status.status_list must be an object with idx and uri: %w", ErrMalformed)
+		return nil, fmt.Errorf("the JWT claim status.status_list must be an object with idx and uri: %w", ErrMalformed)
 	}
 	if idx := *ref.Idx; idx < 0 || idx != math.Trunc(idx) || idx > maxTokenStatusIndex {
-		return nil, fmt.Errorf("SD-JWT status.status_list.idx must be a whole number from 0 to %d: %w", maxTokenStatusIndex, ErrMalformed)
+		return nil, fmt.Errorf("the JWT claim status.status_list.idx must be a whole number from 0 to %d: %w", maxTokenStatusIndex, ErrMalformed)
 	}
 	if u, err := neturl.Parse(*ref.URI); err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("SD-JWT status.status_list.uri is not an absolute URI: %w", ErrMalformed)
+		return nil, fmt.Errorf("the JWT claim status.status_list.uri is not an absolute URI: %w", ErrMalformed)
 	}
 	return &TokenStatusRef{Index: int(*ref.Idx), URI: *ref.URI}, nil
 }

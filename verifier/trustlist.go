@@ -370,11 +370,19 @@ func (iss *TrustedIssuer) MayIssue(t credentials.Type) bool {
 	return false
 }
 
-// mayIssueAny reports whether the issuer may issue a credential that
-// declares the given types: the trust list allows any type, or names one of
-// them other than the generic VerifiableCredential.
+// mayIssueAny reports whether the issuer may issue a credential that is
+// not one of tally's and declares the given types: the trust list allows
+// any type, or names one of them other than the generic
+// VerifiableCredential. The names of tally's types do not count: a trust
+// list that names one means tally's credential, which the typed path reads
+// with its schema; another vocabulary's type of the same name (a Data
+// Integrity type under the W3C examples vocabulary, an SD-JWT vct that is
+// the bare name) is not it.
 func (iss *TrustedIssuer) mayIssueAny(types []string) bool {
 	for _, t := range types {
+		if _, err := credentials.ParseType(t); err == nil {
+			continue
+		}
 		if t != "VerifiableCredential" && iss.MayIssue(credentials.Type(t)) {
 			return true
 		}

@@ -25,14 +25,14 @@ const maxAmbiguousBlankNodes = 6
 const maxBlankNodes = 256
 
 // ErrTooComplex is returned (wrapped, with credentials.ErrMalformed) for a
-// dataset whose canonicalization would cost more than tally allows before
-// a signature is checked.
-var ErrTooComplex = errors.New("the credential's blank nodes are too alike to canonicalize at bounded cost")
+// credential whose JSON-LD expansion or RDF canonicalization would cost
+// more than tally allows before a signature is checked: blank nodes too
+// alike, or too many scoped contexts over too many terms.
+var ErrTooComplex = errors.New("the credential would cost more to process than tally allows before its signature is checked")
 
 // signedDataset is a JSON-LD document turned into an RDF dataset, and the
 // hash of its canonical form.
 type signedDataset struct {
-	actx    *activeContext // the document's top-level active context
 	dataset *ld.RDFDataset
 	hash    [sha256.Size]byte
 }
@@ -76,9 +76,15 @@ func (p *Processor) canonicalize(ctx context.Context, doc map[string]any, ctxKey
 	}
 	dataset, plain := p.plainToRDF(actx, body)
 	if !plain {
+		if err := checkExpansionWork(ctxValue, body, p.loader); err != nil {
+			return nil, fmt.Errorf("data integrity: %w: %w", err, credentials.ErrMalformed)
+		}
 		if dataset, err = p.expandToRDF(ctx, actx, body, doc, opts); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkCanonicalSize(dataset); err != nil {
+		return nil, fmt.Errorf("data integrity: %w: %w", err, credentials.ErrMalformed)
 	}
 	if err := checkBlankNodes(dataset); err != nil {
 		return nil, fmt.Errorf("data integrity: %w: %w", err, credentials.ErrMalformed)
@@ -86,12 +92,67 @@ func (p *Processor) canonicalize(ctx context.Context, doc map[string]any, ctxKey
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	nquads, err := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015, ld.MessageDigestAlgorithmSHA256).Main(dataset, opts)
+	hash, err := canonicalHash(dataset)
 	if err != nil {
 		return nil, fmt.Errorf("data integrity: canonicalize: %v: %w", err, credentials.ErrMalformed)
 	}
-	s, _ := nquads.(string)
-	return &signedDataset{actx: actx, dataset: dataset, hash: sha256.Sum256([]byte(s))}, nil
+	return &signedDataset{dataset: dataset, hash: hash}, nil
+}
+
+// canonicalHash canonicalizes dataset with RDFC-1.0 and hashes its
+// canonical N-Quads, line by line in their sorted order. (json-gold's Main
+// joins the lines by string concatenation, at a cost quadratic in their
+// size.) The dataset's blank nodes get their canonical labels.
+func canonicalHash(dataset *ld.RDFDataset) ([sha256.Size]byte, error) {
+	na := ld.NewNormalisationAlgorithm(ld.AlgorithmURDNA2015, ld.MessageDigestAlgorithmSHA256)
+	na.Normalize(dataset)
+	h := sha256.New()
+	var ser ld.NQuadRDFSerializer
+	one := &ld.RDFDataset{Graphs: map[string][]*ld.Quad{}}
+	for _, q := range na.Quads() {
+		name := "@default"
+		if q.Graph != nil {
+			name = q.Graph.GetValue()
+		}
+		clear(one.Graphs)
+		one.Graphs[name] = []*ld.Quad{q}
+		if err := ser.SerializeTo(h, one); err != nil {
+			return [sha256.Size]byte{}, err
+		}
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// maxCanonicalSize bounds the size of a dataset's canonical N-Quads: every
+// statement repeats its subject, predicate and object in full, so a long
+// id over many values makes them a thousand times the JSON. A tally
+// credential's are about 3 KB.
+const maxCanonicalSize = 1 << 20
+
+// checkCanonicalSize refuses a dataset whose canonical N-Quads would be
+// larger than maxCanonicalSize (as counted before escaping).
+func checkCanonicalSize(dataset *ld.RDFDataset) error {
+	size := 0
+	for graphName, quads := range dataset.Graphs {
+		for _, q := range quads {
+			size += len(graphName) + 16
+			for _, n := range [3]ld.Node{q.Subject, q.Predicate, q.Object} {
+				if n == nil {
+					continue
+				}
+				size += len(n.GetValue()) + 4
+				if l, ok := n.(*ld.Literal); ok {
+					size += len(l.Datatype) + len(l.Language)
+				}
+			}
+			if size > maxCanonicalSize {
+				return fmt.Errorf("%w: its canonical form would be larger than %d bytes", ErrTooComplex, maxCanonicalSize)
+			}
+		}
+	}
+	return nil
 }
 
 // expandToRDF is the general path: JSON-LD expansion of body (doc without
@@ -201,7 +262,7 @@ func checkBlankNodes(dataset *ld.RDFDataset) error {
 		}
 	}
 	if ambiguous > maxAmbiguousBlankNodes {
-		return fmt.Errorf("%w (%d alike, at most %d)", ErrTooComplex, ambiguous, maxAmbiguousBlankNodes)
+		return fmt.Errorf("%w: its blank nodes are too alike to canonicalize at bounded cost (%d alike, at most %d)", ErrTooComplex, ambiguous, maxAmbiguousBlankNodes)
 	}
 	return nil
 }

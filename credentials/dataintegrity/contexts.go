@@ -209,6 +209,35 @@ func (c *contextCache) get(raw []byte, value any, opts *ld.JsonLdOptions) (*acti
 	return ctx, nil
 }
 
+// namingContext is the context a credential's view names IRIs with (its
+// types, its claims' properties, its status entries' types): the context
+// documents it names by URL — built in, or given in Options.Contexts, which
+// the verifier trusts — processed in order, without its inline contexts.
+//
+// The signature covers the statements, not the @context that yields them:
+// anyone can rewrite an inline context and the members with it, keeping
+// the statements. Named by the credential's own context, a badge's type IRI
+// could be shown as ShelterCredential and pass a trust list that allows
+// only that, or two claims could swap names. An IRI that no trusted
+// context names is written whole, as the statements hold it.
+func (p *Processor) namingContext(value any) (*activeContext, error) {
+	list, ok := value.([]any)
+	if !ok {
+		list = []any{value}
+	}
+	urls := make([]any, 0, len(list))
+	for _, c := range list {
+		if s, ok := c.(string); ok {
+			urls = append(urls, s)
+		}
+	}
+	key, err := contextKey(urls)
+	if err != nil {
+		return nil, err
+	}
+	return p.cache.get(key, urls, p.jsonLDOptions())
+}
+
 // contextKey is the cache key of an @context value: its JSON text.
 func contextKey(value any) ([]byte, error) {
 	return json.Marshal(value)

@@ -188,7 +188,11 @@ func (p *Processor) Parse(ctx context.Context, raw []byte) (*Credential, error) 
 	if err != nil {
 		return nil, err
 	}
-	view, cred, err := p.readView(sd)
+	names, err := p.namingContext(doc["@context"])
+	if err != nil {
+		return nil, wrapJSONLD(err)
+	}
+	view, cred, err := p.readView(sd, names)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +235,10 @@ func (p *proof) config(docContext any) map[string]any {
 
 // checkSigned checks that the canonical proof configuration states what
 // the proof's JSON says: one DataIntegrityProof with this cryptosuite,
-// purpose and verification method.
+// purpose and verification method. The proof's creation and expiry times
+// are taken from the signed statements, not from the JSON: a rewritten
+// context can give a signed statement another member's name, and then the
+// JSON's expires would say nothing of the signed expiry.
 func (p *proof) checkSigned(cfg *signedDataset) error {
 	g := newGraph(cfg.dataset)
 	nodes := g.subjectsOfType(secProof)
@@ -250,6 +257,18 @@ func (p *proof) checkSigned(cfg *signedDataset) error {
 	}
 	if v, _ := g.one(n, secPurpose, "proofPurpose"); v == nil || v.GetValue() != secAssertion {
 		return bad("proofPurpose")
+	}
+	for _, f := range []struct {
+		iri, name string
+		dst       *time.Time
+	}{{dcCreated, "created", &p.created}, {secExpires, "expires", &p.expires}} {
+		v, err := g.one(n, f.iri, f.name)
+		if err != nil {
+			return bad(f.name)
+		}
+		if *f.dst, err = signedTime(v, "the proof's "+f.name); err != nil {
+			return err
+		}
 	}
 	return nil
 }

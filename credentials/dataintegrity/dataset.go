@@ -124,8 +124,10 @@ func signedTime(n ld.Node, name string) (time.Time, error) {
 
 // readView reads the generic view of the one verifiable credential in the
 // default graph of the signed dataset, and tally's typed credential when it
-// is one of tally's types.
-func (p *Processor) readView(sd *signedDataset) (*credentials.View, *credentials.Credential, error) {
+// is one of tally's types. IRIs are named by names (see namingContext),
+// never by the credential's own @context, which the signature does not
+// cover.
+func (p *Processor) readView(sd *signedDataset, names *activeContext) (*credentials.View, *credentials.Credential, error) {
 	g := newGraph(sd.dataset)
 	vcs := g.subjectsOfType(credVC)
 	switch len(vcs) {
@@ -146,7 +148,7 @@ func (p *Processor) readView(sd *signedDataset) (*credentials.View, *credentials
 	}
 	sort.Strings(typeIRIs)
 	for _, t := range typeIRIs {
-		view.Types = append(view.Types, compactIRI(sd.actx, t))
+		view.Types = append(view.Types, compactIRI(names, t))
 	}
 	iss, err := g.one(vc, credIssuer, "issuer")
 	if err != nil {
@@ -187,8 +189,8 @@ func (p *Processor) readView(sd *signedDataset) (*credentials.View, *credentials
 			view.Status = append(view.Status, entry)
 			continue
 		}
-		unchecked = append(unchecked, p.nodeJSON(g, sd.actx, sn, map[string]bool{vc: true}, 0))
-		view.Skipped = append(view.Skipped, "credentialStatus of type "+statusTypes(g, sd.actx, sn))
+		unchecked = append(unchecked, p.nodeJSON(g, names, sn, map[string]bool{vc: true}, 0))
+		view.Skipped = append(view.Skipped, "credentialStatus of type "+statusTypes(g, names, sn))
 	}
 	if len(unchecked) > 0 {
 		if view.UncheckedStatus, err = json.Marshal(unchecked); err != nil {
@@ -209,7 +211,7 @@ func (p *Processor) readView(sd *signedDataset) (*credentials.View, *credentials
 	}
 	claims := make([]any, 0, len(subjects))
 	for _, s := range sortNodes(subjects) {
-		claims = append(claims, p.nodeJSON(g, sd.actx, s, map[string]bool{vc: true}, 0))
+		claims = append(claims, p.nodeJSON(g, names, s, map[string]bool{vc: true}, 0))
 	}
 	var v any = claims
 	if len(claims) == 1 {
@@ -469,7 +471,7 @@ func (p *Processor) typeScoped(g *graph, actx *activeContext, id string) *active
 	ctx := actx
 	for _, term := range terms {
 		if d := actx.plainDefs()[term]; d.scoped != nil {
-			if scoped := p.scoped.scoped(ctx, term, d.scoped, p.jsonLDOptions()); scoped != nil {
+			if scoped := p.scoped.scoped(ctx, actx, term, d.scoped, p.jsonLDOptions()); scoped != nil {
 				ctx = scoped
 			}
 		}

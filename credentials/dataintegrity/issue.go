@@ -74,7 +74,11 @@ func (p *Processor) Sign(ctx context.Context, doc []byte, k *credentials.Key, no
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := p.readView(sd); err != nil {
+	names, err := p.namingContext(m["@context"])
+	if err != nil {
+		return nil, wrapJSONLD(err)
+	}
+	if _, _, err := p.readView(sd, names); err != nil {
 		return nil, err
 	}
 	pr := map[string]any{

@@ -87,15 +87,20 @@ type scopedContexts struct {
 	m  map[scopedKey]*activeContext
 }
 
+// scopedKey names a scoped context: base with the local context of term
+// as src defines it. A term's local context depends on where it is looked
+// up (a node's types in the context before its types, a property in the
+// node's context), so src is part of the key: without it, one credential
+// could leave another the wrong context.
 type scopedKey struct {
-	base *activeContext
-	term string
+	base, src *activeContext
+	term      string
 }
 
-// scoped returns base with term's local context applied, or nil when the
-// plain path cannot use it.
-func (s *scopedContexts) scoped(base *activeContext, term string, local any, opts *ld.JsonLdOptions) *activeContext {
-	k := scopedKey{base, term}
+// scoped returns base with the local context of term (local, as src
+// defines it) applied, or nil when the plain path cannot use it.
+func (s *scopedContexts) scoped(base, src *activeContext, term string, local any, opts *ld.JsonLdOptions) *activeContext {
+	k := scopedKey{base, src, term}
 	s.mu.Lock()
 	a, ok := s.m[k]
 	s.mu.Unlock()
@@ -198,7 +203,7 @@ func (w *plainWriter) node(obj map[string]any, ctx *activeContext) (ld.Node, boo
 		}
 		types = append(types, iri)
 		if d, ok := defs[t]; ok && d.scoped != nil {
-			if nodeCtx = w.p.scoped.scoped(nodeCtx, t, d.scoped, w.opts); nodeCtx == nil {
+			if nodeCtx = w.p.scoped.scoped(nodeCtx, ctx, t, d.scoped, w.opts); nodeCtx == nil {
 				return nil, false
 			}
 		}
@@ -261,14 +266,16 @@ func (w *plainWriter) value(item any, d plainDef, key string, nodeCtx, inherited
 	case string:
 		switch d.typ {
 		case "@id":
-			if !absoluteIRI(nodeCtx, v) {
+			// A property-scoped context applies to the value: it may make
+			// a compact IRI of it. The general path decides.
+			if d.scoped != nil || !absoluteIRI(nodeCtx, v) {
 				return nil, false
 			}
 			return ld.NewIRI(v), true
 		case "@vocab":
 			termCtx := nodeCtx
 			if d.scoped != nil {
-				if termCtx = w.p.scoped.scoped(nodeCtx, key, d.scoped, w.opts); termCtx == nil {
+				if termCtx = w.p.scoped.scoped(nodeCtx, nodeCtx, key, d.scoped, w.opts); termCtx == nil {
 					return nil, false
 				}
 			}
