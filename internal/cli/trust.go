@@ -191,11 +191,17 @@ func trustSign(_ context.Context, env Env, args []string) error {
 	return nil
 }
 
+// TrustStateEnv names the environment variable that says where `tally
+// verify` keeps its trust-list state, when --trust-state does not.
+const TrustStateEnv = "TALLY_TRUST_STATE"
+
 // loadTrust reads a trust list for verification: a signed one is checked
 // against the anchors (a key file, a JWK file or a did:key each), and
-// against the state file beside it (TRUSTFILE.state), which remembers the
-// newest list accepted from each anchor: an older one is refused.
-func loadTrust(env Env, path string, anchors []string) (*verifier.TrustList, error) {
+// against the state file (statePath, or TRUSTFILE.state beside it), which
+// remembers the newest list accepted from each anchor: an older one is
+// refused. A verifying device should keep one state file at a fixed place,
+// so that an older list copied in under another name is refused too.
+func loadTrust(env Env, path, statePath string, anchors []string) (*verifier.TrustList, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -209,7 +215,9 @@ func loadTrust(env Env, path string, anchors []string) (*verifier.TrustList, err
 		pubs = append(pubs, pub)
 	}
 	opts := verifier.TrustListOptions{Anchors: pubs, AllowUnsigned: len(anchors) == 0, Now: env.Now}
-	statePath := path + stateSuffix
+	if statePath == "" {
+		statePath = path + stateSuffix
+	}
 	if len(anchors) > 0 {
 		if opts.Seen, err = readTrustState(statePath); err != nil {
 			return nil, err

@@ -25,6 +25,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 func verify(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "verify", "--trust TRUSTFILE [--dedup-key FILE --domain ID] [FILE|-]")
 	trustFile := fs.String("trust", "", "the trust list (plain JSON, or signed: then give --anchor)")
+	trustState := fs.String("trust-state", "", "where this verifier records the newest signed trust list it accepted from each anchor (default: $"+TrustStateEnv+", else TRUSTFILE.state)")
 	var anchors, statusFiles stringList
 	fs.Var(&anchors, "anchor", "trust anchor that signed the trust list: key file, JWK file or did:key (repeatable)")
 	dedupFile := fs.String("dedup-key", "", "dedup domain key file: print the person's dedup token")
@@ -59,7 +60,11 @@ func verify(ctx context.Context, env Env, args []string) error {
 	if len(rest) == 1 {
 		input = rest[0]
 	}
-	trust, err := loadTrust(env, *trustFile, anchors)
+	statePath := *trustState
+	if statePath == "" {
+		statePath = env.Getenv(TrustStateEnv)
+	}
+	trust, err := loadTrust(env, *trustFile, statePath, anchors)
 	if err != nil {
 		return err
 	}
