@@ -1,23 +1,14 @@
 package credentials_test
 
 import (
-	"encoding/json"
 	"testing"
+
+	"github.com/tally-id/tally/internal/jsonedit"
 )
 
-// editJSON decodes raw, applies edit to the object and encodes it again.
 func editJSON(t testing.TB, raw []byte, edit func(m map[string]any)) []byte {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	edit(m)
-	out, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return jsonedit.Edit(t, raw, edit)
 }
 
-func obj(m map[string]any, key string) map[string]any { return m[key].(map[string]any) }
+func obj(m map[string]any, key string) map[string]any { return jsonedit.Obj(m, key) }

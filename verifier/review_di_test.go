@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/internal/jsonedit"
 	"github.com/tally-id/tally/verifier"
 )
 
@@ -33,16 +34,7 @@ func signForeignDI(t *testing.T, f *fixture, doc map[string]any) []byte {
 // it again, its proof untouched.
 func rewriteDI(t *testing.T, raw []byte, edit func(m map[string]any)) []byte {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	edit(m)
-	out, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return jsonedit.Edit(t, raw, edit)
 }
 
 // An issuer trusted for ShelterCredential also signs VolunteerBadge

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/credentials/dataintegrity"
+	"github.com/tally-id/tally/internal/jsonedit"
 )
 
 var diNow = time.Date(2026, 11, 1, 9, 30, 0, 123456789, time.UTC)
@@ -51,22 +52,12 @@ func issueDI(t testing.TB, sample string, k *credentials.Key) []byte {
 	return raw
 }
 
-// editJSON decodes raw, applies edit to the object and encodes it again.
 func editJSON(t testing.TB, raw []byte, edit func(m map[string]any)) []byte {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	edit(m)
-	out, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return jsonedit.Edit(t, raw, edit)
 }
 
-func obj(m map[string]any, key string) map[string]any { return m[key].(map[string]any) }
+func obj(m map[string]any, key string) map[string]any { return jsonedit.Obj(m, key) }
 
 func TestDataIntegrityRoundTrip(t *testing.T) {
 	other := diKey(t, 99, "")
