@@ -40,6 +40,7 @@ func checkContexts(doc map[string]any, l *loader) error {
 	default:
 		list = []any{c}
 	}
+	terms := 0
 	for _, item := range list {
 		switch c := item.(type) {
 		case string:
@@ -47,11 +48,36 @@ func checkContexts(doc map[string]any, l *loader) error {
 				return fmt.Errorf("%w: %s (tally never fetches contexts)", ErrContextNotAvailable, c)
 			}
 		case map[string]any:
+			terms += countTerms(c)
 		default:
 			return errors.New("@context entries must be URLs or objects")
 		}
 	}
+	if terms > maxInlineTerms {
+		return fmt.Errorf("%w (its inline contexts define %d terms, at most %d)", ErrTooComplex, terms, maxInlineTerms)
+	}
 	return nil
+}
+
+// maxInlineTerms bounds the term definitions of a credential's inline
+// contexts, scoped ones included. A new inline context cannot come from
+// the cache, and processing one costs in proportion to its terms (56 KB of
+// them took 80 ms); tally's own has 38, the largest published credential
+// contexts a few hundred.
+const maxInlineTerms = 512
+
+// countTerms counts the members of a context object and of the contexts
+// scoped in it.
+func countTerms(ctx map[string]any) int {
+	n := len(ctx)
+	for _, v := range ctx {
+		if def, ok := v.(map[string]any); ok {
+			if scoped, ok := def["@context"].(map[string]any); ok {
+				n += countTerms(scoped)
+			}
+		}
+	}
+	return n
 }
 
 // findUndefinedTerm names the first member of doc that JSON-LD expansion

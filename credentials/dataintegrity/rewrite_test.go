@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,33 @@ func TestDataIntegrityShapeLimits(t *testing.T) {
 		if !errors.Is(err, credentials.ErrMalformed) {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+}
+
+// A credential's inline contexts are processed before its signature is
+// checked, and a new one cannot come from the cache: their size is bounded.
+func TestDataIntegrityInlineContextsAreBounded(t *testing.T) {
+	k := diKey(t, 2, "did:web:dadaab.example.org")
+	raw := issueDI(t, "registration.json", k)
+	big := editJSON(t, raw, func(m map[string]any) {
+		extra := map[string]any{}
+		for i := range 600 {
+			extra[fmt.Sprintf("term%d", i)] = fmt.Sprintf("https://example.org/t%d", i)
+		}
+		m["@context"] = append(m["@context"].([]any), extra)
+	})
+	if _, err := testProc.Parse(context.Background(), big); !errors.Is(err, dataintegrity.ErrTooComplex) || !errors.Is(err, credentials.ErrMalformed) {
+		t.Fatalf("err = %v, want ErrTooComplex", err)
+	}
+	// tally's own context, and a few hundred more terms, are fine.
+	fine := editJSON(t, raw, func(m map[string]any) {
+		extra := map[string]any{}
+		for i := range 300 {
+			extra[fmt.Sprintf("term%d", i)] = fmt.Sprintf("https://example.org/t%d", i)
+		}
+		m["@context"] = append(m["@context"].([]any), extra)
+	})
+	if err := verifyJSON(fine, k.Public); err != nil {
+		t.Fatal(err)
 	}
 }
