@@ -16,6 +16,7 @@ require (
 	github.com/trustbloc/kms-go v1.2.3
 	github.com/trustbloc/vc-go v1.3.6
 	github.com/veraison/go-cose v1.3.0
+	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.53.0
 	golang.org/x/term v0.44.0
 )

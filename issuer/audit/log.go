@@ -130,13 +130,20 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 // not check the chain (Verify does). It stops at fn's first error, and at
 // a record it cannot read, with a *ChainError.
 func (l *Log) Entries(ctx context.Context, fn func(Entry) error) error {
-	return l.store.Records(ctx, func(seq uint64, record []byte) error {
+	var next uint64 = 1
+	err := l.store.Records(ctx, func(seq uint64, record []byte) error {
 		e, err := DecodeEntry(record)
 		if err != nil {
 			return &ChainError{Seq: seq, Reason: ReasonMalformed, Err: err}
 		}
+		next = seq + 1
 		return fn(e)
 	})
+	var ce *ChainError
+	if errors.Is(err, ErrMalformed) && !errors.As(err, &ce) {
+		err = &ChainError{Seq: next, Reason: ReasonMalformed, Err: err}
+	}
+	return err
 }
 
 // Anchor returns the log's head as an Anchor, to keep somewhere the log's

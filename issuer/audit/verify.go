@@ -209,6 +209,12 @@ func (l *Log) Verify(ctx context.Context, anchors ...Anchor) (Summary, error) {
 		want++
 		return nil
 	})
+	var ce *ChainError
+	if errors.Is(err, ErrMalformed) && !errors.As(err, &ce) {
+		// The store found something it never writes (a key that is not
+		// a sequence number, say) after entry want-1.
+		err = &ChainError{Seq: want, Reason: ReasonMalformed, Err: err}
+	}
 	if err != nil {
 		return Summary{}, err
 	}
