@@ -80,6 +80,7 @@ func commands() []command {
 		{"verify", "verify a credential and derive its dedup token", verify},
 		{"qr size", "tell how large a credential's QR card is", qrSize},
 		{"dedup-key new", "make a dedup domain key", dedupKeyNew},
+		{"audit", "verify the audit log's hash chain, or export it (audit verify|export)", auditCmd},
 		{"demo", "issue the samples in every format and verify them", demo},
 	}
 }
