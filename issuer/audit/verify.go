@@ -93,6 +93,12 @@ func (e *ChainError) Error() string {
 	case ReasonAltered:
 		return fmt.Sprintf("entry %d was altered: its content no longer matches its hash", e.Seq)
 	case ReasonMissing:
+		if e.Seq == 1 {
+			if e.Found == 2 {
+				return "entry 1 is missing: the log begins at entry 2"
+			}
+			return fmt.Sprintf("entries 1 to %d are missing: the log begins at entry %d", e.Found-1, e.Found)
+		}
 		if e.Found == e.Seq+1 {
 			return fmt.Sprintf("entry %d is missing: the log goes from entry %d to entry %d", e.Seq, e.Seq-1, e.Found)
 		}
@@ -157,16 +163,16 @@ func (l *Log) Verify(ctx context.Context, anchors ...Anchor) (Summary, error) {
 	}
 	anchorAt := make(map[uint64]Anchor, len(anchors))
 	var furthest *Anchor
-	for i, a := range anchors {
+	for _, a := range anchors {
 		if a.Seq == 0 {
 			continue
 		}
 		if b, dup := anchorAt[a.Seq]; dup && b.Hash != a.Hash {
-			return Summary{}, &ChainError{Seq: a.Seq, Reason: ReasonAnchorMismatch, Anchor: &anchors[i]}
+			return Summary{}, &ChainError{Seq: a.Seq, Reason: ReasonAnchorMismatch, Anchor: &a}
 		}
 		anchorAt[a.Seq] = a
 		if furthest == nil || a.Seq > furthest.Seq {
-			furthest = &anchors[i]
+			furthest = &a
 		}
 	}
 

@@ -169,7 +169,12 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{
 			name:   "first entry removed",
 			tamper: func(t *testing.T, s *memStore) { s.remove(t, 1) },
-			reason: audit.ReasonMissing, seq: 1, found: 2,
+			reason: audit.ReasonMissing, seq: 1, found: 2, says: "entry 1 is missing: the log begins at entry 2",
+		},
+		{
+			name:   "first entries removed",
+			tamper: func(t *testing.T, s *memStore) { s.remove(t, 1); s.remove(t, 2) },
+			reason: audit.ReasonMissing, seq: 1, found: 3, says: "entries 1 to 2 are missing: the log begins at entry 3",
 		},
 		{
 			name:   "entry removed and the rest moved up",
