@@ -125,6 +125,9 @@ func (s *Service) SigningKey(ctx context.Context, slug string) (*credentials.Key
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("organisation %s has no key: %w", slug, ErrNotFound)
 	}
+	if len(s.masterKey) == 0 {
+		return nil, errNoMasterKey
+	}
 	k, err := credentials.OpenKey(keys[len(keys)-1].Sealed, s.masterKey, credentials.OpenOptions{MinScryptN: s.scryptN})
 	if err != nil {
 		return nil, fmt.Errorf("open organisation %s's key (is the master key the one it was sealed with?): %w", slug, err)

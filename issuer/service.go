@@ -23,7 +23,8 @@ type Stores struct {
 // Options configure a Service. Zero values take the defaults noted.
 type Options struct {
 	// MasterKey is the passphrase that seals organisations' private keys
-	// at rest. Required.
+	// at rest. Without it, organisations cannot be created nor their keys
+	// opened; staff, sessions and tokens work.
 	MasterKey []byte
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
@@ -68,9 +69,6 @@ type Service struct {
 func New(stores Stores, opts Options) (*Service, error) {
 	if stores.Orgs == nil || stores.Creator == nil || stores.Staff == nil || stores.Tokens == nil || stores.Sessions == nil {
 		return nil, errors.New("issuer: every store is required")
-	}
-	if len(opts.MasterKey) == 0 {
-		return nil, errors.New("issuer: no master key to seal organisation keys with")
 	}
 	s := &Service{
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
@@ -148,6 +146,9 @@ func (s *Service) CreateOrganisation(ctx context.Context, in NewOrganisation) (O
 	if err != nil {
 		return Organisation{}, Staff{}, "", &InvalidError{Fields: []FieldError{{Field: "host", Code: "format", Message: err.Error()}}}
 	}
+	if len(s.masterKey) == 0 {
+		return Organisation{}, Staff{}, "", errNoMasterKey
+	}
 	now := s.now().UTC()
 	org := Organisation{Slug: in.Slug, Name: in.Name, DID: did, Created: now}
 	signer, err := credentials.GenerateKey(credentials.EdDSA, s.rand)
@@ -172,5 +173,7 @@ func (s *Service) CreateOrganisation(ctx context.Context, in NewOrganisation) (O
 	}
 	return org, admin, password, nil
 }
+
+var errNoMasterKey = errors.New("no master key to seal or open organisation keys with")
 
 func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
