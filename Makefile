@@ -1,13 +1,17 @@
 # tally: two commands on a fresh machine with only Go installed.
-#   make run    the demo: issue the samples in every format, verify them
+#   make run    tally serve: the staff pages and API on 127.0.0.1:8080, data in ./tally-data
 #   make test   vet, race-enabled tests, fuzz seed corpora
 GO ?= go
 PKGS := ./...
 FUZZTIME ?= 20s
 
-.PHONY: run test vet fmt-check bench fuzz build clean
+.PHONY: run demo test vet fmt-check bench fuzz build clean
 
 run:
+	$(GO) run ./cmd/tally serve
+
+# The command-line demo: issue the samples in every format, verify them.
+demo:
 	$(GO) run ./cmd/tally demo --out demo-out
 
 build:

@@ -1,5 +1,6 @@
 // Package cli implements the tally command line (DESIGN.md, "Command
-// line"): keys, trust lists, issuing, verifying and the demo. Run is the
+// line"): keys, trust lists, issuing, verifying, the demo, and the server
+// (tally serve) with its API tokens. Run is the
 // whole program; cmd/tally only calls it.
 package cli
 
@@ -82,6 +83,8 @@ func commands() []command {
 		{"dedup-key new", "make a dedup domain key", dedupKeyNew},
 		{"audit", "verify the audit log's hash chain, or export it (audit verify|export)", auditCmd},
 		{"demo", "issue the samples in every format and verify them", demo},
+		{"serve", "run the issuer's web server and API (first start: an organisation and its administrator)", serve},
+		{"token new", "make an API token for an organisation, printed once", tokenNew},
 	}
 }
 

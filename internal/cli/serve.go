@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tally-id/tally/internal/bolt"
+	"github.com/tally-id/tally/internal/config"
+	tallyhttp "github.com/tally-id/tally/internal/http"
+	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/web"
+)
+
+// Main is the tally server of tally serve: Run opens the data directory,
+// creates the first organisation on a first start, and serves; Close
+// stops it gracefully.
+type Main struct {
+	// Config is what to run with; Run validates it.
+	Config config.Config
+	// Stdout receives what is for the operator's eyes once (the first
+	// administrator's one-time password); Stderr the JSON logs.
+	Stdout, Stderr io.Writer
+	// Now and Rand: time.Now and crypto/rand if nil.
+	Now  func() time.Time
+	Rand io.Reader
+
+	// Test knobs: cheaper password hashes and key seals.
+	passwordParams issuer.PasswordParams
+	scryptN        int
+
+	db      *bolt.DB
+	ln      net.Listener
+	server  *http.Server
+	done    chan error
+	baseURL string
+}
+
+// Run starts the server and returns once it listens (or fails to).
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Rand == nil {
+		m.Rand = rand.Reader
+	}
+	if m.Stdout == nil {
+		m.Stdout = io.Discard
+	}
+	if m.Stderr == nil {
+		m.Stderr = io.Discard
+	}
+	log := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: logLevel(m.Config.LogLevel)}))
+
+	var err error
+	if m.db, err = bolt.Open(m.Config.DatabasePath()); err != nil {
+		return err
+	}
+	orgs, err := m.db.Organisations(ctx)
+	if err != nil {
+		return err
+	}
+	master, err := m.masterKey(len(orgs) == 0)
+	if err != nil {
+		return err
+	}
+	svc, err := issuer.New(issuer.Stores{Orgs: m.db, Creator: m.db, Staff: m.db, Tokens: m.db, Sessions: m.db}, issuer.Options{
+		MasterKey: master, Now: m.Now, Rand: m.Rand,
+		SessionTTL: m.Config.SessionTTL, SessionIdle: m.Config.SessionIdle,
+		Password: m.passwordParams, ScryptN: m.scryptN,
+	})
+	if err != nil {
+		return err
+	}
+
+	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return err
+	}
+	scheme := "http"
+	if m.Config.TLS() {
+		scheme = "https"
+	}
+	m.baseURL = strings.TrimSuffix(m.Config.BaseURL, "/")
+	if m.baseURL == "" {
+		m.baseURL = scheme + "://" + m.ln.Addr().String()
+	}
+
+	if len(orgs) == 0 {
+		if err := m.firstStart(ctx, svc); err != nil {
+			return err
+		}
+	} else if _, err := svc.SigningKey(ctx, orgs[0].Slug); err != nil {
+		// Found now rather than at the first credential issued.
+		return fmt.Errorf("the master key in %s does not open the organisations' keys: %w", m.Config.MasterKeyPath(), err)
+	}
+
+	h, err := tallyhttp.New(tallyhttp.Options{
+		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand,
+	})
+	if err != nil {
+		return err
+	}
+	m.server = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	m.done = make(chan error, 1)
+	go func() {
+		var err error
+		if m.Config.TLS() {
+			err = m.server.ServeTLS(m.ln, m.Config.TLSCert, m.Config.TLSKey)
+		} else {
+			err = m.server.Serve(m.ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		m.done <- err
+	}()
+	log.Info("serving", "url", m.baseURL, "data", m.Config.DataDir)
+	fmt.Fprintf(m.Stdout, "tally: serving %s/ (data in %s)\n", m.baseURL, m.Config.DataDir)
+	return nil
+}
+
+// URL is the server's base URL, once Run has returned.
+func (m *Main) URL() string { return m.baseURL }
+
+// Wait returns when the server stops by itself (it failed).
+func (m *Main) Wait() <-chan error { return m.done }
+
+// Close stops the server, letting requests under way finish for up to ten
+// seconds, and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		errs = append(errs, m.server.Shutdown(ctx))
+	} else if m.ln != nil {
+		errs = append(errs, m.ln.Close())
+	}
+	if m.db != nil {
+		errs = append(errs, m.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// firstStart creates the organisation and its first administrator, and
+// prints the administrator's one-time password, once, on Stdout. It is
+// never logged.
+func (m *Main) firstStart(ctx context.Context, svc *issuer.Service) error {
+	u, err := url.Parse(m.baseURL)
+	if err != nil {
+		return err
+	}
+	org, admin, password, err := svc.CreateOrganisation(ctx, issuer.NewOrganisation{
+		Slug: m.Config.OrgSlug, Name: m.Config.OrgName, Host: u.Host,
+		Admin: issuer.NewStaff{Name: "Administrator", Username: m.Config.AdminUsername},
+	})
+	if err != nil {
+		return fmt.Errorf("first start: create the organisation: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "tally: first start: made organisation %q (%s), DID %s\n", org.Slug, org.Name, org.DID)
+	fmt.Fprintf(m.Stdout, "tally: sign in at %s/signin as %s with this one-time password (shown once, never stored or logged):\n\n    %s\n\n", m.baseURL, admin.Username, password)
+	return nil
+}
+
+// masterKey reads the master passphrase. On a first start with no file
+// configured it makes one, in the data directory, readable by its owner
+// only. A missing file is an error otherwise: a new key would not open the
+// organisation keys already sealed.
+func (m *Main) masterKey(first bool) ([]byte, error) {
+	path := m.Config.MasterKeyPath()
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(m.Stderr, "tally: warning: other users can read the master key %s (mode %04o): run chmod 600 %s\n", path, info.Mode().Perm(), path)
+		}
+		key := []byte(strings.TrimRight(string(data), "\r\n"))
+		if len(key) == 0 {
+			return nil, fmt.Errorf("the master key file %s is empty", path)
+		}
+		return key, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("read the master key: %w", err)
+	case !first:
+		return nil, fmt.Errorf("the master key file %s is missing: tally.db's organisation keys cannot be opened without it (restore it from your backup)", path)
+	case m.Config.MasterKeyFile != "":
+		return nil, fmt.Errorf("the master key file %s does not exist: create it (a long random passphrase, one line, chmod 600), or leave TALLY_MASTER_KEY_FILE unset to have tally make one in the data directory", path)
+	}
+	raw := make([]byte, 32)
+	if _, err := io.ReadFull(m.Rand, raw); err != nil {
+		return nil, err
+	}
+	key := []byte(base64.RawURLEncoding.EncodeToString(raw))
+	if err := writeNewFile(path, append(key, '\n')); err != nil {
+		return nil, fmt.Errorf("make the master key: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "tally: made a master key in %s: it seals the organisations' keys in tally.db; back it up, apart from tally.db\n", path)
+	return key, nil
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// serve is tally serve.
+func serve(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "serve", "[--addr HOST:PORT] [--data DIR] [--config FILE] [options]")
+	loader := config.NewLoader(fs)
+	if rest, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	cfg, err := loader.Load(env.Getenv, os.ReadFile)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	if err := cfg.Validate(); err != nil {
+		return &usageError{"configuration:\n" + err.Error()}
+	}
+	m := &Main{Config: cfg, Stdout: env.Stdout, Stderr: env.Stderr, Now: env.Now, scryptN: env.ScryptN}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(env.Stdout, "tally: stopping")
+	case err := <-m.Wait():
+		m.Close()
+		return err
+	}
+	return m.Close()
+}

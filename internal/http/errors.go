@@ -1,0 +1,97 @@
+package http
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tally-id/tally/issuer"
+)
+
+// errCrossOrigin is the refusal of a cross-origin unsafe request.
+var errCrossOrigin = errors.New("cross-origin request refused")
+
+// problem is how an error is shown: its HTTP status, a short code, and
+// the catalogue key of the plain-words message.
+type problem struct {
+	status int
+	code   string
+	msgKey string
+}
+
+// problemOf is the one map from errors to HTTP statuses. Anything it does
+// not know is a 500, whose details go to the log only.
+func problemOf(err error) problem {
+	var he *echo.HTTPError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, issuer.ErrInvalid):
+		return problem{http.StatusBadRequest, "invalid", "err_invalid"}
+	case errors.Is(err, issuer.ErrUnauthenticated):
+		return problem{http.StatusUnauthorized, "unauthenticated", "err_unauthenticated"}
+	case errors.Is(err, issuer.ErrForbidden):
+		return problem{http.StatusForbidden, "forbidden", "err_forbidden"}
+	case errors.Is(err, errCrossOrigin):
+		return problem{http.StatusForbidden, "cross_origin", "err_cross_origin"}
+	case errors.Is(err, issuer.ErrNotFound):
+		return problem{http.StatusNotFound, "not_found", "err_not_found"}
+	case errors.Is(err, issuer.ErrConflict):
+		return problem{http.StatusConflict, "conflict", "err_conflict"}
+	case errors.As(err, &tooLarge):
+		return problem{http.StatusRequestEntityTooLarge, "too_large", "err_too_large"}
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound:
+			return problem{http.StatusNotFound, "not_found", "err_not_found"}
+		case http.StatusMethodNotAllowed:
+			return problem{http.StatusMethodNotAllowed, "method_not_allowed", "err_method"}
+		case http.StatusRequestEntityTooLarge:
+			return problem{http.StatusRequestEntityTooLarge, "too_large", "err_too_large"}
+		case http.StatusBadRequest, http.StatusUnsupportedMediaType:
+			return problem{he.Code, "invalid", "err_invalid"}
+		}
+	}
+	return problem{http.StatusInternalServerError, "internal", "err_internal"}
+}
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Status  int                 `json:"status"`
+	Code    string              `json:"code"`
+	Message string              `json:"message"`
+	Fields  []issuer.FieldError `json:"fields,omitempty"`
+}
+
+// handleError is echo's error handler: every error a handler returns, or
+// the router raises, ends here, is logged once if it is ours, and is
+// shown as JSON under /api/ and elsewhere as a page.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p := problemOf(err)
+	if p.status == http.StatusInternalServerError {
+		s.log.ErrorContext(c.Request().Context(), "request failed", logRoute, c.Path(), logError, err.Error())
+	}
+	m := s.cat.pick(c.Request())
+	msg := m.Get(p.msgKey)
+	var ie *issuer.InvalidError
+	errors.As(err, &ie)
+	if isAPI(c) {
+		body := apiError{apiErrorBody{Status: p.status, Code: p.code, Message: msg}}
+		if ie != nil {
+			body.Error.Fields = ie.Fields
+		}
+		if p.status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="tally"`)
+		}
+		_ = c.JSON(p.status, body)
+		return
+	}
+	_ = s.renderError(c, p.status, msg)
+}

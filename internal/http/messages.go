@@ -1,0 +1,114 @@
+package http
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+)
+
+// defaultLang is the language of the catalogue every other one falls back
+// on, key by key.
+const defaultLang = "en"
+
+// langCookie keeps a language chosen with ?lang=.
+const langCookie = "tally_lang"
+
+// Messages is one language's catalogue, with the default language's
+// behind it for keys not yet translated.
+type Messages struct {
+	lang     string
+	strings  map[string]string
+	fallback *Messages
+}
+
+// Get returns the message of key, formatted with args (fmt verbs; %[1]s
+// lets a translation reorder them). A key missing everywhere comes back as
+// itself, so that a gap shows instead of hiding.
+func (m *Messages) Get(key string, args ...any) string {
+	for c := m; c != nil; c = c.fallback {
+		if s, ok := c.strings[key]; ok {
+			if len(args) == 0 {
+				return s
+			}
+			return fmt.Sprintf(s, args...)
+		}
+	}
+	return key
+}
+
+// Lang is the catalogue's language tag.
+func (m *Messages) Lang() string { return m.lang }
+
+// Dir is ltr or rtl.
+func (m *Messages) Dir() string { return m.Get("dir") }
+
+// Language names a catalogue, for the language links.
+type Language struct{ Code, Name string }
+
+// catalogues are the message catalogues by language tag.
+type catalogues struct {
+	byLang map[string]*Messages
+	list   []Language
+}
+
+// loadCatalogues reads every messages/*.json of files.
+func loadCatalogues(files fs.FS) (*catalogues, error) {
+	names, err := fs.Glob(files, "messages/*.json")
+	if err != nil {
+		return nil, err
+	}
+	c := &catalogues{byLang: map[string]*Messages{}}
+	for _, name := range names {
+		data, err := fs.ReadFile(files, name)
+		if err != nil {
+			return nil, err
+		}
+		m := &Messages{lang: strings.TrimSuffix(path.Base(name), ".json")}
+		if err := json.Unmarshal(data, &m.strings); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		c.byLang[m.lang] = m
+	}
+	def, ok := c.byLang[defaultLang]
+	if !ok {
+		return nil, fmt.Errorf("no %s message catalogue", defaultLang)
+	}
+	for lang, m := range c.byLang {
+		if lang != defaultLang {
+			m.fallback = def
+		}
+		for key := range m.strings {
+			if _, ok := def.strings[key]; !ok {
+				return nil, fmt.Errorf("messages/%s.json: key %q is not in %s.json", lang, key, defaultLang)
+			}
+		}
+		c.list = append(c.list, Language{Code: lang, Name: m.Get("lang_name")})
+	}
+	sort.Slice(c.list, func(i, j int) bool { return c.list[i].Code < c.list[j].Code })
+	return c, nil
+}
+
+// pick chooses the catalogue for a request: ?lang=, then the language
+// cookie, then Accept-Language, then English.
+func (c *catalogues) pick(r *http.Request) *Messages {
+	if m, ok := c.byLang[r.URL.Query().Get("lang")]; ok {
+		return m
+	}
+	if ck, err := r.Cookie(langCookie); err == nil {
+		if m, ok := c.byLang[ck.Value]; ok {
+			return m
+		}
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
+		if m, ok := c.byLang[primary]; ok {
+			return m
+		}
+	}
+	return c.byLang[defaultLang]
+}

@@ -1,0 +1,131 @@
+package http
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tally-id/tally/issuer"
+)
+
+// pages are the parsed page templates, each with the layout.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+func loadPages(files fs.FS) (*pages, error) {
+	layout, err := fs.ReadFile(files, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, name := range names {
+		base := strings.TrimSuffix(path.Base(name), ".html")
+		if base == "layout" {
+			continue
+		}
+		body, err := fs.ReadFile(files, name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := template.New("layout").Option("missingkey=zero").Parse(string(layout))
+		if err != nil {
+			return nil, fmt.Errorf("layout.html: %w", err)
+		}
+		if _, err := t.Parse(string(body)); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		p.byName[base] = t
+	}
+	return p, nil
+}
+
+// pageData is what every page template gets.
+type pageData struct {
+	T         *Messages
+	Lang, Dir string
+	Languages []Language
+	Title     string
+	// Who is the signed-in staff member or token, if any.
+	Who *issuer.Principal
+	// Org is the principal's organisation, if any.
+	Org *issuer.Organisation
+	// Message is a notice or an error above a form.
+	Message string
+	// Form holds the values a form was sent with, to show them again;
+	// Errors each field's problem, in words.
+	Form   map[string]string
+	Errors map[string]string
+	// Next is where the sign-in form goes after signing in.
+	Next string
+
+	Staff    []issuer.Staff
+	Roles    []issuer.Role
+	Created  *issuer.Staff
+	Password string
+}
+
+// newPage starts a page's data for a request: its language, and who is
+// signed in.
+func (s *Server) newPage(c echo.Context, titleKey string) *pageData {
+	m := s.cat.pick(c.Request())
+	if lang := c.QueryParam("lang"); lang == m.Lang() {
+		c.SetCookie(&http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.secure})
+	}
+	d := &pageData{T: m, Lang: m.Lang(), Dir: m.Dir(), Languages: s.cat.list, Title: m.Get(titleKey)}
+	if p, ok := principalOf(c); ok {
+		d.Who = &p
+		if org, err := s.svc.Organisation(c.Request().Context(), p.Org); err == nil {
+			d.Org = &org
+		}
+	}
+	return d
+}
+
+// render writes a page. Pages for signed-in staff are never cached.
+func (s *Server) render(c echo.Context, status int, name string, d *pageData) error {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, d); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderError shows an error page.
+func (s *Server) renderError(c echo.Context, status int, msg string) error {
+	d := s.newPage(c, "err_title")
+	d.Message = msg
+	return s.render(c, status, "error", d)
+}
+
+// fieldMessages turns an InvalidError into each field's message, in the
+// page's language: field_FIELD_CODE if the catalogue has it, else the
+// general field_CODE.
+func fieldMessages(m *Messages, ie *issuer.InvalidError) map[string]string {
+	out := map[string]string{}
+	for _, f := range ie.Fields {
+		key := "field_" + f.Field + "_" + f.Code
+		if msg := m.Get(key); msg != key {
+			out[f.Field] = msg
+		} else {
+			out[f.Field] = m.Get("field_" + f.Code)
+		}
+	}
+	return out
+}

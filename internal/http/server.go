@@ -1,0 +1,179 @@
+// Package http is tally's web server (DESIGN.md, "The services"): the
+// staff pages (server-rendered from web/), the JSON API under /api/v1/,
+// organisations' DID documents and the health probes, on echo.
+//
+// Every route is declared once, in routes.go, with the roles it admits;
+// one middleware authenticates (session cookie or Bearer API token) and
+// checks the role and the organisation for all of them. One function,
+// problemOf in errors.go, maps domain errors to HTTP statuses. Unsafe
+// cross-origin requests are refused by net/http's CrossOriginProtection.
+// Logs are slog JSON with no personal data and no secret.
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tally-id/tally/issuer"
+)
+
+// Log keys, so that every line names things alike.
+const (
+	logRoute    = "route"
+	logMethod   = "method"
+	logStatus   = "status"
+	logDuration = "ms"
+	logRequest  = "request"
+	logError    = "error"
+	logPrincip  = "principal"
+)
+
+// maxBody is the largest request body accepted.
+const maxBody = 1 << 20
+
+// Options configure a Server.
+type Options struct {
+	// Issuer is the issuer's use-cases. Required.
+	Issuer *issuer.Service
+	// Ready tells whether the server can serve (the database answers);
+	// /readyz calls it. Nil: always ready.
+	Ready func(ctx context.Context) error
+	// Logger receives request and error logs; nothing is logged if nil.
+	Logger *slog.Logger
+	// Secure marks cookies Secure (the server is behind TLS) and names the
+	// session cookie with the __Host- prefix.
+	Secure bool
+	// Files are the templates, static files and message catalogues; web.FS.
+	Files fs.FS
+	// TrustedOrigins may send unsafe cross-origin requests
+	// (scheme://host[:port]); none by default.
+	TrustedOrigins []string
+	// Rand draws request ids; crypto/rand if nil.
+	Rand io.Reader
+}
+
+// Server is the HTTP handler of tally serve.
+type Server struct {
+	svc     *issuer.Service
+	ready   func(ctx context.Context) error
+	log     *slog.Logger
+	secure  bool
+	cat     *catalogues
+	pages   *pages
+	static  http.Handler
+	rand    io.Reader
+	echo    *echo.Echo
+	handler http.Handler
+}
+
+// New builds the server and its routes.
+func New(opts Options) (*Server, error) {
+	if opts.Issuer == nil || opts.Files == nil {
+		return nil, errors.New("http: Issuer and Files are required")
+	}
+	s := &Server{svc: opts.Issuer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.ready == nil {
+		s.ready = func(context.Context) error { return nil }
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	var err error
+	if s.cat, err = loadCatalogues(opts.Files); err != nil {
+		return nil, err
+	}
+	if s.pages, err = loadPages(opts.Files); err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(opts.Files, "static")
+	if err != nil {
+		return nil, err
+	}
+	s.static = http.StripPrefix("/static/", http.FileServerFS(static))
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.logRequests, s.headers)
+	for _, r := range s.routes() {
+		e.Add(r.Method, r.Path, s.guard(r))
+	}
+	s.echo = e
+
+	cop := http.NewCrossOriginProtection()
+	for _, o := range opts.TrustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, err
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := e.NewContext(r, w)
+		s.handleError(errCrossOrigin, c)
+	}))
+	s.handler = cop.Handler(e)
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// logRequests logs each request once: method, route pattern (never the
+// path or query, which may name a person), status and duration.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		id := make([]byte, 8)
+		_, _ = io.ReadFull(s.rand, id)
+		reqID := hex.EncodeToString(id)
+		c.Response().Header().Set("X-Request-Id", reqID)
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		attrs := []any{logRequest, reqID, logMethod, c.Request().Method, logRoute, c.Path(),
+			logStatus, c.Response().Status, logDuration, time.Since(start).Milliseconds()}
+		if p, ok := principalOf(c); ok {
+			attrs = append(attrs, logPrincip, p.StaffID+p.TokenID)
+		}
+		s.log.InfoContext(c.Request().Context(), "request", attrs...)
+		return nil
+	}
+}
+
+// headers sets the security headers of every response and bounds the
+// request body.
+func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		if s.secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		r := c.Request()
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBody)
+		return next(c)
+	}
+}
+
+// isAPI tells whether a request is for the JSON API (or another machine
+// endpoint), whose errors are JSON.
+func isAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || p == "/healthz" || p == "/readyz"
+}

@@ -1,0 +1,224 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/internal/bolt"
+	tallyhttp "github.com/tally-id/tally/internal/http"
+	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/web"
+)
+
+// syncBuffer collects the server's logs, written from request goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is a server on real bbolt with two organisations: demo, with a staff
+// member and an API token of every role, and other, with an
+// administrator.
+type env struct {
+	t       *testing.T
+	srv     *tallyhttp.Server
+	ts      *httptest.Server
+	svc     *issuer.Service
+	logs    *syncBuffer
+	session map[string]string // "org/role" → session id
+	token   map[string]string // "org/role" → API token
+	secrets []string          // what must never reach the logs
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), bolt.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	svc, err := issuer.New(issuer.Stores{Orgs: db, Creator: db, Staff: db, Tokens: db, Sessions: db}, issuer.Options{
+		MasterKey: []byte("river lantern cobalt pepper"),
+		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
+		ScryptN:   credentials.LowestScryptN,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, svc: svc, logs: &syncBuffer{}, session: map[string]string{}, token: map[string]string{}}
+	for _, org := range []string{"demo", "other"} {
+		_, _, pw, err := svc.CreateOrganisation(ctx, issuer.NewOrganisation{
+			Slug: org, Name: "Organisation " + org, Host: "tally.example",
+			Admin: issuer.NewStaff{Name: "Amira Admin " + org, Username: "admin-" + org},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.signIn(org, issuer.RoleAdmin, "admin-"+org, pw)
+		e.secrets = append(e.secrets, pw, "Amira Admin "+org, "admin-"+org)
+		for _, role := range issuer.AllRoles() {
+			if role != issuer.RoleAdmin {
+				username := org + "-" + string(role)
+				st, pw, err := svc.CreateStaff(ctx, org, issuer.NewStaff{Name: "Staff " + username, Username: username, Role: role})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.signIn(org, role, st.Username, pw)
+				e.secrets = append(e.secrets, pw, "Staff "+username, username)
+			}
+			tok, _, err := svc.NewToken(ctx, org, role, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.token[org+"/"+string(role)] = tok
+			e.secrets = append(e.secrets, tok)
+		}
+	}
+	e.srv, err = tallyhttp.New(tallyhttp.Options{
+		Issuer: svc, Ready: db.Ping, Files: web.FS,
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ts = httptest.NewServer(e.srv)
+	t.Cleanup(e.ts.Close)
+	t.Cleanup(func() {
+		logs := e.logs.String()
+		for _, s := range e.secrets {
+			if strings.Contains(logs, s) {
+				t.Errorf("the logs hold %q", s)
+			}
+		}
+	})
+	return e
+}
+
+func (e *env) signIn(org string, role issuer.Role, username, password string) {
+	id, _, err := e.svc.SignIn(context.Background(), username, password)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.session[org+"/"+string(role)] = id
+	e.secrets = append(e.secrets, id)
+}
+
+// who says how a request authenticates.
+type who struct {
+	session, token string
+}
+
+func (e *env) asStaff(org string, role issuer.Role) who {
+	return who{session: e.session[org+"/"+string(role)]}
+}
+func (e *env) asToken(org string, role issuer.Role) who {
+	return who{token: e.token[org+"/"+string(role)]}
+}
+
+// do sends a request without following redirects.
+func (e *env) do(method, path, contentType, body string, as who, header ...string) *http.Response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.ts.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if as.session != "" {
+		req.AddCookie(&http.Cookie{Name: "tally_session", Value: as.session})
+	}
+	if as.token != "" {
+		req.Header.Set("Authorization", "Bearer "+as.token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { res.Body.Close() })
+	return res
+}
+
+func readBody(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// apiErr decodes an API error body.
+func apiErr(t *testing.T, res *http.Response) (code string, fields []string) {
+	t.Helper()
+	var body struct {
+		Error struct {
+			Status  int
+			Code    string
+			Message string
+			Fields  []issuer.FieldError
+		}
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("error of type %q, not JSON", ct)
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Error.Status != res.StatusCode || body.Error.Message == "" {
+		t.Fatalf("error body %+v for status %d", body.Error, res.StatusCode)
+	}
+	for _, f := range body.Error.Fields {
+		fields = append(fields, f.Field)
+	}
+	return body.Error.Code, fields
+}
+
+func (e *env) staffCount(org string) int {
+	list, err := e.svc.ListStaff(context.Background(), org)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(list)
+}
+
+func form(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v.Encode()
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+var _ = time.Second

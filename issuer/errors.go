@@ -1,0 +1,79 @@
+package issuer
+
+import (
+	"errors"
+	"strings"
+)
+
+// The errors of the package. Functions wrap them with %w and a plain-words
+// message; callers switch on them with errors.Is.
+var (
+	// ErrNotFound: the organisation, staff member, token or session does
+	// not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrUnauthenticated: no one is signed in, or the credentials given
+	// (password, session, token) are wrong, expired or disabled.
+	ErrUnauthenticated = errors.New("sign in first")
+	// ErrForbidden: the caller is signed in, but their role or
+	// organisation does not allow this.
+	ErrForbidden = errors.New("you are not allowed to do this")
+	// ErrConflict: the thing to create exists already (a user name, an
+	// organisation slug).
+	ErrConflict = errors.New("already exists")
+	// ErrInvalid: the input is wrong; the error is an *InvalidError that
+	// names each bad field.
+	ErrInvalid = errors.New("invalid input")
+)
+
+// FieldError is one bad field of an input.
+type FieldError struct {
+	// Field is the input's field name, as in forms and JSON ("username").
+	Field string `json:"field"`
+	// Code says what is wrong, for message catalogues: "required",
+	// "too_long", "format", "unknown", "taken".
+	Code string `json:"code"`
+	// Message says it in plain English.
+	Message string `json:"message"`
+}
+
+// InvalidError is an input with one or more bad fields. It matches
+// ErrInvalid with errors.Is.
+type InvalidError struct {
+	Fields []FieldError
+}
+
+// Error lists every bad field.
+func (e *InvalidError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// Field returns the problem with one field, if any.
+func (e *InvalidError) Field(name string) (FieldError, bool) {
+	for _, f := range e.Fields {
+		if f.Field == name {
+			return f, true
+		}
+	}
+	return FieldError{}, false
+}
+
+// problems collects field errors; err returns nil when there are none.
+type problems []FieldError
+
+func (p *problems) add(field, code, message string) {
+	*p = append(*p, FieldError{Field: field, Code: code, Message: message})
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &InvalidError{Fields: p}
+}

@@ -1,0 +1,32 @@
+package issuer
+
+import "slices"
+
+// Role is what a staff member or an API token may do. Routes declare the
+// roles they admit; the HTTP layer checks them in one place.
+type Role string
+
+// The roles of DESIGN.md.
+const (
+	// RoleAdmin manages the organisation: its staff, settings and keys.
+	RoleAdmin Role = "admin"
+	// RoleRegistrar registers people and issues their credentials.
+	RoleRegistrar Role = "registrar"
+	// RoleSupervisor reviews registrations, corrects and revokes.
+	RoleSupervisor Role = "supervisor"
+	// RoleAuditor reads the audit log and nothing personal.
+	RoleAuditor Role = "auditor"
+	// RoleVerifier checks credentials at a service point.
+	RoleVerifier Role = "verifier"
+)
+
+// AllRoles lists every role, in the order forms show them.
+func AllRoles() []Role {
+	return []Role{RoleAdmin, RoleRegistrar, RoleSupervisor, RoleAuditor, RoleVerifier}
+}
+
+// Valid reports whether r is one of AllRoles.
+func (r Role) Valid() bool { return slices.Contains(AllRoles(), r) }
+
+// String returns the role's name.
+func (r Role) String() string { return string(r) }

@@ -1,0 +1,179 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/tally-id/tally/credentials"
+)
+
+// Stores are the stores a Service uses; internal/bolt's DB is all of them.
+type Stores struct {
+	Orgs     OrgStore
+	Creator  OrgCreator
+	Staff    StaffStore
+	Tokens   TokenStore
+	Sessions SessionStore
+}
+
+// Options configure a Service. Zero values take the defaults noted.
+type Options struct {
+	// MasterKey is the passphrase that seals organisations' private keys
+	// at rest. Without it, organisations cannot be created nor their keys
+	// opened; staff, sessions and tokens work.
+	MasterKey []byte
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+	// Rand is the source of randomness; crypto/rand if nil.
+	Rand io.Reader
+	// SessionTTL is how long a session lasts at most; 12 hours if zero.
+	SessionTTL time.Duration
+	// SessionIdle ends a session unused for this long; 30 minutes if zero.
+	SessionIdle time.Duration
+	// Password is the argon2id cost of new password hashes;
+	// DefaultPasswordParams if zero. Only tests lower it.
+	Password PasswordParams
+	// ScryptN is the scrypt cost of sealed organisation keys;
+	// credentials.DefaultScryptN if zero. Only tests lower it.
+	ScryptN int
+	// HashSlots is how many password hashes may run at once; 2 if zero.
+	HashSlots int
+}
+
+// Service is the issuer's use-cases over its stores.
+type Service struct {
+	orgs     OrgStore
+	creator  OrgCreator
+	staff    StaffStore
+	tokens   TokenStore
+	sessions SessionStore
+
+	masterKey   []byte
+	now         func() time.Time
+	rand        io.Reader
+	sessionTTL  time.Duration
+	sessionIdle time.Duration
+	params      PasswordParams
+	scryptN     int
+	slots       hashSlots
+	// dummyHash is checked against when a user name is unknown, so that
+	// answering takes as long as for a known one.
+	dummyHash string
+}
+
+// New returns a Service over stores.
+func New(stores Stores, opts Options) (*Service, error) {
+	if stores.Orgs == nil || stores.Creator == nil || stores.Staff == nil || stores.Tokens == nil || stores.Sessions == nil {
+		return nil, errors.New("issuer: every store is required")
+	}
+	s := &Service{
+		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
+		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
+		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,
+		params: opts.Password, scryptN: opts.ScryptN,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.sessionTTL <= 0 {
+		s.sessionTTL = 12 * time.Hour
+	}
+	if s.sessionIdle <= 0 {
+		s.sessionIdle = 30 * time.Minute
+	}
+	if s.params == (PasswordParams{}) {
+		s.params = DefaultPasswordParams()
+	}
+	if s.scryptN == 0 {
+		s.scryptN = credentials.DefaultScryptN
+	}
+	n := opts.HashSlots
+	if n <= 0 {
+		n = 2
+	}
+	s.slots = make(hashSlots, n)
+	dummy, err := newPassword(s.rand)
+	if err != nil {
+		return nil, err
+	}
+	if s.dummyHash, err = hashPassword(dummy, s.params, s.rand); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewOrganisation is the input that creates an organisation with its
+// first administrator.
+type NewOrganisation struct {
+	// Slug names the organisation in URLs and in its DID.
+	Slug string
+	// Name is its display name.
+	Name string
+	// Host is this instance's public host name (with a port if not the
+	// default), from which the organisation's did:web is made.
+	Host string
+	// Admin is the first administrator; Role is set to RoleAdmin.
+	Admin NewStaff
+}
+
+// CreateOrganisation creates an organisation with a new Ed25519 signing
+// key, sealed under the master key, and its first administrator, in one
+// step. It returns the administrator's one-time password: show it once.
+func (s *Service) CreateOrganisation(ctx context.Context, in NewOrganisation) (Organisation, Staff, string, error) {
+	var p problems
+	checkSlug(&p, "slug", in.Slug)
+	checkName(&p, "name", in.Name)
+	in.Admin.Role = RoleAdmin
+	if err := in.Admin.check(); err != nil {
+		var ie *InvalidError
+		if errors.As(err, &ie) {
+			for _, f := range ie.Fields {
+				p.add("admin."+f.Field, f.Code, f.Message)
+			}
+		}
+	}
+	if err := p.err(); err != nil {
+		return Organisation{}, Staff{}, "", err
+	}
+	did, err := OrgDID(in.Host, in.Slug)
+	if err != nil {
+		return Organisation{}, Staff{}, "", &InvalidError{Fields: []FieldError{{Field: "host", Code: "format", Message: err.Error()}}}
+	}
+	if len(s.masterKey) == 0 {
+		return Organisation{}, Staff{}, "", errNoMasterKey
+	}
+	now := s.now().UTC()
+	org := Organisation{Slug: in.Slug, Name: in.Name, DID: did, Created: now}
+	signer, err := credentials.GenerateKey(credentials.EdDSA, s.rand)
+	if err != nil {
+		return Organisation{}, Staff{}, "", err
+	}
+	key, err := credentials.NewKey(signer, did)
+	if err != nil {
+		return Organisation{}, Staff{}, "", err
+	}
+	sealed, err := credentials.SealKey(key, s.masterKey, s.rand, credentials.SealOptions{ScryptN: s.scryptN})
+	if err != nil {
+		return Organisation{}, Staff{}, "", fmt.Errorf("seal the organisation's key: %w", err)
+	}
+	admin, password, err := s.newStaff(ctx, org.Slug, in.Admin)
+	if err != nil {
+		return Organisation{}, Staff{}, "", err
+	}
+	ok := OrgKey{Org: org.Slug, ID: key.ID, Sealed: sealed, Created: now}
+	if err := s.creator.CreateOrganisation(ctx, org, ok, admin); err != nil {
+		return Organisation{}, Staff{}, "", err
+	}
+	return org, admin, password, nil
+}
+
+var errNoMasterKey = errors.New("no master key to seal or open organisation keys with")
+
+func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
