@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/issuer/audit"
 )
 
 // Stores are the stores a Service uses; internal/bolt's DB is all of them.
@@ -42,6 +43,9 @@ type Options struct {
 	ScryptN int
 	// HashSlots is how many password hashes may run at once; 2 if zero.
 	HashSlots int
+	// Audit records who did what: sign-ins (and refused ones), sign-outs,
+	// new staff, tokens and organisations. Nothing is recorded if nil.
+	Audit *audit.Log
 }
 
 // Service is the issuer's use-cases over its stores.
@@ -60,6 +64,7 @@ type Service struct {
 	params      PasswordParams
 	scryptN     int
 	slots       hashSlots
+	audit       *audit.Log
 	// dummyHash is checked against when a user name is unknown, so that
 	// answering takes as long as for a known one.
 	dummyHash string
@@ -74,7 +79,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,
-		params: opts.Password, scryptN: opts.ScryptN,
+		params: opts.Password, scryptN: opts.ScryptN, audit: opts.Audit,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -171,9 +176,39 @@ func (s *Service) CreateOrganisation(ctx context.Context, in NewOrganisation) (O
 	if err := s.creator.CreateOrganisation(ctx, org, ok, admin); err != nil {
 		return Organisation{}, Staff{}, "", err
 	}
+	if err := s.record(ctx, audit.Entry{Actor: audit.System("first-start"), Org: org.Slug, Action: audit.ActionOrganisationCreate,
+		Objects: []audit.Object{{Kind: audit.ObjectOrganisation, ID: org.Slug}, {Kind: audit.ObjectStaff, ID: admin.ID}, {Kind: audit.ObjectKey, ID: key.ID}},
+		Purpose: audit.PurposeAdministration}); err != nil {
+		return Organisation{}, Staff{}, "", err
+	}
 	return org, admin, password, nil
 }
 
 var errNoMasterKey = errors.New("no master key to seal or open organisation keys with")
 
 func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// record appends an entry to the audit log, if there is one. An entry that
+// cannot be written fails the action that wanted it: nothing happens
+// unrecorded.
+func (s *Service) record(ctx context.Context, e audit.Entry) error {
+	if s.audit == nil {
+		return nil
+	}
+	if e.Outcome == "" {
+		e.Outcome = audit.OutcomeSuccess
+	}
+	if _, err := s.audit.Append(ctx, e); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	return nil
+}
+
+// Actor is who a principal is in the audit log: a staff member or a token,
+// by id, never by name.
+func (p Principal) Actor() audit.Actor {
+	if p.TokenID != "" {
+		return audit.Token(p.TokenID)
+	}
+	return audit.Staff(p.StaffID)
+}

@@ -210,7 +210,7 @@ func TestCreateStaff(t *testing.T) {
 	f.org(t, "demo", "admin")
 	f.org(t, "other", "boss")
 
-	st, pw, err := f.svc.CreateStaff(ctx, "demo", issuer.NewStaff{Name: "Rita Registrar", Username: "Rita", Role: issuer.RoleRegistrar})
+	st, pw, err := f.svc.CreateStaff(ctx, issuer.Principal{}, "demo", issuer.NewStaff{Name: "Rita Registrar", Username: "Rita", Role: issuer.RoleRegistrar})
 	if err != nil || st.Username != "rita" || st.Org != "demo" {
 		t.Fatalf("CreateStaff = %+v, %v", st, err)
 	}
@@ -234,7 +234,7 @@ func TestCreateStaff(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := f.svc.CreateStaff(ctx, tc.org, tc.in)
+			_, _, err := f.svc.CreateStaff(ctx, issuer.Principal{}, tc.org, tc.in)
 			if !errors.Is(err, tc.wantErr) || !slices.Equal(fields(err), tc.wantFields) {
 				t.Fatalf("error %v (fields %v), want %v %v", err, fields(err), tc.wantErr, tc.wantFields)
 			}

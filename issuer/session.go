@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tally-id/tally/issuer/audit"
 	"time"
 )
 
@@ -84,6 +85,13 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (string
 		return "", Principal{}, fmt.Errorf("staff %s: %w", st.ID, herr)
 	}
 	if err != nil || !ok || st.Disabled {
+		actor := audit.Anonymous()
+		if err == nil {
+			actor = audit.Staff(st.ID)
+		}
+		if aerr := s.record(ctx, audit.Entry{Actor: actor, Org: st.Org, Action: audit.ActionSignIn, Purpose: audit.PurposeSecurity, Outcome: audit.OutcomeDenied}); aerr != nil {
+			return "", Principal{}, aerr
+		}
 		return "", Principal{}, errWrongPassword
 	}
 	id, err := newSecret(s.rand)
@@ -97,6 +105,9 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (string
 	}
 	// Sweep ended sessions now and then: at each sign-in is often enough.
 	if _, err := s.sessions.DeleteExpiredSessions(ctx, now, s.sessionIdle); err != nil {
+		return "", Principal{}, err
+	}
+	if err := s.record(ctx, audit.Entry{Actor: audit.Staff(st.ID), Org: st.Org, Action: audit.ActionSignIn, Purpose: audit.PurposeSecurity}); err != nil {
 		return "", Principal{}, err
 	}
 	return id, staffPrincipal(st), nil
@@ -143,10 +154,18 @@ func (s *Service) SessionPrincipal(ctx context.Context, id string) (Principal, e
 	return staffPrincipal(st), nil
 }
 
-// SignOut ends a session.
+// SignOut ends a session, and records who signed out when the session was
+// still alive.
 func (s *Service) SignOut(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
-	return s.sessions.DeleteSession(ctx, SecretHash(id))
+	by, alive := s.SessionPrincipal(ctx, id)
+	if err := s.sessions.DeleteSession(ctx, SecretHash(id)); err != nil {
+		return err
+	}
+	if alive != nil {
+		return nil
+	}
+	return s.record(ctx, audit.Entry{Actor: by.Actor(), Org: by.Org, Action: audit.ActionSignOut, Purpose: audit.PurposeSecurity})
 }

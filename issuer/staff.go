@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"fmt"
+	"github.com/tally-id/tally/issuer/audit"
 	"regexp"
 	"strings"
 	"time"
@@ -71,8 +72,9 @@ func (in *NewStaff) check() error {
 
 // CreateStaff adds a staff member to organisation org with a new one-time
 // password, which it returns: show it once, to the administrator, who
-// hands it over. Only its hash is kept.
-func (s *Service) CreateStaff(ctx context.Context, org string, in NewStaff) (Staff, string, error) {
+// hands it over. Only its hash is kept. by is who adds them, for the audit
+// log.
+func (s *Service) CreateStaff(ctx context.Context, by Principal, org string, in NewStaff) (Staff, string, error) {
 	if err := in.check(); err != nil {
 		return Staff{}, "", err
 	}
@@ -85,6 +87,10 @@ func (s *Service) CreateStaff(ctx context.Context, org string, in NewStaff) (Sta
 	}
 	if err := s.staff.CreateStaff(ctx, st); err != nil {
 		return Staff{}, "", usernameTaken(err)
+	}
+	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionStaffCreate,
+		Objects: []audit.Object{{Kind: audit.ObjectStaff, ID: st.ID}}, Purpose: audit.PurposeAdministration}); err != nil {
+		return Staff{}, "", err
 	}
 	return st, password, nil
 }

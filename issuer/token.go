@@ -3,6 +3,7 @@ package issuer
 import (
 	"context"
 	"errors"
+	"github.com/tally-id/tally/issuer/audit"
 	"strings"
 	"time"
 )
@@ -61,6 +62,10 @@ func (s *Service) NewToken(ctx context.Context, org string, role Role, label str
 	text := TokenPrefix + secret
 	t := Token{ID: id, Org: org, Role: role, Label: label, Hash: SecretHash(text), Created: s.now().UTC()}
 	if err := s.tokens.CreateToken(ctx, t); err != nil {
+		return "", Token{}, err
+	}
+	if err := s.record(ctx, audit.Entry{Actor: audit.System("cli"), Org: org, Action: audit.ActionTokenCreate,
+		Objects: []audit.Object{{Kind: audit.ObjectToken, ID: id}}, Purpose: audit.PurposeAdministration}); err != nil {
 		return "", Token{}, err
 	}
 	return text, t, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/tally-id/tally/internal/config"
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/web"
 )
 
@@ -77,10 +78,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	auditLog, err := auditLogOf(m.db, m.Now)
+	if err != nil {
+		return err
+	}
 	svc, err := issuer.New(issuer.Stores{Orgs: m.db, Creator: m.db, Staff: m.db, Tokens: m.db, Sessions: m.db}, issuer.Options{
 		MasterKey: master, Now: m.Now, Rand: m.Rand,
 		SessionTTL: m.Config.SessionTTL, SessionIdle: m.Config.SessionIdle,
-		Password: m.passwordParams, ScryptN: m.scryptN,
+		Password: m.passwordParams, ScryptN: m.scryptN, Audit: auditLog,
 	})
 	if err != nil {
 		return err
@@ -255,4 +260,13 @@ func serve(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return m.Close()
+}
+
+// auditLogOf is the audit log kept in the database.
+func auditLogOf(db *bolt.DB, now func() time.Time) (*audit.Log, error) {
+	store, err := bolt.NewAuditStore(db.Bolt())
+	if err != nil {
+		return nil, err
+	}
+	return audit.NewLog(store, audit.Options{Now: now}), nil
 }

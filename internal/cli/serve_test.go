@@ -166,6 +166,9 @@ func TestServeEndToEnd(t *testing.T) {
 	if code, _, _ := registrar.send("GET", "/admin/staff", "", ""); code != 403 {
 		t.Fatalf("registrar on the staff page: %d", code)
 	}
+	if code, _, _ := newBrowser(t, m.URL()).postForm("/signin", "username", "rania", "password", "not-her-password"); code != 401 {
+		t.Fatalf("a wrong password: %d", code)
+	}
 	if code, _, _ := admin.postForm("/signout"); code != 303 {
 		t.Fatalf("sign out: %d", code)
 	}
@@ -213,6 +216,28 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if code, _, _ := api.send("GET", "/api/v1/orgs/demo/staff", "", ""); code != 401 {
 		t.Fatalf("without the token: %d", code)
+	}
+
+	// The audit log holds who did what, by id, and verifies.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runIn2(t, testEnv(), "audit", "verify", "--data", dir); code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("audit verify: exit %d\n%s%s", code, out, errOut)
+	}
+	code2, export, errOut := runIn2(t, testEnv(), "audit", "export", "--data", dir)
+	if code2 != 0 {
+		t.Fatalf("audit export: exit %d %s", code2, errOut)
+	}
+	for _, want := range []string{`"organisation-create"`, `"sign-in"`, `"denied"`, `"staff-create"`, `"sign-out"`, `"token-create"`} {
+		if !strings.Contains(export, want) {
+			t.Errorf("the audit log has no %s:\n%s", want, export)
+		}
+	}
+	for _, s := range append(secrets, "rania", "sami", "Administrator") {
+		if strings.Contains(export, s) {
+			t.Errorf("the audit log holds %q", s)
+		}
 	}
 
 	logs := stderr.String() + stderr2.String()

@@ -40,7 +40,11 @@ func tokenNew(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc, err := issuer.New(issuer.Stores{Orgs: db, Creator: db, Staff: db, Tokens: db, Sessions: db}, issuer.Options{Now: env.Now})
+	auditLog, err := auditLogOf(db, env.Now)
+	if err != nil {
+		return err
+	}
+	svc, err := issuer.New(issuer.Stores{Orgs: db, Creator: db, Staff: db, Tokens: db, Sessions: db}, issuer.Options{Now: env.Now, Audit: auditLog})
 	if err != nil {
 		return err
 	}

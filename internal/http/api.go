@@ -72,7 +72,7 @@ func (s *Server) apiStaffCreate(c echo.Context) error {
 		return err
 	}
 	p := mustPrincipal(c)
-	st, password, err := s.svc.CreateStaff(c.Request().Context(), c.Param("org"), in)
+	st, password, err := s.svc.CreateStaff(c.Request().Context(), p, c.Param("org"), in)
 	if err != nil {
 		return err
 	}

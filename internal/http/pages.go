@@ -99,7 +99,7 @@ func (s *Server) renderStaff(c echo.Context, status int, form map[string]string,
 func (s *Server) staffCreate(c echo.Context) error {
 	p := mustPrincipal(c)
 	in := issuer.NewStaff{Name: c.FormValue("name"), Username: c.FormValue("username"), Role: issuer.Role(c.FormValue("role"))}
-	st, password, err := s.svc.CreateStaff(c.Request().Context(), p.Org, in)
+	st, password, err := s.svc.CreateStaff(c.Request().Context(), p, p.Org, in)
 	var ie *issuer.InvalidError
 	if errors.As(err, &ie) {
 		form := map[string]string{"name": in.Name, "username": in.Username, "role": string(in.Role)}

@@ -84,7 +84,7 @@ func newEnv(t *testing.T) *env {
 		for _, role := range issuer.AllRoles() {
 			if role != issuer.RoleAdmin {
 				username := org + "-" + string(role)
-				st, pw, err := svc.CreateStaff(ctx, org, issuer.NewStaff{Name: "Staff " + username, Username: username, Role: role})
+				st, pw, err := svc.CreateStaff(ctx, issuer.Principal{}, org, issuer.NewStaff{Name: "Staff " + username, Username: username, Role: role})
 				if err != nil {
 					t.Fatal(err)
 				}
