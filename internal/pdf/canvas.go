@@ -52,29 +52,49 @@ func (c *canvas) line(x1, y1, x2, y2, width float64) {
 }
 
 // qr fills the dark modules of m as rectangles, the symbol size points
-// wide with its top left corner at x, top. Each run of dark modules in a
-// row is one rectangle, and all are one path, filled once, so that no seam
-// shows between neighbours.
+// wide with its top left corner at x, top. A run of dark modules in a row
+// is a rectangle, stretched down over the rows below that have the same
+// run; all are one path, filled once, so that no seam shows between
+// neighbours.
 func (c *canvas) qr(m *qrMatrix, x, top, size float64) {
 	s := size / float64(m.size)
 	c.op("q 0 g ")
 	c.nums(s, 0, 0, -s, x, top)
 	c.op("cm\n")
-	for y := range m.size {
-		row := m.rows[y]
-		for i := 0; i < m.size; {
-			if !row.has(i) {
+	type run struct{ x, w, y int } // y: the first row
+	var open, next []run
+	emit := func(r run, end int) {
+		c.nums(float64(r.x), float64(r.y), float64(r.w), float64(end-r.y))
+		c.op("re\n")
+	}
+	for y := 0; y <= m.size; y++ {
+		next = next[:0]
+		k := 0 // the open run to compare with
+		for i := 0; y < m.size && i < m.size; {
+			if !m.rows[y].has(i) {
 				i++
 				continue
 			}
 			j := i + 1
-			for j < m.size && row.has(j) {
+			for j < m.size && m.rows[y].has(j) {
 				j++
 			}
-			c.nums(float64(i), float64(y), float64(j-i))
-			c.op("1 re\n")
+			for k < len(open) && open[k].x < i {
+				emit(open[k], y)
+				k++
+			}
+			if k < len(open) && open[k].x == i && open[k].w == j-i {
+				next = append(next, open[k])
+				k++
+			} else {
+				next = append(next, run{i, j - i, y})
+			}
 			i = j
 		}
+		for ; k < len(open); k++ {
+			emit(open[k], y)
+		}
+		open, next = next, open
 	}
 	c.op("f Q\n")
 }

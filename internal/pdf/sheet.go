@@ -1,7 +1,6 @@
 package pdf
 
 import (
-	"compress/zlib"
 	"fmt"
 	"io"
 	"runtime"
@@ -190,7 +189,7 @@ func (s *SheetWriter) drawSheet(r *renderer, job *sheetJob) (*page, error) {
 	return &page{
 		width:   sheetWidth * mm,
 		height:  sheetHeight * mm,
-		content: deflate(cv.buf, zlib.BestSpeed),
+		content: r.deflate(cv.buf),
 		glyphs:  cv.glyphs,
 	}, nil
 }
