@@ -89,6 +89,9 @@ func rasterize(t *testing.T, pdf []byte, page, dpi int) image.Image {
 		if err := os.WriteFile(filepath.Join(dir, name+"-p"+strconv.Itoa(page)+".png"), out.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.WriteFile(filepath.Join(dir, name+".pdf"), pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return img
 }
