@@ -136,7 +136,7 @@ func (r *renderer) drawCard(cv *canvas, card *Card, m *qrMatrix, ox, oy float64)
 	}
 	w := headerEnd - cardMargin
 	cv.gray(labelGray)
-	r.labelLine(cv, ls, func(l Labels) string { return l.IssuedBy }, w, 1, px, py(4.4), rtl)
+	r.labelLine(cv, ls, func(l cardLabels) string { return l.IssuedBy }, w, 1, px, py(4.4), rtl)
 	cv.gray(0)
 	r.fitLine(cv, card.Organisation, true, orgSize, minValueSize, w, px(cardMargin), py(8.5), rtl)
 	cv.gray(ruleGray)
@@ -145,17 +145,17 @@ func (r *renderer) drawCard(cv *canvas, card *Card, m *qrMatrix, ox, oy float64)
 	// The fields, down the column beside the QR code.
 	w = columnEnd - cardMargin
 	type field struct {
-		label func(Labels) string
+		label func(cardLabels) string
 		value string
 		size  float64
 		bold  bool
 	}
-	fields := []field{{func(l Labels) string { return l.Name }, card.Name, nameSize, true}}
+	fields := []field{{func(l cardLabels) string { return l.Name }, card.Name, nameSize, true}}
 	if !card.Expiry.IsZero() {
-		fields = append(fields, field{func(l Labels) string { return l.ValidUntil }, card.Expiry.UTC().Format(time.DateOnly), valueSize, false})
+		fields = append(fields, field{func(l cardLabels) string { return l.ValidUntil }, card.Expiry.UTC().Format(time.DateOnly), valueSize, false})
 	}
 	if card.ID != "" {
-		fields = append(fields, field{func(l Labels) string { return l.ID }, card.ID, valueSize - 1, false})
+		fields = append(fields, field{func(l cardLabels) string { return l.ID }, card.ID, valueSize - 1, false})
 	}
 	// Lay the fields out at full size, and smaller while they overflow.
 	bottom := cardHeight - cardMargin
@@ -191,7 +191,7 @@ func (r *renderer) drawCard(cv *canvas, card *Card, m *qrMatrix, ox, oy float64)
 	return nil
 }
 
-func firstLabel(ls []Labels) string {
+func firstLabel(ls []cardLabels) string {
 	if len(ls) == 0 {
 		return ""
 	}
@@ -283,7 +283,7 @@ func (r *renderer) fitLine(cv *canvas, text string, bold bool, size, minSize, wi
 }
 
 // labelItems shapes one label in each language.
-func (r *renderer) labelItems(ls []Labels, pick func(Labels) string) []*shapedLine {
+func (r *renderer) labelItems(ls []cardLabels, pick func(cardLabels) string) []*shapedLine {
 	items := make([]*shapedLine, 0, len(ls))
 	for _, l := range ls {
 		if s := pick(l); s != "" {
@@ -320,14 +320,14 @@ func (r *renderer) labelRows(items []*shapedLine, width, size float64) [][]*shap
 }
 
 // labelHeight is the height in millimetres of a field's labels.
-func (r *renderer) labelHeight(ls []Labels, pick func(Labels) string, width, scale float64) float64 {
+func (r *renderer) labelHeight(ls []cardLabels, pick func(cardLabels) string, width, scale float64) float64 {
 	rows := r.labelRows(r.labelItems(ls, pick), width, labelSize*scale)
 	return float64(len(rows)) * labelLeading * scale
 }
 
 // labelLine draws a field's labels, the first line's baseline at baseline,
 // and returns the height they take in millimetres.
-func (r *renderer) labelLine(cv *canvas, ls []Labels, pick func(Labels) string, width, scale float64, px func(float64) float64, baseline float64, rtl bool) float64 {
+func (r *renderer) labelLine(cv *canvas, ls []cardLabels, pick func(cardLabels) string, width, scale float64, px func(float64) float64, baseline float64, rtl bool) float64 {
 	size := labelSize * scale
 	rows := r.labelRows(r.labelItems(ls, pick), width, size)
 	sep := r.ts.line(labelSepRunes, false)

@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Labels are the words a card prints beside its values, in one language.
-type Labels struct {
+// cardLabels are the words a card prints beside its values, in one language.
+type cardLabels struct {
 	// IssuedBy heads the issuing organisation's name.
 	IssuedBy string
 	// Name heads the person's name.
@@ -27,7 +27,7 @@ type Labels struct {
 //
 // Translations other than English and French should be checked by a
 // native speaker of the programme before cards are printed for it.
-var labels = map[string]Labels{
+var labels = map[string]cardLabels{
 	"en": {IssuedBy: "Issued by", Name: "Name", ValidUntil: "Valid until", ID: "Registration no."},
 	"fr": {IssuedBy: "Délivrée par", Name: "Nom", ValidUntil: "Valable jusqu’au", ID: "N° d’enregistrement"},
 	"ar": {IssuedBy: "صادرة عن", Name: "الاسم", ValidUntil: "صالحة حتى", ID: "رقم التسجيل"},
@@ -47,11 +47,11 @@ func Languages() []string {
 
 // labelsFor returns the labels of each language, in order. No languages
 // means English.
-func labelsFor(langs []string) ([]Labels, error) {
+func labelsFor(langs []string) ([]cardLabels, error) {
 	if len(langs) == 0 {
 		langs = []string{"en"}
 	}
-	out := make([]Labels, 0, len(langs))
+	out := make([]cardLabels, 0, len(langs))
 	for _, lang := range langs {
 		l, ok := labels[strings.ToLower(lang)]
 		if !ok {

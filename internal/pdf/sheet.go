@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -33,6 +34,7 @@ type SheetWriter struct {
 	doc     *document
 	cards   []Card // of the sheet being filled
 	added   int
+	closed  bool
 	work    chan *sheetJob
 	pending chan *sheetJob // in page order
 	done    chan struct{}  // the writing goroutine has ended
@@ -49,6 +51,8 @@ type sheetJob struct {
 	err   error
 	ready chan struct{}
 }
+
+var errSheetsClosed = errors.New("pdf: the sheet writer is closed")
 
 // NewSheetWriter starts a PDF of A4 sheets of cards on w. Close ends it.
 func (p *Printer) NewSheetWriter(w io.Writer) *SheetWriter {
@@ -71,6 +75,9 @@ func (p *Printer) NewSheetWriter(w io.Writer) *SheetWriter {
 // Add puts a card on the sheets. An error is the card's, or an earlier
 // card's, or the writer's; after one, the document is abandoned.
 func (s *SheetWriter) Add(card Card) error {
+	if s.closed {
+		return errSheetsClosed
+	}
 	if err := s.failed(); err != nil {
 		return err
 	}
@@ -102,6 +109,10 @@ func (s *SheetWriter) flush() {
 // Close draws the last sheet, writes the end of the PDF and returns the
 // first error, if any. It does not close the underlying writer.
 func (s *SheetWriter) Close() error {
+	if s.closed {
+		return errSheetsClosed
+	}
+	s.closed = true
 	if s.failed() == nil {
 		s.flush()
 	}

@@ -104,6 +104,16 @@ func TestSheetWriterErrors(t *testing.T) {
 			t.Fatal("an empty document closed without error")
 		}
 	})
+	t.Run("closed", func(t *testing.T) {
+		s := p.NewSheetWriter(io.Discard)
+		s.Add(ok)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if s.Add(ok) == nil || s.Close() == nil {
+			t.Fatal("a closed sheet writer took more")
+		}
+	})
 	t.Run("bad card", func(t *testing.T) {
 		s := p.NewSheetWriter(io.Discard)
 		s.Add(ok)
