@@ -6,6 +6,7 @@ replace github.com/piprate/json-gold v0.5.1-0.20230111113000-6ddbe6e6f19f => git
 
 require (
 	github.com/fxamacker/cbor/v2 v2.10.0
+	github.com/go-text/typesetting v0.3.5
 	github.com/goccy/go-json v0.10.6
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/lestrrat-go/jwx/v2 v2.1.7
@@ -19,6 +20,7 @@ require (
 	github.com/veraison/go-cose v1.3.0
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.53.0
+	golang.org/x/image v0.23.0
 	golang.org/x/term v0.44.0
 )
 
