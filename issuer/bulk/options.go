@@ -107,7 +107,8 @@ func (o DateOrder) String() string {
 // Limits bound what one file may cost to read. A zero field takes its
 // default.
 type Limits struct {
-	// MaxFileBytes bounds the file's size (default 64 MiB).
+	// MaxFileBytes bounds the file's size (default 32 MiB: about 250,000
+	// rows of CSV like the sample).
 	MaxFileBytes int64
 	// MaxRows bounds the rows of data, blank rows aside (default 100,000).
 	MaxRows int
@@ -118,19 +119,24 @@ type Limits struct {
 	MaxCellBytes int
 	// MaxUnzippedBytes bounds what an XLSX file may unpack to, counting
 	// each part tally reads: the workbook, its relationships, styles,
-	// shared strings and the sheet (default 256 MiB). It is checked against
+	// shared strings and the sheet (default 128 MiB). It is checked against
 	// the sizes the zip declares before anything is unpacked, and enforced
 	// while unpacking, so a zip bomb costs nothing.
+	//
+	// Reading a CSV file holds one row at a time. Reading an XLSX file
+	// holds its shared strings (at most about MaxUnzippedBytes) and
+	// archive/zip's list of its parts (at most a few hundred bytes per 47
+	// bytes of file).
 	MaxUnzippedBytes int64
 }
 
 // The default limits.
 const (
-	DefaultMaxFileBytes     = 64 << 20
+	DefaultMaxFileBytes     = 32 << 20
 	DefaultMaxRows          = 100_000
 	DefaultMaxColumns       = 256
 	DefaultMaxCellBytes     = 32 << 10
-	DefaultMaxUnzippedBytes = 256 << 20
+	DefaultMaxUnzippedBytes = 128 << 20
 )
 
 func (l Limits) withDefaults() Limits {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ type workbook struct {
 	// unzipped counts the bytes of the parts read, against
 	// Limits.MaxUnzippedBytes.
 	unzipped int64
-	shared   []string
+	shared   stringTable
 	// dateStyle says which cell formats (by index in cellXfs) show a
 	// number as a date.
 	dateStyle []bool
@@ -56,15 +57,15 @@ func openXLSX(src io.ReaderAt, size int64, opts Options, limits Limits) (*workbo
 	if err := wb.checkNotODS(); err != nil {
 		return nil, err
 	}
-	book := "xl/workbook.xml"
-	if rels, err := wb.readRels("_rels/.rels", ""); err != nil {
+	rootRels, err := wb.readRels("_rels/.rels", "")
+	if err != nil {
 		return nil, err
-	} else {
-		for _, r := range rels {
-			if strings.HasSuffix(r.typ, relOfficeDocument) {
-				book = r.target
-				break
-			}
+	}
+	book := "xl/workbook.xml"
+	for _, r := range rootRels {
+		if strings.HasSuffix(r.typ, relOfficeDocument) {
+			book = r.target
+			break
 		}
 	}
 	if strings.HasSuffix(book, ".bin") {
@@ -286,12 +287,33 @@ func (wb *workbook) chooseSheet(sheets []sheetEntry, rels map[string]relationshi
 	return nil
 }
 
+// stringTable holds a workbook's shared strings in one buffer: a string
+// costs its text and four bytes, so that a table of many tiny items (<si/>)
+// costs little more than its XML.
+type stringTable struct {
+	text []byte
+	ends []uint32
+}
+
+func (st *stringTable) len() int { return len(st.ends) }
+
+func (st *stringTable) get(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = st.ends[i-1]
+	}
+	return string(st.text[start:st.ends[i]])
+}
+
 // readSharedStrings reads the shared string table: the text of each si
 // item, its runs joined, its phonetic runs (rPh) left out.
-func (wb *workbook) readSharedStrings(name string) ([]string, error) {
-	var out []string
+func (wb *workbook) readSharedStrings(name string) (stringTable, error) {
+	var st stringTable
+	if wb.files[name].UncompressedSize64 >= math.MaxUint32 {
+		return st, fileError(ReasonUnzippedTooLarge, 0, Column{}, sizeWords(1<<32))
+	}
 	err := wb.readPart(name, func(d *xml.Decoder) error {
-		var b strings.Builder
+		var b []byte
 		inT, phonetic := false, 0
 		for {
 			tok, err := d.Token()
@@ -305,7 +327,7 @@ func (wb *workbook) readSharedStrings(name string) ([]string, error) {
 			case xml.StartElement:
 				switch tok.Name.Local {
 				case "si":
-					b.Reset()
+					b = b[:0]
 				case "rPh":
 					phonetic++
 				case "t":
@@ -314,7 +336,8 @@ func (wb *workbook) readSharedStrings(name string) ([]string, error) {
 			case xml.EndElement:
 				switch tok.Name.Local {
 				case "si":
-					out = append(out, unescapeOOXML(b.String()))
+					st.text = append(st.text, unescapeOOXML(string(b))...)
+					st.ends = append(st.ends, uint32(len(st.text)))
 				case "rPh":
 					phonetic--
 				case "t":
@@ -322,12 +345,12 @@ func (wb *workbook) readSharedStrings(name string) ([]string, error) {
 				}
 			case xml.CharData:
 				if inT {
-					b.Write(tok)
+					b = append(b, tok...)
 				}
 			}
 		}
 	})
-	return out, err
+	return st, err
 }
 
 // readStyles reads which cell formats show numbers as dates.

@@ -197,10 +197,10 @@ func (t *xlsxTable) readCell(start xml.StartElement) (cell, error) {
 		if v.Len() == 0 {
 			return cell{}, nil
 		}
-		if err != nil || i < 0 || i >= len(t.wb.shared) {
+		if err != nil || i < 0 || i >= t.wb.shared.len() {
 			return cell{}, t.malformed(fmt.Sprintf("a cell of %s refers to a shared string that is not there", t.wb.sheetPart))
 		}
-		return cell{text: t.wb.shared[i]}, nil
+		return cell{text: t.wb.shared.get(i)}, nil
 	case "inlineStr":
 		return cell{text: unescapeOOXML(inline.String())}, nil
 	case "str":
