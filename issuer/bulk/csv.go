@@ -25,23 +25,23 @@ type csvFile struct {
 const headBytes = 64 << 10
 
 // openCSV tells the encoding and the delimiter of a CSV file.
-func openCSV(src io.ReaderAt, size int64, opts Options, limits Limits) (*csvFile, [32]byte, error) {
-	digest, st, err := scanText(io.NewSectionReader(src, 0, size))
+func openCSV(src io.ReaderAt, size int64, opts Options, limits Limits) (*csvFile, error) {
+	st, err := scanText(io.NewSectionReader(src, 0, size))
 	if err != nil {
-		return nil, digest, err
+		return nil, err
 	}
 	head := make([]byte, min(size, 4))
 	if _, err := src.ReadAt(head, 0); err != nil && err != io.EOF {
-		return nil, digest, err
+		return nil, err
 	}
 	enc, bom, err := detectEncoding(head, st, opts.Encoding)
 	if err != nil {
-		return nil, digest, err
+		return nil, err
 	}
 	f := &csvFile{src: src, size: size, enc: enc, bom: bom, limits: limits}
 	br, _, err := f.text()
 	if err != nil {
-		return nil, digest, err
+		return nil, err
 	}
 	peek, _ := br.Peek(headBytes)
 	if comma, ok := sepLine(peek); ok {
@@ -49,7 +49,7 @@ func openCSV(src io.ReaderAt, size int64, opts Options, limits Limits) (*csvFile
 	} else {
 		f.comma = detectComma(peek)
 	}
-	return f, digest, nil
+	return f, nil
 }
 
 // text returns the file decoded to UTF-8, after its byte order mark, and

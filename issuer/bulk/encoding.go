@@ -2,7 +2,6 @@ package bulk
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"io"
 	"unicode"
 	"unicode/utf8"
@@ -34,10 +33,9 @@ type textStats struct {
 	high, paired, arabic, latin int64
 }
 
-// scanText reads the whole file once: its SHA-256, and the statistics the
-// encoding is told from.
-func scanText(r io.Reader) (digest [32]byte, st textStats, err error) {
-	h := sha256.New()
+// scanText reads the whole file once for the statistics its encoding is
+// told from.
+func scanText(r io.Reader) (st textStats, err error) {
 	st.invalidAt = -1
 	st.invalidLine = 1
 	buf := make([]byte, 64<<10)
@@ -47,7 +45,6 @@ func scanText(r io.Reader) (digest [32]byte, st textStats, err error) {
 	for {
 		n, rerr := r.Read(buf)
 		chunk := buf[:n]
-		h.Write(chunk)
 		for i, b := range chunk {
 			off := st.size + int64(i)
 			if b == 0 {
@@ -102,11 +99,10 @@ func scanText(r io.Reader) (digest [32]byte, st textStats, err error) {
 			break
 		}
 		if rerr != nil {
-			return digest, st, rerr
+			return st, rerr
 		}
 	}
-	copy(digest[:], h.Sum(nil))
-	return digest, st, nil
+	return st, nil
 }
 
 // utf8Prefix checks data as UTF-8. It returns how many bytes are valid and,

@@ -247,3 +247,29 @@ func TestComposedFullName(t *testing.T) {
 		t.Fatalf("problems: %v", p)
 	}
 }
+
+// changingFile is a file whose bytes the test changes after Open.
+type changingFile struct{ data []byte }
+
+func (f *changingFile) ReadAt(p []byte, off int64) (int, error) {
+	return bytes.NewReader(f.data).ReadAt(p, off)
+}
+
+// TestFileChanged: a pass over bytes that changed since Open ends with an
+// error, rather than rows Open did not check.
+func TestFileChanged(t *testing.T) {
+	data := csvOf(sampleHeader, fatima, with(fatima, colID, "KE-2"))
+	f := &changingFile{data: data}
+	s, err := bulk.Open(context.Background(), f, int64(len(data)), withToday(bulk.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.data = csvOf(sampleHeader, fatima)
+	var last error
+	for _, err := range s.Rows(context.Background()) {
+		last = err
+	}
+	if !errors.Is(last, bulk.ErrChanged) {
+		t.Fatalf("err = %v, want ErrChanged", last)
+	}
+}

@@ -3,8 +3,6 @@ package bulk
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,10 @@ import (
 	"time"
 )
 
+// ErrChanged is the error of a pass of Rows over bytes that are not the
+// ones Open read: the caller changed the file while the Sheet was in use.
+var ErrChanged = errors.New("bulk: the file changed since it was opened")
+
 // Sheet is a spreadsheet of people to register whose shape Open has
 // checked: its columns match claims, and every row is within the limits.
 // Its rows are read by Rows, as often as wanted, from the same bytes: the
@@ -22,8 +24,6 @@ import (
 type Sheet struct {
 	opts     Options
 	limits   Limits
-	size     int64
-	digest   [32]byte
 	format   Format
 	csv      *csvFile
 	book     *workbook
@@ -56,7 +56,7 @@ func Open(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Shee
 	if size > limits.MaxFileBytes {
 		return nil, fileError(ReasonFileTooLarge, 0, Column{}, sizeWords(limits.MaxFileBytes))
 	}
-	s := &Sheet{opts: opts, limits: limits, size: size, today: opts.now()}
+	s := &Sheet{opts: opts, limits: limits, today: opts.now()}
 	magic := make([]byte, min(size, 8))
 	if _, err := src.ReadAt(magic, 0); err != nil && err != io.EOF {
 		return nil, err
@@ -64,11 +64,7 @@ func Open(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Shee
 	switch {
 	case bytes.HasPrefix(magic, []byte("PK\x03\x04")), bytes.HasPrefix(magic, []byte("PK\x05\x06")):
 		s.format = FormatXLSX
-		digest, err := digestOf(src, size)
-		if err != nil {
-			return nil, err
-		}
-		s.digest = digest
+		var err error
 		if s.book, err = openXLSX(src, size, opts, limits); err != nil {
 			return nil, err
 		}
@@ -77,26 +73,16 @@ func Open(ctx context.Context, src io.ReaderAt, size int64, opts Options) (*Shee
 		return nil, fileError(ReasonUnsupportedFormat, 0, Column{}, "an old Excel file (.xls), or a workbook with a password")
 	default:
 		s.format = FormatCSV
-		f, digest, err := openCSV(src, size, opts, limits)
+		f, err := openCSV(src, size, opts, limits)
 		if err != nil {
 			return nil, err
 		}
-		s.csv, s.digest, s.newTable = f, digest, f.table
+		s.csv, s.newTable = f, f.table
 	}
 	if err := s.survey(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-func digestOf(src io.ReaderAt, size int64) ([32]byte, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(src, 0, size)); err != nil {
-		return [32]byte{}, err
-	}
-	var d [32]byte
-	copy(d[:], h.Sum(nil))
-	return d, nil
 }
 
 // survey is Open's pass over the rows: the header, the HXL row, the
@@ -203,10 +189,6 @@ func (s *Sheet) SheetName() string {
 	return s.book.sheetName
 }
 
-// Digest is the file's SHA-256, in hex: the same file gives the same
-// digest, for an import to recognise a file it has seen.
-func (s *Sheet) Digest() string { return hex.EncodeToString(s.digest[:]) }
-
 // Columns lists the file's columns, from A to the last that has a header,
 // a tag or a value.
 func (s *Sheet) Columns() []Column { return slices.Clone(s.head.columns) }
@@ -246,8 +228,9 @@ func (p Progress) String() string { return fmt.Sprintf("%d of %d rows", p.Rows, 
 
 // Rows reads the rows of data, in order, as Row values: a draft
 // registration for a good row, the problems of a bad one. Blank rows are
-// skipped. The error is not nil only when reading cannot go on (ctx is
-// done, or the bytes changed since Open), and then ends the sequence.
+// skipped. The error is not nil only when reading cannot go on — ctx is
+// done, or the bytes changed since Open (ErrChanged, or the *FileError
+// that Open would now return) — and then ends the sequence.
 //
 // A range over Rows can stop at any row; a new range starts again from
 // the first.
@@ -291,7 +274,7 @@ func (s *Sheet) Rows(ctx context.Context) iter.Seq2[Row, error] {
 			}
 		}
 		if n != s.total {
-			yield(Row{}, fmt.Errorf("bulk: the file changed while it was read (%d rows, then %d)", s.total, n))
+			yield(Row{}, fmt.Errorf("%w (%d rows, then %d)", ErrChanged, s.total, n))
 		}
 	}
 }
