@@ -273,3 +273,27 @@ func TestFileChanged(t *testing.T) {
 		t.Fatalf("err = %v, want ErrChanged", last)
 	}
 }
+
+// TestConcurrentPasses: two passes over one Sheet at the same time read
+// the same rows (run with -race).
+func TestConcurrentPasses(t *testing.T) {
+	s := openSheet(t, generated(500, 50), bulk.Options{})
+	keys := make([][]string, 2)
+	done := make(chan struct{})
+	for i := range keys {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for row, err := range s.Rows(context.Background()) {
+				if err != nil {
+					return
+				}
+				keys[i] = append(keys[i], row.Key)
+			}
+		}()
+	}
+	<-done
+	<-done
+	if len(keys[0]) != 500 || !reflect.DeepEqual(keys[0], keys[1]) {
+		t.Fatalf("passes read %d and %d rows, or different ones", len(keys[0]), len(keys[1]))
+	}
+}

@@ -20,7 +20,9 @@ var ErrChanged = errors.New("bulk: the file changed since it was opened")
 // Sheet is a spreadsheet of people to register whose shape Open has
 // checked: its columns match claims, and every row is within the limits.
 // Its rows are read by Rows, as often as wanted, from the same bytes: the
-// caller must not change them while the Sheet is in use.
+// caller must not change them while the Sheet is in use. Passes may run
+// at the same time when src allows concurrent ReadAt calls, as
+// *os.File and *bytes.Reader do.
 type Sheet struct {
 	opts     Options
 	limits   Limits
