@@ -19,9 +19,10 @@ type Row struct {
 	// Key identifies the person the row registers, the same in every file
 	// and every run: from the registration ID when the row has one, else
 	// from the row's values (Fingerprint). An import remembers the keys it
-	// has issued, and skips them when it meets them again: the same file
-	// twice, or a run resumed after a crash, issues nobody twice. It is a
-	// hash, so it can be stored and logged without the ID.
+	// has issued (for its organisation), and skips them when it meets them
+	// again: the same file twice, or a run resumed after a crash, issues
+	// nobody twice. It is a hash, so it can be stored and logged without
+	// the ID.
 	Key string
 	// Fingerprint is a hash of the row's values once read, the same however
 	// they were written (" fatima ", "F" and 14/03/1991 as "Fatima",
@@ -75,11 +76,11 @@ func (s *Sheet) row(rec record, seen map[string]int) Row {
 		reg.FullName = reg.FirstName + " " + reg.LastName
 		st.composed = true
 	}
-	for _, claim := range []string{"registrationId", "fullName"} {
-		if st.flagged[claim] || st.value(claim) != "" {
-			continue
-		}
-		st.problem(st.column(claim), claim, ReasonMissingValue, "")
+	if reg.RegistrationID == "" && !st.flagged["registrationId"] {
+		st.problem(st.column("registrationId"), "registrationId", ReasonMissingValue, "")
+	}
+	if reg.FullName == "" && !st.flagged["fullName"] {
+		st.problem(st.column("fullName"), "fullName", ReasonMissingValue, "")
 	}
 	draft := &credentials.Credential{Type: credentials.TypeRegistration, Subject: reg}
 	var ve *credentials.ValidationError
@@ -87,7 +88,9 @@ func (s *Sheet) row(rec record, seen map[string]int) Row {
 		for _, p := range ve.Problems {
 			claim, ok := strings.CutPrefix(p.Field, "credentialSubject.")
 			if !ok || st.flagged[claim] {
-				continue // the issuer is missing in a draft, by design
+				// A draft has no issuer, by design; a claim already
+				// reported is not reported twice.
+				continue
 			}
 			st.problem(st.column(claim), claim, ReasonInvalid, p.Problem)
 		}
@@ -122,16 +125,6 @@ func (st *rowState) column(claim string) Column {
 		return st.s.head.columns[i]
 	}
 	return Column{}
-}
-
-func (st *rowState) value(claim string) string {
-	switch claim {
-	case "registrationId":
-		return st.reg.RegistrationID
-	case "fullName":
-		return st.reg.FullName
-	}
-	return ""
 }
 
 // set reads one cell into its claim, or records why it cannot.
