@@ -315,14 +315,7 @@ func (wb *workbook) readSharedStrings(name string) (stringTable, error) {
 	err := wb.readPart(name, func(d *xml.Decoder) error {
 		var b []byte
 		inT, phonetic := false, 0
-		for {
-			tok, err := d.Token()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+		return eachToken(d, func(tok xml.Token) error {
 			switch tok := tok.(type) {
 			case xml.StartElement:
 				switch tok.Name.Local {
@@ -348,7 +341,8 @@ func (wb *workbook) readSharedStrings(name string) (stringTable, error) {
 					b = append(b, tok...)
 				}
 			}
-		}
+			return nil
+		})
 	})
 	return st, err
 }
@@ -359,14 +353,7 @@ func (wb *workbook) readStyles(name string) ([]bool, error) {
 	var xfs []int
 	err := wb.readPart(name, func(d *xml.Decoder) error {
 		var in string // numFmts or cellXfs, the lists read
-		for {
-			tok, err := d.Token()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+		return eachToken(d, func(tok xml.Token) error {
 			switch tok := tok.(type) {
 			case xml.StartElement:
 				switch tok.Name.Local {
@@ -389,7 +376,8 @@ func (wb *workbook) readStyles(name string) ([]bool, error) {
 					in = ""
 				}
 			}
-		}
+			return nil
+		})
 	})
 	dates := make([]bool, len(xfs))
 	for i, id := range xfs {
@@ -453,8 +441,8 @@ func unescapeOOXML(s string) string {
 	return b.String()
 }
 
-// eachStart calls f for every start element of a part.
-func eachStart(d *xml.Decoder, f func(xml.StartElement) error) error {
+// eachToken calls f for every token of a part.
+func eachToken(d *xml.Decoder, f func(xml.Token) error) error {
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -463,12 +451,20 @@ func eachStart(d *xml.Decoder, f func(xml.StartElement) error) error {
 		if err != nil {
 			return err
 		}
-		if se, ok := tok.(xml.StartElement); ok {
-			if err := f(se); err != nil {
-				return err
-			}
+		if err := f(tok); err != nil {
+			return err
 		}
 	}
+}
+
+// eachStart calls f for every start element of a part.
+func eachStart(d *xml.Decoder, f func(xml.StartElement) error) error {
+	return eachToken(d, func(tok xml.Token) error {
+		if se, ok := tok.(xml.StartElement); ok {
+			return f(se)
+		}
+		return nil
+	})
 }
 
 // attr returns the value of the attribute of se with the local name name.
