@@ -106,8 +106,8 @@ type Error struct {
 	Detail string
 }
 
-// Error says where and what, then what to do: "line 7, column E (Date of
-// birth): could be read day-first or month-first: write it as YYYY-MM-DD, ...".
+// Error says where and what, then what to do: `line 7, column E ("Date of
+// birth"): could be read day-first or month-first: write it as YYYY-MM-DD, ...`.
 func (e *Error) Error() string {
 	var b strings.Builder
 	var where []string

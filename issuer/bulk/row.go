@@ -44,7 +44,7 @@ type Row struct {
 }
 
 // OK reports whether the row has no problem, and so a draft.
-func (r *Row) OK() bool { return len(r.Problems) == 0 }
+func (r Row) OK() bool { return len(r.Problems) == 0 }
 
 // rowState gathers one row's values and problems.
 type rowState struct {
