@@ -34,6 +34,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./verifier | tee bench.out
 	$(GO) run ./internal/benchratio < bench.out
 	@$(GO) test -count=1 -run TestEmbedderFootprint -v ./verifier | grep 'embedder:' | sed 's/^ *embed_test.go:[0-9]*: //'
+	@echo "bulk issuance, 10,000 spreadsheet rows to signed cards and their PDF (target <= 20 s on 2 cores):"
+	@$(GO) test ./internal/pdf -run '^$$' -bench Bulk10000RowsToPDF -benchtime 1x | grep '^Benchmark'
 
 # Run every fuzz target for FUZZTIME each. Minimizing a new input is capped
 # (it can take a whole minute on a 2 KiB credential and no input runs then).
