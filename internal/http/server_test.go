@@ -62,7 +62,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := issuer.New(issuer.Stores{Orgs: db, Creator: db, Staff: db, Tokens: db, Sessions: db}, issuer.Options{
+	svc, err := issuer.New(db.Stores(), issuer.Options{
 		MasterKey: []byte("river lantern cobalt pepper"),
 		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
 		ScryptN:   credentials.LowestScryptN,
