@@ -40,9 +40,9 @@ type ConsentInput struct {
 	// may be up to a year ago (registrations taken offline), not later
 	// than today.
 	Date string `json:"date,omitempty"`
-	// StaffID is the staff member who took the consent. A staff member
-	// signed in takes it themselves and leaves it empty; an API token
-	// must name a registrar or supervisor of the organisation.
+	// StaffID is the staff member who took the consent: a registrar or
+	// supervisor of the organisation. Empty, it is the staff member signed
+	// in; an API token must name one.
 	StaffID string `json:"staffId,omitempty"`
 }
 
@@ -161,6 +161,10 @@ type LinkInput struct {
 // Link records a visit against registration id instead of registering the
 // person again: the programme and the consent given for it.
 func (s *Service) Link(ctx context.Context, by Principal, org, id string, in LinkInput) (Registration, error) {
+	sr, reg, k, err := s.load(ctx, org, id)
+	if err != nil {
+		return Registration{}, err
+	}
 	var p problems
 	in.Programme = strings.TrimSpace(in.Programme)
 	prog, consent, err := s.checkConsent(ctx, &p, by, org, in.Programme, in.Consent)
@@ -168,10 +172,6 @@ func (s *Service) Link(ctx context.Context, by Principal, org, id string, in Lin
 		return Registration{}, err
 	}
 	if err := p.err(); err != nil {
-		return Registration{}, err
-	}
-	sr, reg, k, err := s.load(ctx, org, id)
-	if err != nil {
 		return Registration{}, err
 	}
 	now := s.now().UTC()
@@ -391,14 +391,14 @@ func (s *Service) checkConsent(ctx context.Context, p *problems, by Principal, o
 	} else if date > today || d.Before(s.now().UTC().AddDate(-1, 0, -1)) {
 		p.add("consent.date", "format", "give the day consent was given: not later than today, nor more than a year ago")
 	}
-	staff := by.StaffID
-	if staff == "" {
-		staff = strings.TrimSpace(in.StaffID)
+	staff := strings.TrimSpace(in.StaffID)
+	switch {
+	case staff == "" && by.StaffID != "":
+		staff = by.StaffID
+	case staff == "" || staff != by.StaffID:
 		if err := s.checkConsentStaff(ctx, p, org, staff); err != nil {
 			return Programme{}, Consent{}, err
 		}
-	} else if in.StaffID != "" && in.StaffID != by.StaffID {
-		p.add("consent.staffId", "format", "you took this consent yourself: leave the staff member out")
 	}
 	id, err := newID(s.rand)
 	if err != nil {

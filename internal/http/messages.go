@@ -43,6 +43,16 @@ func (m *Messages) Get(key string, args ...any) string {
 // Lang is the catalogue's language tag.
 func (m *Messages) Lang() string { return m.lang }
 
+// LanguageName is the name of a language tag in the catalogue's language
+// (language_so), or the tag itself when the catalogue does not name it.
+func (m *Messages) LanguageName(tag string) string {
+	key := "language_" + tag
+	if name := m.Get(key); name != key {
+		return name
+	}
+	return tag
+}
+
 // Dir is ltr or rtl.
 func (m *Messages) Dir() string { return m.Get("dir") }
 
