@@ -257,9 +257,17 @@ func (s *Service) openRecord(k *orgSecrets, sr SealedRegistration) (Registration
 	}
 	seed := rec.Person.DedupSeed
 	rec.Person.DedupSeed = nil
+	// Empty lists are lists, in JSON too.
+	if rec.Links == nil {
+		rec.Links = []Link{}
+	}
+	corrections := sr.Corrections
+	if corrections == nil {
+		corrections = []Correction{}
+	}
 	return Registration{
 		ID: sr.ID, Org: sr.Org, Programme: sr.Programme, Person: rec.Person, Seed: seed,
-		Consent: rec.Consent, Links: rec.Links, Corrections: sr.Corrections,
+		Consent: rec.Consent, Links: rec.Links, Corrections: corrections,
 		Created: sr.Created, CreatedBy: sr.CreatedBy, Updated: sr.Updated, UpdatedBy: sr.UpdatedBy, Rev: sr.Rev,
 	}, nil
 }
