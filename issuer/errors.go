@@ -23,6 +23,9 @@ var (
 	// ErrInvalid: the input is wrong; the error is an *InvalidError that
 	// names each bad field.
 	ErrInvalid = errors.New("invalid input")
+	// ErrLikelyDuplicates: the person may be registered already; the
+	// error is a *DuplicatesError that lists the likely duplicates.
+	ErrLikelyDuplicates = errors.New("the person may be registered already")
 )
 
 // FieldError is one bad field of an input.
@@ -69,6 +72,16 @@ type problems []FieldError
 
 func (p *problems) add(field, code, message string) {
 	*p = append(*p, FieldError{Field: field, Code: code, Message: message})
+}
+
+// has reports whether field has a problem already.
+func (p problems) has(field string) bool {
+	for _, f := range p {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 func (p problems) err() error {

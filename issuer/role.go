@@ -10,13 +10,16 @@ type Role string
 const (
 	// RoleAdmin manages the organisation: its staff, settings and keys.
 	RoleAdmin Role = "admin"
-	// RoleRegistrar registers people and issues their credentials.
+	// RoleRegistrar registers people, corrects registrations and issues
+	// credentials.
 	RoleRegistrar Role = "registrar"
 	// RoleSupervisor reviews registrations, corrects and revokes.
 	RoleSupervisor Role = "supervisor"
-	// RoleAuditor reads the audit log and nothing personal.
+	// RoleAuditor reads the audit log, and reads and searches
+	// registrations to check the work; it changes nothing.
 	RoleAuditor Role = "auditor"
-	// RoleVerifier checks credentials at a service point.
+	// RoleVerifier checks credentials at a service point; it sees no
+	// registration.
 	RoleVerifier Role = "verifier"
 )
 

@@ -19,6 +19,12 @@ type Stores struct {
 	Staff    StaffStore
 	Tokens   TokenStore
 	Sessions SessionStore
+	// Programmes, DataKeys, Registrations and Index keep programmes,
+	// organisations' sealed data keys and sealed registrations.
+	Programmes    ProgrammeStore
+	DataKeys      DataKeyStore
+	Registrations RegistrationStore
+	Index         RegistrationIndex
 }
 
 // Options configure a Service. Zero values take the defaults noted.
@@ -44,8 +50,13 @@ type Options struct {
 	// HashSlots is how many password hashes may run at once; 2 if zero.
 	HashSlots int
 	// Audit records who did what: sign-ins (and refused ones), sign-outs,
-	// new staff, tokens and organisations. Nothing is recorded if nil.
+	// new staff, tokens, organisations, programmes, registrations, links
+	// and corrections. Nothing is recorded if nil.
 	Audit *audit.Log
+	// OnCorrected is called after a registration is corrected: the
+	// issuance of credentials re-issues and revokes there. Nil: nothing is
+	// done.
+	OnCorrected func(ctx context.Context, c Corrected) error
 }
 
 // Service is the issuer's use-cases over its stores.
@@ -55,6 +66,13 @@ type Service struct {
 	staff    StaffStore
 	tokens   TokenStore
 	sessions SessionStore
+
+	programmes    ProgrammeStore
+	dataKeys      DataKeyStore
+	registrations RegistrationStore
+	index         RegistrationIndex
+	keys          openKeys
+	onCorrected   func(ctx context.Context, c Corrected) error
 
 	masterKey   []byte
 	now         func() time.Time
@@ -72,11 +90,14 @@ type Service struct {
 
 // New returns a Service over stores.
 func New(stores Stores, opts Options) (*Service, error) {
-	if stores.Orgs == nil || stores.Creator == nil || stores.Staff == nil || stores.Tokens == nil || stores.Sessions == nil {
+	if stores.Orgs == nil || stores.Creator == nil || stores.Staff == nil || stores.Tokens == nil || stores.Sessions == nil ||
+		stores.Programmes == nil || stores.DataKeys == nil || stores.Registrations == nil || stores.Index == nil {
 		return nil, errors.New("issuer: every store is required")
 	}
 	s := &Service{
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
+		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
+		keys: openKeys{open: map[string]*orgSecrets{}}, onCorrected: opts.OnCorrected,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,
 		params: opts.Password, scryptN: opts.ScryptN, audit: opts.Audit,
@@ -207,8 +228,11 @@ func (s *Service) record(ctx context.Context, e audit.Entry) error {
 // Actor is who a principal is in the audit log: a staff member or a token,
 // by id, never by name.
 func (p Principal) Actor() audit.Actor {
-	if p.TokenID != "" {
+	switch {
+	case p.TokenID != "":
 		return audit.Token(p.TokenID)
+	case p.System != "":
+		return audit.System(p.System)
 	}
 	return audit.Staff(p.StaffID)
 }

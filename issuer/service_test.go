@@ -29,7 +29,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f := &fixture{db: db, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	f.svc, err = issuer.New(issuer.Stores{Orgs: db, Creator: db, Staff: db, Tokens: db, Sessions: db}, issuer.Options{
+	f.svc, err = issuer.New(db.Stores(), issuer.Options{
 		MasterKey: []byte("river lantern cobalt pepper"),
 		Now:       func() time.Time { return f.now },
 		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
@@ -112,7 +112,7 @@ func TestCreateOrganisation(t *testing.T) {
 func TestWrongMasterKey(t *testing.T) {
 	f := newFixture(t)
 	f.org(t, "demo", "admin")
-	other, err := issuer.New(issuer.Stores{Orgs: f.db, Creator: f.db, Staff: f.db, Tokens: f.db, Sessions: f.db}, issuer.Options{
+	other, err := issuer.New(f.db.Stores(), issuer.Options{
 		MasterKey: []byte("another master passphrase"), ScryptN: credentials.LowestScryptN,
 		Password: issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
 	})

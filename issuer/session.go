@@ -48,7 +48,13 @@ type Principal struct {
 	Name string `json:"name"`
 	// Username is the staff member's user name.
 	Username string `json:"username,omitempty"`
+	// System names a job of tally's own (first-start), for what it does
+	// by itself; empty for people and tokens.
+	System string `json:"-"`
 }
+
+// SystemPrincipal is tally itself, doing job (such as "first-start").
+func SystemPrincipal(job string) Principal { return Principal{System: job} }
 
 // touchEvery is how stale LastSeen may get before a request writes it
 // again: the idle timeout is this coarse, and most requests write nothing.

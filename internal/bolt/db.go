@@ -1,8 +1,10 @@
 // Package bolt stores tally's records in one bbolt file (tally.db in the
 // data directory), one bucket per noun, and implements the store
 // interfaces the domain packages declare (issuer.OrgStore,
-// issuer.StaffStore, ...). Every change of more than one record happens
-// in one transaction. Records are JSON.
+// issuer.StaffStore, issuer.RegistrationStore, ...). Every change of more
+// than one record happens in one transaction. Records are JSON.
+// Registrations arrive sealed, with their blind index entries: nothing
+// personal is written here in the clear.
 //
 // Other stores of the same file (the audit log) take the *bbolt.DB from
 // DB.Bolt and keep their own buckets.
@@ -18,6 +20,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/tally-id/tally/issuer"
 )
 
 // FileName is the name of the database file in the data directory.
@@ -32,10 +36,18 @@ var (
 	bucketStaffByUsername = []byte("staff_by_username")
 	bucketTokens          = []byte("tokens")
 	bucketSessions        = []byte("sessions")
+	bucketProgrammes      = []byte("programmes")
+	// bucketDataKeys holds each organisation's sealed data key.
+	bucketDataKeys = []byte("data_keys")
+	// bucketRegistrations holds sealed registrations; bucketRegistrationIndex
+	// their blind index entries, with empty values.
+	bucketRegistrations     = []byte("registrations")
+	bucketRegistrationIndex = []byte("registration_index")
 )
 
 func allBuckets() [][]byte {
-	return [][]byte{bucketMeta, bucketOrgs, bucketOrgKeys, bucketStaff, bucketStaffByUsername, bucketTokens, bucketSessions}
+	return [][]byte{bucketMeta, bucketOrgs, bucketOrgKeys, bucketStaff, bucketStaffByUsername, bucketTokens, bucketSessions,
+		bucketProgrammes, bucketDataKeys, bucketRegistrations, bucketRegistrationIndex}
 }
 
 // DB is the open database.
@@ -140,4 +152,10 @@ func putNew(tx *bbolt.Tx, bucket, key []byte, v any, exists error) error {
 		return exists
 	}
 	return put(tx, bucket, key, v)
+}
+
+// Stores returns the database as every store the issuer needs.
+func (d *DB) Stores() issuer.Stores {
+	return issuer.Stores{Orgs: d, Creator: d, Staff: d, Tokens: d, Sessions: d,
+		Programmes: d, DataKeys: d, Registrations: d, Index: d}
 }

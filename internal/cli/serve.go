@@ -82,7 +82,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := issuer.New(issuer.Stores{Orgs: m.db, Creator: m.db, Staff: m.db, Tokens: m.db, Sessions: m.db}, issuer.Options{
+	svc, err := issuer.New(m.db.Stores(), issuer.Options{
 		MasterKey: master, Now: m.Now, Rand: m.Rand,
 		SessionTTL: m.Config.SessionTTL, SessionIdle: m.Config.SessionIdle,
 		Password: m.passwordParams, ScryptN: m.scryptN, Audit: auditLog,
@@ -110,6 +110,11 @@ func (m *Main) Run(ctx context.Context) error {
 	} else if _, err := svc.SigningKey(ctx, orgs[0].Slug); err != nil {
 		// Found now rather than at the first credential issued.
 		return fmt.Errorf("the master key in %s does not open the organisations' keys: %w", m.Config.MasterKeyPath(), err)
+	}
+	// Open (or, the first time, make) each organisation's data key now, so
+	// that the first registration does not wait for it.
+	if err := svc.OpenDataKeys(ctx); err != nil {
+		return fmt.Errorf("the master key in %s does not open the organisations' data keys: %w", m.Config.MasterKeyPath(), err)
 	}
 
 	h, err := tallyhttp.New(tallyhttp.Options{
@@ -182,9 +187,28 @@ func (m *Main) firstStart(ctx context.Context, svc *issuer.Service) error {
 	if err != nil {
 		return fmt.Errorf("first start: create the organisation: %w", err)
 	}
-	fmt.Fprintf(m.Stdout, "tally: first start: made organisation %q (%s), DID %s\n", org.Slug, org.Name, org.DID)
+	prog, err := svc.CreateProgramme(ctx, issuer.SystemPrincipal("first-start"), org.Slug, DemoProgramme())
+	if err != nil {
+		return fmt.Errorf("first start: create the demo programme: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "tally: first start: made organisation %q (%s), DID %s, with programme %s\n", org.Slug, org.Name, org.DID, prog.Code)
 	fmt.Fprintf(m.Stdout, "tally: sign in at %s/signin as %s with this one-time password (shown once, never stored or logged):\n\n    %s\n\n", m.baseURL, admin.Username, password)
 	return nil
+}
+
+// DemoProgramme is the programme the first organisation gets on a first
+// start, to register people for straight away; an administrator changes
+// it, or adds others, under /admin/programmes.
+func DemoProgramme() issuer.ProgrammeInput {
+	return issuer.ProgrammeInput{
+		Code: "MPCA-2026", Name: "Multi-purpose cash assistance 2026",
+		Languages: []string{"en", "so", "ar"}, RetentionMonths: 24,
+		CredentialTypes: []string{"RegistrationCredential", "EligibilityCredential"},
+		Purpose: "We record your name, date of birth, household and where you live so that we can " +
+			"give your household monthly cash assistance in 2026, check that no one is registered twice, " +
+			"and give you a card that proves your registration. We keep this information for two years " +
+			"and do not share it without your consent.",
+	}
 }
 
 // masterKey reads the master passphrase. On a first start with no file
@@ -268,5 +292,7 @@ func auditLogOf(db *bolt.DB, now func() time.Time) (*audit.Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	return audit.NewLog(store, audit.Options{Now: now}), nil
+	// The log refuses a purpose that names a programme the organisation
+	// does not have.
+	return audit.NewLog(store, audit.Options{Now: now, Programmes: db}), nil
 }

@@ -350,3 +350,115 @@ func TestServeUsage(t *testing.T) {
 		t.Fatalf("token new on an empty directory: exit %d: %s", code, errOut)
 	}
 }
+
+// TestServeRegistration starts tally serve and registers Fatima, the
+// sample, with her consent, over real HTTP, as a registrar of the demo
+// organisation's seeded programme. A second person, Faadumo Xasan Cabdi,
+// born the same day, is shown as likely Fatima, and the visit is linked
+// to her registration. The audit log records both by ids; neither it, nor
+// the logs, nor the database file hold her name.
+func TestServeRegistration(t *testing.T) {
+	dir := t.TempDir()
+	m, stdout, stderr := startMain(t, dir)
+	defer m.Close()
+	if !strings.Contains(stdout.String(), "with programme MPCA-2026") {
+		t.Fatalf("no programme at first start:\n%s", stdout)
+	}
+	adminPassword := firstPassword.FindStringSubmatch(stdout.String())[1]
+	admin := newBrowser(t, m.URL())
+	if code, _, _ := admin.postForm("/signin", "username", "admin", "password", adminPassword); code != 303 {
+		t.Fatalf("admin signs in: %d", code)
+	}
+	code, _, page := admin.send("GET", "/admin/programmes/MPCA-2026", "", "")
+	if code != 200 || !strings.Contains(page, `value="en, so, ar"`) || !strings.Contains(page, `value="24"`) {
+		t.Fatalf("the seeded programme: %d %s", code, page)
+	}
+	code, _, page = admin.postForm("/admin/staff", "name", "Rania Registrar", "username", "rania", "role", "registrar")
+	if code != 201 {
+		t.Fatalf("add a registrar: %d", code)
+	}
+	registrar := newBrowser(t, m.URL())
+	if code, _, _ := registrar.postForm("/signin", "username", "rania", "password", pagePassword.FindStringSubmatch(page)[1]); code != 303 {
+		t.Fatalf("registrar signs in: %d", code)
+	}
+
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "samples", "registration.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample struct {
+		CredentialSubject credentials.Registration `json:"credentialSubject"`
+	}
+	if err := json.Unmarshal(data, &sample); err != nil {
+		t.Fatal(err)
+	}
+	f := sample.CredentialSubject
+	consent := []string{"programme", f.Programme, "consent.given", "yes", "consent.method", "verbal", "consent.language", "so"}
+	register := func(kv ...string) (int, http.Header, string) {
+		return registrar.postForm("/issuer/register", append(consent, kv...)...)
+	}
+	if code, _, page := registrar.send("GET", "/issuer/register", "", ""); code != 200 || !strings.Contains(page, "check that no one is registered twice") {
+		t.Fatalf("the register form: %d", code)
+	}
+	// Without consent, nothing.
+	if code, _, page := registrar.postForm("/issuer/register", "programme", f.Programme, "fullName", f.FullName); code != 400 || !strings.Contains(page, "No consent, no registration") {
+		t.Fatalf("without consent: %d", code)
+	}
+	code, h, _ := register("registrationId", f.RegistrationID, "fullName", f.FullName, "firstName", f.FirstName, "lastName", f.LastName,
+		"dateOfBirth", f.DateOfBirth, "gender", f.Gender, "nationality", f.Nationality, "legalStatus", f.LegalStatus,
+		"locationCode", f.LocationCode, "language", f.Language)
+	fatimaPage := h.Get("Location")
+	if code != 303 || !strings.HasPrefix(fatimaPage, "/issuer/registrations/") {
+		t.Fatalf("register Fatima: %d %s", code, fatimaPage)
+	}
+	if code, _, page := registrar.send("GET", fatimaPage, "", ""); code != 200 || !strings.Contains(page, "Fatima Hassan Abdi") || !strings.Contains(page, "Rania Registrar") {
+		t.Fatalf("Fatima's registration: %d %s", code, page)
+	}
+
+	code, _, page = register("fullName", "Faadumo Xasan Cabdi", "dateOfBirth", f.DateOfBirth, "gender", "female")
+	link := regexp.MustCompile(`action="(/issuer/registrations/[a-z2-7]+/link)"`).FindStringSubmatch(page)
+	if code != 200 || link == nil || !strings.Contains(page, "This person may be registered already") || !strings.Contains(page, f.RegistrationID) {
+		t.Fatalf("Faadumo is not shown as likely Fatima: %d %s", code, page)
+	}
+	if id := strings.TrimSuffix(strings.TrimPrefix(link[1], "/issuer/registrations/"), "/link"); !strings.HasSuffix(fatimaPage, "/"+id+"?done=registered") {
+		t.Fatalf("the likely duplicate is %s, not Fatima (%s)", id, fatimaPage)
+	}
+	code, h, _ = registrar.postForm(link[1], consent...)
+	if code != 303 || !strings.HasSuffix(h.Get("Location"), "?done=linked") {
+		t.Fatalf("link: %d %s", code, h.Get("Location"))
+	}
+	if _, _, page := registrar.send("GET", h.Get("Location"), "", ""); !strings.Contains(page, "Later visits") {
+		t.Fatalf("no visit on Fatima's registration: %s", page)
+	}
+	if code, _, page := registrar.postForm("/issuer/search", "q", "Faadumo Xasan Cabdi"); code != 200 || !strings.Contains(page, "1 found") {
+		t.Fatalf("search: %d %s", code, page)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	personal := []string{"Fatima", "Faadumo", "Hassan", "Xasan", "Abdi", f.DateOfBirth, f.RegistrationID, f.LegalStatus, f.LocationCode}
+	raw, err := os.ReadFile(filepath.Join(dir, "tally.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code2, export, errOut := runIn2(t, testEnv(), "audit", "export", "--data", dir)
+	if code2 != 0 {
+		t.Fatalf("audit export: %s", errOut)
+	}
+	for _, want := range []string{`"register"`, `"link"`, `"programme-change"`, `"programme:MPCA-2026"`, `"consent"`} {
+		if !strings.Contains(export, want) {
+			t.Errorf("the audit log has no %s", want)
+		}
+	}
+	for _, s := range personal {
+		for where, text := range map[string]string{"database file": string(raw), "audit log": export, "logs": stderr.String()} {
+			if strings.Contains(text, s) {
+				t.Errorf("the %s holds %q", where, s)
+			}
+		}
+	}
+	if code, out, errOut := runIn2(t, testEnv(), "audit", "verify", "--data", dir); code != 0 {
+		t.Fatalf("audit verify: %s%s", out, errOut)
+	}
+}

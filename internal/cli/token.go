@@ -44,7 +44,7 @@ func tokenNew(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := issuer.New(issuer.Stores{Orgs: db, Creator: db, Staff: db, Tokens: db, Sessions: db}, issuer.Options{Now: env.Now, Audit: auditLog})
+	svc, err := issuer.New(db.Stores(), issuer.Options{Now: env.Now, Audit: auditLog})
 	if err != nil {
 		return err
 	}

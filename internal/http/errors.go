@@ -36,6 +36,8 @@ func problemOf(err error) problem {
 		return problem{http.StatusForbidden, "cross_origin", "err_cross_origin"}
 	case errors.Is(err, issuer.ErrNotFound):
 		return problem{http.StatusNotFound, "not_found", "err_not_found"}
+	case errors.Is(err, issuer.ErrLikelyDuplicates):
+		return problem{http.StatusConflict, "likely_duplicates", "err_likely_duplicates"}
 	case errors.Is(err, issuer.ErrConflict):
 		return problem{http.StatusConflict, "conflict", "err_conflict"}
 	case errors.As(err, &tooLarge):
@@ -55,9 +57,12 @@ func problemOf(err error) problem {
 	return problem{http.StatusInternalServerError, "internal", "err_internal"}
 }
 
-// apiError is the JSON body of every API error.
+// apiError is the JSON body of every API error. A registration refused
+// for likely duplicates lists them: link to one, or send it again with
+// "confirm": true.
 type apiError struct {
-	Error apiErrorBody `json:"error"`
+	Error      apiErrorBody   `json:"error"`
+	Duplicates []issuer.Match `json:"duplicates,omitempty"`
 }
 
 type apiErrorBody struct {
@@ -83,9 +88,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var ie *issuer.InvalidError
 	errors.As(err, &ie)
 	if isAPI(c) {
-		body := apiError{apiErrorBody{Status: p.status, Code: p.code, Message: msg}}
+		body := apiError{Error: apiErrorBody{Status: p.status, Code: p.code, Message: msg}}
 		if ie != nil {
 			body.Error.Fields = ie.Fields
+		}
+		var de *issuer.DuplicatesError
+		if errors.As(err, &de) {
+			body.Duplicates = de.Matches
+			c.Response().Header().Set("Cache-Control", "no-store")
 		}
 		if p.status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="tally"`)

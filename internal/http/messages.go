@@ -8,6 +8,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/tally-id/tally/issuer"
 )
 
 // defaultLang is the language of the catalogue every other one falls back
@@ -42,6 +44,27 @@ func (m *Messages) Get(key string, args ...any) string {
 
 // Lang is the catalogue's language tag.
 func (m *Messages) Lang() string { return m.lang }
+
+// LanguageName is the name of a language tag in the catalogue's language
+// (language_so, also for som), or the tag itself when the catalogue does
+// not name it.
+func (m *Messages) LanguageName(tag string) string {
+	for _, t := range []string{tag, canonicalLanguage(tag)} {
+		key := "language_" + t
+		if name := m.Get(key); name != key {
+			return name
+		}
+	}
+	return tag
+}
+
+func canonicalLanguage(tag string) string {
+	c, err := issuer.CanonicalLanguage(tag)
+	if err != nil {
+		return tag
+	}
+	return c
+}
 
 // Dir is ltr or rtl.
 func (m *Messages) Dir() string { return m.Get("dir") }

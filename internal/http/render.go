@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/issuer"
 )
 
@@ -28,19 +29,35 @@ func loadPages(files fs.FS) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Files named _*.html hold parts that several pages use.
+	var parts []string
+	for _, name := range names {
+		if strings.HasPrefix(path.Base(name), "_") {
+			body, err := fs.ReadFile(files, name)
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, string(body))
+		}
+	}
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		body, err := fs.ReadFile(files, name)
 		if err != nil {
 			return nil, err
 		}
-		t, err := template.New("layout").Option("missingkey=zero").Parse(string(layout))
+		t, err := template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(string(layout))
 		if err != nil {
 			return nil, fmt.Errorf("layout.html: %w", err)
+		}
+		for _, part := range parts {
+			if _, err := t.Parse(part); err != nil {
+				return nil, fmt.Errorf("templates/_*.html: %w", err)
+			}
 		}
 		if _, err := t.Parse(string(body)); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -48,6 +65,14 @@ func loadPages(files fs.FS) (*pages, error) {
 		p.byName[base] = t
 	}
 	return p, nil
+}
+
+// templateFuncs are the functions templates may call.
+var templateFuncs = template.FuncMap{
+	"join": strings.Join,
+	// field returns "" or the error of a form field, so that templates can
+	// say {{with field $ "name"}}.
+	"field": func(d *pageData, name string) string { return d.Errors[name] },
 }
 
 // pageData is what every page template gets.
@@ -69,10 +94,54 @@ type pageData struct {
 	// Next is where the sign-in form goes after signing in.
 	Next string
 
+	// Notice says what a change just did (?done=...).
+	Notice string
+
 	Staff    []issuer.Staff
 	Roles    []issuer.Role
 	Created  *issuer.Staff
 	Password string
+
+	Programmes      []issuer.Programme
+	Programme       *issuer.Programme
+	CredentialTypes []credentials.Type
+
+	// Registration is the registration shown; StaffNames names the staff
+	// by id; CanRegister says the viewer may correct and link.
+	Registration *issuer.Registration
+	StaffNames   map[string]string
+	CanRegister  bool
+	// Matches are a search's results, or the likely duplicates of a
+	// person being registered; Searched says a search was made.
+	Matches  []issuer.Match
+	Searched bool
+	Methods  []issuer.ConsentMethod
+	Genders  []string
+}
+
+// Reasons says in words why a registration was found.
+func (d *pageData) Reasons(m issuer.Match) []string {
+	out := make([]string, len(m.Reasons))
+	for i, r := range m.Reasons {
+		if r == issuer.ReasonSimilarName {
+			out[i] = d.T.Get("reason_similar-name", m.SharedParts, m.OfParts)
+		} else {
+			out[i] = d.T.Get("reason_" + string(r))
+		}
+	}
+	return out
+}
+
+// StaffName names who did something, from a record's reference (a staff
+// member's id, or token: and an API token's id).
+func (d *pageData) StaffName(ref string) string {
+	if name, ok := d.StaffNames[ref]; ok {
+		return name
+	}
+	if strings.HasPrefix(ref, "token:") {
+		return d.T.Get("by_token")
+	}
+	return ref
 }
 
 // newPage starts a page's data for a request: its language, and who is

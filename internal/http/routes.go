@@ -47,6 +47,10 @@ func (s *Server) Routes() []Route { return s.routes() }
 func (s *Server) routes() []Route {
 	staff := issuer.AllRoles()
 	admin := []issuer.Role{issuer.RoleAdmin}
+	// registrars register people and correct registrations; readers also
+	// admit auditors, who read them.
+	registrars := []issuer.Role{issuer.RoleRegistrar, issuer.RoleSupervisor}
+	readers := []issuer.Role{issuer.RoleRegistrar, issuer.RoleSupervisor, issuer.RoleAuditor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -60,10 +64,32 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/issuer/", Kind: Page, Roles: staff, Handler: s.home},
 		{Method: http.MethodGet, Path: "/admin/staff", Kind: Page, Roles: admin, Handler: s.staffPage},
 		{Method: http.MethodPost, Path: "/admin/staff", Kind: Page, Roles: admin, Handler: s.staffCreate},
+		{Method: http.MethodGet, Path: "/admin/programmes", Kind: Page, Roles: admin, Handler: s.programmesPage},
+		{Method: http.MethodPost, Path: "/admin/programmes", Kind: Page, Roles: admin, Handler: s.programmeCreate},
+		{Method: http.MethodGet, Path: "/admin/programmes/:code", Kind: Page, Roles: admin, Handler: s.programmePage},
+		{Method: http.MethodPost, Path: "/admin/programmes/:code", Kind: Page, Roles: admin, Handler: s.programmeUpdate},
+
+		{Method: http.MethodGet, Path: "/issuer/register", Kind: Page, Roles: registrars, Handler: s.registerForm},
+		{Method: http.MethodPost, Path: "/issuer/register", Kind: Page, Roles: registrars, Handler: s.register},
+		{Method: http.MethodGet, Path: "/issuer/search", Kind: Page, Roles: readers, Handler: s.searchPage},
+		{Method: http.MethodPost, Path: "/issuer/search", Kind: Page, Roles: readers, Handler: s.search},
+		{Method: http.MethodGet, Path: "/issuer/registrations/:id", Kind: Page, Roles: readers, Handler: s.registrationPage},
+		{Method: http.MethodGet, Path: "/issuer/registrations/:id/correct", Kind: Page, Roles: registrars, Handler: s.correctForm},
+		{Method: http.MethodPost, Path: "/issuer/registrations/:id/correct", Kind: Page, Roles: registrars, Handler: s.correct},
+		{Method: http.MethodPost, Path: "/issuer/registrations/:id/link", Kind: Page, Roles: registrars, Handler: s.link},
 
 		{Method: http.MethodGet, Path: "/api/v1/whoami", Kind: API, Roles: staff, Handler: s.apiWhoami},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/staff", Kind: API, Roles: admin, Handler: s.apiStaffList},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/staff", Kind: API, Roles: admin, Handler: s.apiStaffCreate},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/programmes", Kind: API, Roles: staff, Handler: s.apiProgrammes},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/programmes", Kind: API, Roles: admin, Handler: s.apiProgrammeCreate},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/programmes/:code", Kind: API, Roles: staff, Handler: s.apiProgramme},
+		{Method: http.MethodPut, Path: "/api/v1/orgs/:org/programmes/:code", Kind: API, Roles: admin, Handler: s.apiProgrammeUpdate},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations", Kind: API, Roles: registrars, Handler: s.apiRegister},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/search", Kind: API, Roles: readers, Handler: s.apiSearch},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/registrations/:id", Kind: API, Roles: readers, Handler: s.apiRegistration},
+		{Method: http.MethodPatch, Path: "/api/v1/orgs/:org/registrations/:id", Kind: API, Roles: registrars, Handler: s.apiCorrect},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/links", Kind: API, Roles: registrars, Handler: s.apiLink},
 	}
 }
 

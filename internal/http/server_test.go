@@ -3,6 +3,8 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -20,6 +22,7 @@ import (
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/web"
+	"go.etcd.io/bbolt"
 )
 
 // syncBuffer collects the server's logs, written from request goroutines.
@@ -45,13 +48,17 @@ func (b *syncBuffer) String() string {
 // administrator.
 type env struct {
 	t       *testing.T
+	db      *bolt.DB
 	srv     *tallyhttp.Server
 	ts      *httptest.Server
 	svc     *issuer.Service
 	logs    *syncBuffer
 	session map[string]string // "org/role" → session id
 	token   map[string]string // "org/role" → API token
+	staffID map[string]string // "org/role" → staff member's id
 	secrets []string          // what must never reach the logs
+	// regID is the internal id of Fatima's registration in demo.
+	regID string
 }
 
 func newEnv(t *testing.T) *env {
@@ -62,7 +69,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := issuer.New(issuer.Stores{Orgs: db, Creator: db, Staff: db, Tokens: db, Sessions: db}, issuer.Options{
+	svc, err := issuer.New(db.Stores(), issuer.Options{
 		MasterKey: []byte("river lantern cobalt pepper"),
 		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
 		ScryptN:   credentials.LowestScryptN,
@@ -70,7 +77,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, svc: svc, logs: &syncBuffer{}, session: map[string]string{}, token: map[string]string{}}
+	e := &env{t: t, db: db, svc: svc, logs: &syncBuffer{}, session: map[string]string{}, token: map[string]string{}, staffID: map[string]string{}}
 	for _, org := range []string{"demo", "other"} {
 		_, _, pw, err := svc.CreateOrganisation(ctx, issuer.NewOrganisation{
 			Slug: org, Name: "Organisation " + org, Host: "tally.example",
@@ -89,6 +96,7 @@ func newEnv(t *testing.T) *env {
 					t.Fatal(err)
 				}
 				e.signIn(org, role, st.Username, pw)
+				e.staffID[org+"/"+string(role)] = st.ID
 				e.secrets = append(e.secrets, pw, "Staff "+username, username)
 			}
 			tok, _, err := svc.NewToken(ctx, org, role, "")
@@ -99,6 +107,26 @@ func newEnv(t *testing.T) *env {
 			e.secrets = append(e.secrets, tok)
 		}
 	}
+	for _, org := range []string{"demo", "other"} {
+		if _, err := svc.CreateProgramme(ctx, issuer.SystemPrincipal("test"), org, issuer.ProgrammeInput{
+			Code: "MPCA-2026", Name: "Cash " + org, Languages: []string{"en", "so", "ar"}, RetentionMonths: 24,
+			CredentialTypes: []string{"registration"}, Purpose: "Monthly cash in 2026.",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each organisation's data key is made now, not by the first request
+	// that needs it, so that what requests change is theirs alone.
+	if err := svc.OpenDataKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := svc.Register(ctx, issuer.Principal{Org: "demo", Role: issuer.RoleRegistrar, StaffID: e.staffID["demo/registrar"]}, "demo",
+		issuer.NewRegistration{Person: fatima(), Consent: issuer.ConsentInput{Given: true, Method: issuer.ConsentVerbal, Language: "so"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.regID = reg.ID
+	e.secrets = append(e.secrets, "Fatima", "Hassan", "1991-03-14", "KE-DAD-2026-000123", "asylum-seeker")
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: db.Ping, Files: web.FS,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -209,6 +237,50 @@ func (e *env) staffCount(org string) int {
 		e.t.Fatal(err)
 	}
 	return len(list)
+}
+
+// state is a fingerprint of an organisation's staff, programmes and
+// registrations (with their index entries): equal before and after, and
+// nothing of the organisation changed.
+func (e *env) state(org string) string {
+	ctx := context.Background()
+	h := sha256.New()
+	staff, err := e.svc.ListStaff(ctx, org)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	progs, err := e.svc.Programmes(ctx, org)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	json.NewEncoder(h).Encode([]any{staff, progs})
+	err = e.db.Bolt().View(func(tx *bbolt.Tx) error {
+		for _, bucket := range []string{"registrations", "registration_index", "data_keys"} {
+			c := tx.Bucket([]byte(bucket)).Cursor()
+			prefix := []byte(org + "\x00")
+			if bucket == "data_keys" {
+				prefix = []byte(org)
+			}
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				h.Write(k)
+				h.Write(v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fatima is the sample registration (../shared/samples/registration.json).
+func fatima() credentials.Registration {
+	return credentials.Registration{
+		RegistrationID: "KE-DAD-2026-000123", FullName: "Fatima Hassan Abdi", FirstName: "Fatima", LastName: "Abdi",
+		DateOfBirth: "1991-03-14", Gender: "female", Nationality: "SO", LegalStatus: "asylum-seeker",
+		LocationCode: "KE-DADAAB-HSP1", Language: "som", Programme: "MPCA-2026",
+	}
 }
 
 func form(kv ...string) string {
