@@ -1,7 +1,6 @@
 package credentials
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
 	"maps"
@@ -85,11 +84,4 @@ func copyJSONValue(v any) any {
 		return l
 	}
 	return v
-}
-
-// isDefaultContext reports whether ctx is tally's default @context: the
-// VCDM 2.0 URL and tally's context object, whatever their JSON formatting.
-func isDefaultContext(ctx []any) bool {
-	b, err := json.Marshal(ctx)
-	return err == nil && bytes.Equal(b, defaultContextJSON)
 }

@@ -136,22 +136,6 @@ func (f *fixture) serveTokenList(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, err.Error(), http.StatusInternalServerError)
 }
 
-// tokenList is the fixture's Token Status List, signed at.
-func (f *fixture) tokenList(t testing.TB, at time.Time) []byte {
-	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l, err := credentials.TokenStatusListOf(f.base+"/token/3", f.lists["revocation/3"], f.lists["suspension/3"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := credentials.IssueTokenStatusList(l, f.key, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
-}
-
 // trustFor is a trust list naming the fixture's issuer for the given types.
 func (f *fixture) trustFor(t testing.TB, types ...credentials.Type) *verifier.TrustList {
 	t.Helper()

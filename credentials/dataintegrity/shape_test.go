@@ -23,8 +23,7 @@ func referenceShape(raw []byte) error {
 	}
 	objects, values, contexts := 1, 1, 0
 	var value func(depth int) error
-	var object func(depth int) error
-	object = func(depth int) error {
+	object := func(depth int) error {
 		seen := map[string]bool{}
 		for dec.More() {
 			tok, err := dec.Token()

@@ -48,9 +48,7 @@ func programmeForm(c echo.Context) (issuer.ProgrammeInput, map[string]string, *i
 		form[name] = c.FormValue(name)
 	}
 	in := issuer.ProgrammeInput{Code: form["code"], Name: form["name"], Purpose: form["purpose"]}
-	for _, l := range strings.FieldsFunc(form["languages"], func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-		in.Languages = append(in.Languages, l)
-	}
+	in.Languages = append(in.Languages, strings.FieldsFunc(form["languages"], func(r rune) bool { return r == ',' || r == ' ' || r == ';' })...)
 	for _, t := range credentials.Types() {
 		if c.FormValue("type_"+string(t)) != "" {
 			in.CredentialTypes = append(in.CredentialTypes, string(t))

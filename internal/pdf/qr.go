@@ -47,10 +47,6 @@ func qrRawModules(version int) int {
 	return n
 }
 
-// qrAlphanumeric is the QR alphanumeric character set, which is also the
-// base45 alphabet (RFC 9285), in code order.
-const qrAlphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
-
 // errQRTooLong reports text that no QR version holds at level Q.
 var errQRTooLong = errors.New("qr: the text does not fit a QR code at level Q")
 

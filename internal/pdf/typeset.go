@@ -215,7 +215,7 @@ func (t *typesetter) shape(text string, bold bool) *shapedLine {
 				y:   fixedUnits(g.YOffset),
 			}
 			if isClusterStart(p.out.Glyphs, g) {
-				pg.text = string(runes[g.ClusterIndex : g.ClusterIndex+g.RuneCount])
+				pg.text = string(runes[g.TextIndex() : g.TextIndex()+g.RunesCount()])
 			}
 			run.glyphs = append(run.glyphs, pg)
 			x += fixedUnits(g.Advance)
@@ -230,7 +230,7 @@ func (t *typesetter) shape(text string, bold bool) *shapedLine {
 // logical order, which carries the cluster's text.
 func isClusterStart(glyphs []shaping.Glyph, g shaping.Glyph) bool {
 	for _, o := range glyphs {
-		if o.ClusterIndex == g.ClusterIndex {
+		if o.TextIndex() == g.TextIndex() {
 			return o == g
 		}
 	}
