@@ -165,7 +165,9 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 	if in.Format != credentials.FormatQR && in.Format != credentials.FormatJWT {
 		p.add("format", "unknown", "choose qr or jwt")
 	}
-	if in.Type != credentials.TypeRegistration && in.Type != credentials.TypeEligibility {
+	if in.Type == "" {
+		p.add("type", "required", "choose RegistrationCredential or EligibilityCredential")
+	} else if in.Type != credentials.TypeRegistration && in.Type != credentials.TypeEligibility {
 		p.add("type", "unknown", "choose RegistrationCredential or EligibilityCredential")
 	}
 	if err := p.err(); err != nil {

@@ -2,7 +2,6 @@ package issuer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -18,56 +17,48 @@ const StatusListTTL = 5 * time.Minute
 // that cannot fetch keeps using its last list until then.
 const StatusListValidity = 7 * 24 * time.Hour
 
-// Revoke revokes a credential, for good. reason is not kept: the audit
-// entry says who revoked which credential, and when.
+// Revoke revokes a credential, for good. Revoking a revoked credential
+// changes nothing and records nothing.
 func (s *Service) Revoke(ctx context.Context, by Principal, org, id string) (CredentialRecord, error) {
-	return s.changeState(ctx, by, org, id, audit.ActionRevoke, func(r CredentialRecord) (CredentialRecord, error) {
-		if r.State == StateRevoked {
-			return r, fmt.Errorf("credential %s is revoked already: %w", id, ErrStateChange)
-		}
-		r.State = StateRevoked
-		return r, nil
-	})
+	return s.changeState(ctx, by, org, id, StateRevoked, audit.ActionRevoke)
 }
 
-// Suspend suspends an active credential until it is reinstated.
+// Suspend suspends a credential until it is reinstated. A revoked
+// credential cannot be suspended (ErrStateChange); suspending a suspended
+// one changes nothing.
 func (s *Service) Suspend(ctx context.Context, by Principal, org, id string) (CredentialRecord, error) {
-	return s.changeState(ctx, by, org, id, audit.ActionSuspend, func(r CredentialRecord) (CredentialRecord, error) {
-		if r.State != StateActive {
-			return r, fmt.Errorf("credential %s is %s, not active: %w", id, r.State, ErrStateChange)
-		}
-		r.State = StateSuspended
-		return r, nil
-	})
+	return s.changeState(ctx, by, org, id, StateSuspended, audit.ActionSuspend)
 }
 
-// Reinstate makes a suspended credential active again.
+// Reinstate makes a suspended credential active again. A revoked
+// credential cannot be reinstated (ErrStateChange); reinstating an active
+// one changes nothing.
 func (s *Service) Reinstate(ctx context.Context, by Principal, org, id string) (CredentialRecord, error) {
-	return s.changeState(ctx, by, org, id, audit.ActionReinstate, func(r CredentialRecord) (CredentialRecord, error) {
-		if r.State != StateSuspended {
-			return r, fmt.Errorf("credential %s is %s, not suspended: %w", id, r.State, ErrStateChange)
-		}
-		r.State = StateActive
-		return r, nil
-	})
+	return s.changeState(ctx, by, org, id, StateActive, audit.ActionReinstate)
 }
 
-func (s *Service) changeState(ctx context.Context, by Principal, org, id string, action audit.Action,
-	change func(CredentialRecord) (CredentialRecord, error)) (CredentialRecord, error) {
+// changeState moves a credential to state, in its record and its status
+// bits, and audits the change. Moving it to the state it is in changes and
+// records nothing, so that a request sent twice does no harm.
+func (s *Service) changeState(ctx context.Context, by Principal, org, id string, state CredentialState, action audit.Action) (CredentialRecord, error) {
 	if s.status == nil {
 		return CredentialRecord{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
 	}
 	now := s.now().UTC()
+	unchanged := false
 	rec, err := s.status.SetCredentialState(ctx, org, id, func(r CredentialRecord) (CredentialRecord, error) {
-		r, err := change(r)
-		if err != nil {
-			return r, err
+		switch {
+		case r.State == state:
+			unchanged = true
+			return r, nil
+		case r.State == StateRevoked:
+			return r, fmt.Errorf("credential %s is revoked, for good: %w", id, ErrStateChange)
 		}
-		r.Changed, r.ChangedBy = now, by.Ref()
+		r.State, r.Changed, r.ChangedBy = state, now, by.Ref()
 		return r, nil
 	})
-	if err != nil {
-		return CredentialRecord{}, err
+	if err != nil || unchanged {
+		return rec, err
 	}
 	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: action,
 		Objects: []audit.Object{{Kind: audit.ObjectCredential, ID: rec.ID}, {Kind: audit.ObjectRegistration, ID: rec.Registration}},
@@ -94,12 +85,10 @@ func (s *Service) RevokeRegistration(ctx context.Context, by Principal, org, reg
 			continue
 		}
 		r, err := s.Revoke(ctx, by, org, r.ID)
-		if err != nil && !errors.Is(err, ErrStateChange) {
+		if err != nil {
 			return out, err
 		}
-		if err == nil {
-			out = append(out, r)
-		}
+		out = append(out, r)
 	}
 	return out, nil
 }

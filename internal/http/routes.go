@@ -51,10 +51,14 @@ func (s *Server) routes() []Route {
 	// admit auditors, who read them.
 	registrars := []issuer.Role{issuer.RoleRegistrar, issuer.RoleSupervisor}
 	readers := []issuer.Role{issuer.RoleRegistrar, issuer.RoleSupervisor, issuer.RoleAuditor}
+	// registrars issue credentials, and suspend and reinstate them (a card
+	// reported lost at the desk); only supervisors revoke.
+	supervisors := []issuer.Role{issuer.RoleSupervisor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
 		{Method: http.MethodGet, Path: "/orgs/:org/did.json", Kind: API, Public: true, Handler: s.didDocument},
+		{Method: http.MethodGet, Path: "/status/:org/:kind/:n", Kind: API, Public: true, Handler: s.statusList},
 		{Method: http.MethodGet, Path: "/static/*", Kind: Page, Public: true, Handler: echo.WrapHandler(s.static)},
 		{Method: http.MethodGet, Path: "/", Kind: Page, Public: true, Handler: s.root},
 		{Method: http.MethodGet, Path: "/signin", Kind: Page, Public: true, Handler: s.signinForm},
@@ -90,6 +94,11 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/registrations/:id", Kind: API, Roles: readers, Handler: s.apiRegistration},
 		{Method: http.MethodPatch, Path: "/api/v1/orgs/:org/registrations/:id", Kind: API, Roles: registrars, Handler: s.apiCorrect},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/links", Kind: API, Roles: registrars, Handler: s.apiLink},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/registrations/:id/credentials", Kind: API, Roles: readers, Handler: s.apiCredentials},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/credentials", Kind: API, Roles: registrars, Handler: s.apiIssue},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/revoke", Kind: API, Roles: supervisors, Handler: s.apiState(s.svc.Revoke, "revoked")},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/suspend", Kind: API, Roles: registrars, Handler: s.apiState(s.svc.Suspend, "suspended")},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/reinstate", Kind: API, Roles: registrars, Handler: s.apiState(s.svc.Reinstate, "reinstated")},
 	}
 }
 
