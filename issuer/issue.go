@@ -214,11 +214,28 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 	if err != nil {
 		return Issued{}, err
 	}
-	c := &credentials.Credential{
-		ID: id, Type: in.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
-		Status: credentials.StatusEntries(s.StatusBase(org), rec.List, rec.Index),
+	text, err := sign(rec, reg, prog, key, s.StatusBase(org))
+	if err != nil {
+		return Issued{}, err
 	}
-	switch in.Type {
+	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionIssue,
+		Objects: []audit.Object{{Kind: audit.ObjectRegistration, ID: reg.ID}, {Kind: audit.ObjectCredential, ID: id}},
+		Purpose: audit.ProgrammePurpose(prog.Code)}); err != nil {
+		return Issued{}, err
+	}
+	return Issued{Record: rec, Credential: text, Languages: prog.Languages, Name: reg.Person.FullName, OrgName: o.Name}, nil
+}
+
+// sign signs the credential of a record, issued from reg for prog: the
+// same record signed again gives the same credential, byte for byte
+// (Ed25519 signatures are deterministic, and the time of issue is the
+// record's).
+func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase string) (string, error) {
+	c := &credentials.Credential{
+		ID: rec.ID, Type: rec.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
+		Status: credentials.StatusEntries(statusBase, rec.List, rec.Index),
+	}
+	switch rec.Type {
 	case credentials.TypeRegistration:
 		c.Subject = reg.Subject()
 	default:
@@ -226,17 +243,50 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 			HouseholdSize: reg.Person.HouseholdSize, DedupSeed: append(credentials.Seed(nil), reg.Seed...)}
 	}
 	var text string
-	if in.Format == credentials.FormatQR {
-		text, err = credentials.IssueCard(c, key, now)
+	var err error
+	if rec.Format == credentials.FormatQR {
+		text, err = credentials.IssueCard(c, key, rec.Issued)
 	} else {
-		text, err = credentials.IssueJWT(c, key, now)
+		text, err = credentials.IssueJWT(c, key, rec.Issued)
 	}
 	if err != nil {
-		return Issued{}, fmt.Errorf("sign credential %s: %w", id, err)
+		return "", fmt.Errorf("sign credential %s: %w", rec.ID, err)
 	}
-	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionIssue,
-		Objects: []audit.Object{{Kind: audit.ObjectRegistration, ID: reg.ID}, {Kind: audit.ObjectCredential, ID: id}},
-		Purpose: audit.ProgrammePurpose(prog.Code)}); err != nil {
+	return text, nil
+}
+
+// Reprint signs an issued credential again, as it was issued, to show or
+// print it once more: a card is not kept, only its record. A revoked
+// credential is not reprinted (ErrStateChange): issue a new one.
+func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
+	if s.status == nil {
+		return Issued{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
+	}
+	rec, err := s.status.Credential(ctx, org, id)
+	if err != nil {
+		return Issued{}, err
+	}
+	if rec.State == StateRevoked {
+		return Issued{}, fmt.Errorf("credential %s is revoked: issue a new one: %w", id, ErrStateChange)
+	}
+	reg, err := s.Registration(ctx, org, rec.Registration)
+	if err != nil {
+		return Issued{}, err
+	}
+	prog, err := s.programmes.Programme(ctx, org, rec.Programme)
+	if err != nil {
+		return Issued{}, err
+	}
+	o, err := s.orgs.Organisation(ctx, org)
+	if err != nil {
+		return Issued{}, err
+	}
+	key, err := s.signingKey(ctx, org)
+	if err != nil {
+		return Issued{}, err
+	}
+	text, err := sign(rec, reg, prog, key, s.StatusBase(org))
+	if err != nil {
 		return Issued{}, err
 	}
 	return Issued{Record: rec, Credential: text, Languages: prog.Languages, Name: reg.Person.FullName, OrgName: o.Name}, nil

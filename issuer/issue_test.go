@@ -63,6 +63,10 @@ func TestIssue(t *testing.T) {
 	if jwt.Record.Index == rec.Index {
 		t.Error("two credentials share a status index")
 	}
+	again, err := d.svc.Reprint(ctx, "demo", rec.ID)
+	if err != nil || again.Credential != card.Credential {
+		t.Errorf("a reprint is not the card issued: %v", err)
+	}
 	recs, err := d.svc.Credentials(ctx, "demo", reg.ID)
 	if err != nil || len(recs) != 2 || recs[0].ID != rec.ID || recs[1].ID != jwt.Record.ID {
 		t.Fatalf("Credentials = %+v, %v", recs, err)
@@ -189,6 +193,9 @@ func TestRevokeSuspend(t *testing.T) {
 	}
 	if want := []audit.Action{audit.ActionSuspend, audit.ActionReinstate, audit.ActionRevoke}; !slices.Equal(changes, want) {
 		t.Errorf("audited %v, want %v: what changes nothing is not recorded", changes, want)
+	}
+	if _, err := d.svc.Reprint(ctx, "demo", id); !errors.Is(err, issuer.ErrStateChange) {
+		t.Errorf("reprint a revoked card: %v", err)
 	}
 	tok, err := d.svc.StatusList(ctx, "demo", issuer.ListToken, rec.List)
 	if err != nil {
