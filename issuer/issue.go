@@ -384,3 +384,12 @@ func (s *Service) Credentials(ctx context.Context, org, regID string) ([]Credent
 	}
 	return s.status.RegistrationCredentials(ctx, org, regID)
 }
+
+// CredentialRecord returns the record of one credential an organisation
+// issued.
+func (s *Service) CredentialRecord(ctx context.Context, org, id string) (CredentialRecord, error) {
+	if s.status == nil {
+		return CredentialRecord{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
+	}
+	return s.status.Credential(ctx, org, id)
+}

@@ -125,3 +125,42 @@ func TestStatusListRoutes(t *testing.T) {
 		})
 	}
 }
+
+// TestIssuePages issues a card from a registration's page, sees its QR
+// code, prints it, and revokes it.
+func TestIssuePages(t *testing.T) {
+	e := newEnv(t)
+	registrar, supervisor := e.asStaff("demo", issuer.RoleRegistrar), e.asStaff("demo", issuer.RoleSupervisor)
+	page := readBody(t, e.do("GET", "/issuer/registrations/"+e.regID, "", "", registrar))
+	if !strings.Contains(page, "Issue card") || !strings.Contains(page, e.credID) {
+		t.Fatal("the registration's page offers no card, or lists no credential")
+	}
+	res := e.do("POST", "/issuer/registrations/"+e.regID+"/credentials", formType, form("type", "RegistrationCredential"), registrar)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/issuer/credentials/urn:uuid:") {
+		t.Fatalf("%d to %q", res.StatusCode, loc)
+	}
+	res = e.do("GET", loc, "", "", registrar)
+	page = readBody(t, res)
+	if res.StatusCode != 200 || !strings.Contains(page, `src="data:image/png;base64,`) || !strings.Contains(page, "card.pdf") || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("%d: %.400s", res.StatusCode, page)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(loc, "/issuer/credentials/"), "?done=issued")
+	res = e.do("GET", "/issuer/credentials/"+id+"/card.pdf", "", "", registrar)
+	if body := readBody(t, res); res.StatusCode != 200 || !strings.HasPrefix(body, "%PDF-") || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("pdf: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if page := readBody(t, e.do("GET", "/issuer/credentials/"+id, "", "", supervisor)); !strings.Contains(page, "/revoke") {
+		t.Fatal("a supervisor is not offered to revoke")
+	}
+	if res := e.do("POST", "/issuer/credentials/"+id+"/revoke", formType, "", supervisor); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", res.StatusCode)
+	}
+	page = readBody(t, e.do("GET", "/issuer/credentials/"+id, "", "", registrar))
+	if !strings.Contains(page, "Revoked") || strings.Contains(page, "data:image/png") {
+		t.Fatalf("a revoked card's page: %.400s", page)
+	}
+	if res := e.do("GET", "/issuer/credentials/"+id+"/card.pdf", "", "", registrar); res.StatusCode != http.StatusConflict {
+		t.Fatalf("a revoked card printed: %d", res.StatusCode)
+	}
+}

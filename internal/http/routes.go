@@ -81,6 +81,12 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/issuer/registrations/:id/correct", Kind: Page, Roles: registrars, Handler: s.correctForm},
 		{Method: http.MethodPost, Path: "/issuer/registrations/:id/correct", Kind: Page, Roles: registrars, Handler: s.correct},
 		{Method: http.MethodPost, Path: "/issuer/registrations/:id/link", Kind: Page, Roles: registrars, Handler: s.link},
+		{Method: http.MethodPost, Path: "/issuer/registrations/:id/credentials", Kind: Page, Roles: registrars, Handler: s.issueCredential},
+		{Method: http.MethodGet, Path: "/issuer/credentials/:cred", Kind: Page, Roles: registrars, Handler: s.credentialPage},
+		{Method: http.MethodGet, Path: "/issuer/credentials/:cred/card.pdf", Kind: Page, Roles: registrars, Handler: s.credentialPDF},
+		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/revoke", Kind: Page, Roles: supervisors, Handler: s.changeCredential(s.svc.Revoke, "revoked")},
+		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/suspend", Kind: Page, Roles: registrars, Handler: s.changeCredential(s.svc.Suspend, "suspended")},
+		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/reinstate", Kind: Page, Roles: registrars, Handler: s.changeCredential(s.svc.Reinstate, "reinstated")},
 
 		{Method: http.MethodGet, Path: "/api/v1/whoami", Kind: API, Roles: staff, Handler: s.apiWhoami},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/staff", Kind: API, Roles: admin, Handler: s.apiStaffList},
