@@ -7,7 +7,9 @@ import (
 	"errors"
 	"image"
 	"image/png"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -74,6 +76,11 @@ func TestServeIssueCard(t *testing.T) {
 		}
 		if img, err = png.Decode(bytes.NewReader(out)); err != nil {
 			t.Fatal(err)
+		}
+		if dir := os.Getenv("TALLY_PDF_PNG_DIR"); dir != "" {
+			// Keep the served card to look at.
+			_ = os.WriteFile(filepath.Join(dir, "served-card.pdf"), []byte(pdf), 0o644)
+			_ = os.WriteFile(filepath.Join(dir, "served-card.png"), out, 0o644)
 		}
 	} else {
 		t.Log("pdftoppm is not installed (Debian: poppler-utils): the QR code is read from the card's image on its page, not from the PDF")
