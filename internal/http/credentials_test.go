@@ -135,6 +135,10 @@ func TestIssuePages(t *testing.T) {
 	if !strings.Contains(page, "Issue card") || !strings.Contains(page, e.credID) {
 		t.Fatal("the registration's page offers no card, or lists no credential")
 	}
+	page = readBody(t, e.do("GET", "/issuer/registrations/"+e.regID, "", "", e.asStaff("demo", issuer.RoleAuditor)))
+	if !strings.Contains(page, "Registration ·") || strings.Contains(page, "/issuer/credentials/") || strings.Contains(page, "Issue card") {
+		t.Fatal("an auditor sees no credential, or is offered what they may not open or do")
+	}
 	res := e.do("POST", "/issuer/registrations/"+e.regID+"/credentials", formType, form("type", "RegistrationCredential"), registrar)
 	loc := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/issuer/credentials/urn:uuid:") {
