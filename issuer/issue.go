@@ -216,7 +216,13 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 	}
 	text, err := sign(rec, reg, prog, key, s.StatusBase(org))
 	if err != nil {
-		return Issued{}, err
+		// Nothing was issued: the record's entry is marked revoked, so that
+		// it never stands for a valid credential.
+		_, rerr := s.status.SetCredentialState(ctx, org, rec.ID, func(r CredentialRecord) (CredentialRecord, error) {
+			r.State, r.Changed, r.ChangedBy = StateRevoked, now, by.Ref()
+			return r, nil
+		})
+		return Issued{}, errors.Join(err, rerr)
 	}
 	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionIssue,
 		Objects: []audit.Object{{Kind: audit.ObjectRegistration, ID: reg.ID}, {Kind: audit.ObjectCredential, ID: id}},
