@@ -48,9 +48,10 @@ func newDesk(t *testing.T) *desk {
 		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
 		ScryptN:   credentials.LowestScryptN,
 		Audit:     d.log,
-		OnCorrected: func(_ context.Context, c issuer.Corrected) error {
+		BaseURL:   "https://tally.example:8443",
+		OnCorrected: func(ctx context.Context, c issuer.Corrected) error {
 			d.corrected = append(d.corrected, c)
-			return nil
+			return d.svc.OnCorrectedRevoke(ctx, c)
 		},
 	})
 	if err != nil {

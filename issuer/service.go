@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -25,6 +26,9 @@ type Stores struct {
 	DataKeys      DataKeyStore
 	Registrations RegistrationStore
 	Index         RegistrationIndex
+	// Status keeps the records of issued credentials and the status
+	// lists; without it, nothing can be issued.
+	Status StatusStore
 }
 
 // Options configure a Service. Zero values take the defaults noted.
@@ -57,6 +61,11 @@ type Options struct {
 	// issuance of credentials re-issues and revokes there. Nil: nothing is
 	// done.
 	OnCorrected func(ctx context.Context, c Corrected) error
+	// BaseURL is the instance's public base URL (https://HOST, no trailing
+	// slash): organisations' status lists are served below
+	// BASEURL/status/ORG. Without it, credentials carry no status and none
+	// can be issued.
+	BaseURL string
 }
 
 // Service is the issuer's use-cases over its stores.
@@ -71,7 +80,10 @@ type Service struct {
 	dataKeys      DataKeyStore
 	registrations RegistrationStore
 	index         RegistrationIndex
+	status        StatusStore
 	keys          openKeys
+	signers       signingKeys
+	baseURL       string
 	onCorrected   func(ctx context.Context, c Corrected) error
 
 	masterKey   []byte
@@ -97,6 +109,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 	s := &Service{
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
+		status: stores.Status, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		keys: openKeys{open: map[string]*orgSecrets{}}, onCorrected: opts.OnCorrected,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,

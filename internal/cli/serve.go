@@ -82,15 +82,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := issuer.New(m.db.Stores(), issuer.Options{
-		MasterKey: master, Now: m.Now, Rand: m.Rand,
-		SessionTTL: m.Config.SessionTTL, SessionIdle: m.Config.SessionIdle,
-		Password: m.passwordParams, ScryptN: m.scryptN, Audit: auditLog,
-	})
-	if err != nil {
-		return err
-	}
-
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return err
 	}
@@ -101,6 +92,22 @@ func (m *Main) Run(ctx context.Context) error {
 	m.baseURL = strings.TrimSuffix(m.Config.BaseURL, "/")
 	if m.baseURL == "" {
 		m.baseURL = scheme + "://" + m.ln.Addr().String()
+	}
+
+	// A correction revokes the registration's credentials (re-issuing is
+	// then one click); the hook needs the service it is given to.
+	var svc *issuer.Service
+	svc, err = issuer.New(m.db.Stores(), issuer.Options{
+		MasterKey: master, Now: m.Now, Rand: m.Rand,
+		SessionTTL: m.Config.SessionTTL, SessionIdle: m.Config.SessionIdle,
+		Password: m.passwordParams, ScryptN: m.scryptN, Audit: auditLog,
+		BaseURL: m.baseURL,
+		OnCorrected: func(ctx context.Context, c issuer.Corrected) error {
+			return svc.OnCorrectedRevoke(ctx, c)
+		},
+	})
+	if err != nil {
+		return err
 	}
 
 	if len(orgs) == 0 {

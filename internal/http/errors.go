@@ -36,6 +36,10 @@ func problemOf(err error) problem {
 		return problem{http.StatusForbidden, "cross_origin", "err_cross_origin"}
 	case errors.Is(err, issuer.ErrNotFound):
 		return problem{http.StatusNotFound, "not_found", "err_not_found"}
+	case errors.Is(err, issuer.ErrNoConsent):
+		return problem{http.StatusConflict, "no_consent", "err_no_consent"}
+	case errors.Is(err, issuer.ErrStateChange):
+		return problem{http.StatusConflict, "state", "err_state"}
 	case errors.Is(err, issuer.ErrLikelyDuplicates):
 		return problem{http.StatusConflict, "likely_duplicates", "err_likely_duplicates"}
 	case errors.Is(err, issuer.ErrConflict):

@@ -176,7 +176,15 @@ func (s *Server) renderRegistration(c echo.Context, status int, form map[string]
 		return err
 	}
 	d := s.newPage(c, "registration_title")
-	d.Registration, d.CanRegister = &reg, canRegister(p.Role)
+	d.Registration, d.CanRegister, d.CanRevoke = &reg, canRegister(p.Role), p.Role == issuer.RoleSupervisor
+	if d.Credentials, err = s.svc.Credentials(ctx, p.Org, reg.ID); err != nil {
+		return err
+	}
+	if d.CanRegister && d.Programmes == nil {
+		if d.Programmes, err = s.svc.Programmes(ctx, p.Org); err != nil {
+			return err
+		}
+	}
 	if d.StaffNames, err = s.staffNames(c, p.Org); err != nil {
 		return err
 	}

@@ -117,6 +117,15 @@ type pageData struct {
 	Searched bool
 	Methods  []issuer.ConsentMethod
 	Genders  []string
+
+	// Credentials are a registration's issued credentials; Credential is
+	// the one shown, with its card's QR image (CardImage, a data: URL) or
+	// its text (CredentialText). CanRevoke says the viewer may revoke.
+	Credentials    []issuer.CredentialRecord
+	Credential     *issuer.CredentialRecord
+	CardImage      template.URL
+	CredentialText string
+	CanRevoke      bool
 }
 
 // Reasons says in words why a registration was found.

@@ -51,10 +51,14 @@ func (s *Server) routes() []Route {
 	// admit auditors, who read them.
 	registrars := []issuer.Role{issuer.RoleRegistrar, issuer.RoleSupervisor}
 	readers := []issuer.Role{issuer.RoleRegistrar, issuer.RoleSupervisor, issuer.RoleAuditor}
+	// registrars issue credentials, and suspend and reinstate them (a card
+	// reported lost at the desk); only supervisors revoke.
+	supervisors := []issuer.Role{issuer.RoleSupervisor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
 		{Method: http.MethodGet, Path: "/orgs/:org/did.json", Kind: API, Public: true, Handler: s.didDocument},
+		{Method: http.MethodGet, Path: "/status/:org/:kind/:n", Kind: API, Public: true, Handler: s.statusList},
 		{Method: http.MethodGet, Path: "/static/*", Kind: Page, Public: true, Handler: echo.WrapHandler(s.static)},
 		{Method: http.MethodGet, Path: "/", Kind: Page, Public: true, Handler: s.root},
 		{Method: http.MethodGet, Path: "/signin", Kind: Page, Public: true, Handler: s.signinForm},
@@ -77,6 +81,12 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/issuer/registrations/:id/correct", Kind: Page, Roles: registrars, Handler: s.correctForm},
 		{Method: http.MethodPost, Path: "/issuer/registrations/:id/correct", Kind: Page, Roles: registrars, Handler: s.correct},
 		{Method: http.MethodPost, Path: "/issuer/registrations/:id/link", Kind: Page, Roles: registrars, Handler: s.link},
+		{Method: http.MethodPost, Path: "/issuer/registrations/:id/credentials", Kind: Page, Roles: registrars, Handler: s.issueCredential},
+		{Method: http.MethodGet, Path: "/issuer/credentials/:cred", Kind: Page, Roles: registrars, Handler: s.credentialPage},
+		{Method: http.MethodGet, Path: "/issuer/credentials/:cred/card.pdf", Kind: Page, Roles: registrars, Handler: s.credentialPDF},
+		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/revoke", Kind: Page, Roles: supervisors, Handler: s.changeCredential(s.svc.Revoke, "revoked")},
+		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/suspend", Kind: Page, Roles: registrars, Handler: s.changeCredential(s.svc.Suspend, "suspended")},
+		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/reinstate", Kind: Page, Roles: registrars, Handler: s.changeCredential(s.svc.Reinstate, "reinstated")},
 
 		{Method: http.MethodGet, Path: "/api/v1/whoami", Kind: API, Roles: staff, Handler: s.apiWhoami},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/staff", Kind: API, Roles: admin, Handler: s.apiStaffList},
@@ -90,6 +100,11 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/registrations/:id", Kind: API, Roles: readers, Handler: s.apiRegistration},
 		{Method: http.MethodPatch, Path: "/api/v1/orgs/:org/registrations/:id", Kind: API, Roles: registrars, Handler: s.apiCorrect},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/links", Kind: API, Roles: registrars, Handler: s.apiLink},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/registrations/:id/credentials", Kind: API, Roles: readers, Handler: s.apiCredentials},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/credentials", Kind: API, Roles: registrars, Handler: s.apiIssue},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/revoke", Kind: API, Roles: supervisors, Handler: s.apiState(s.svc.Revoke, "revoked")},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/suspend", Kind: API, Roles: registrars, Handler: s.apiState(s.svc.Suspend, "suspended")},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/reinstate", Kind: API, Roles: registrars, Handler: s.apiState(s.svc.Reinstate, "reinstated")},
 	}
 }
 

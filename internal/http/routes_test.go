@@ -242,10 +242,52 @@ func guardedCases(e *env) map[string]routeCase {
 	}
 }
 
+// issueCases are the cases of the routes that issue credentials and
+// change their status.
+func issueCases() map[string]routeCase {
+	const jsonType = "application/json"
+	return map[string]routeCase{
+		"GET /api/v1/orgs/:org/registrations/:id/credentials": {status: http.StatusOK},
+		"POST /api/v1/orgs/:org/registrations/:id/credentials": {
+			contentType: jsonType, status: http.StatusCreated,
+			good: func(int) string { return `{"type":"RegistrationCredential"}` },
+			bad: []badInput{
+				{"not JSON", formType, form("type", "RegistrationCredential"), http.StatusBadRequest, []string{"body"}, nil},
+				{"empty object", jsonType, `{}`, http.StatusBadRequest, []string{"type"}, nil},
+				{"unknown field", jsonType, `{"type":"RegistrationCredential","name":"Fatima"}`, http.StatusBadRequest, []string{"body"}, nil},
+				{"unknown format", jsonType, `{"type":"RegistrationCredential","format":"pdf"}`, http.StatusBadRequest, []string{"format"}, nil},
+				{"a type the programme does not issue", jsonType, `{"type":"EligibilityCredential"}`, http.StatusBadRequest, []string{"type"}, nil},
+				{"unknown programme", jsonType, `{"type":"EligibilityCredential","programme":"NOPE"}`, http.StatusBadRequest, []string{"programme"}, nil},
+			},
+		},
+		"POST /issuer/registrations/:id/credentials": {
+			contentType: formType, status: http.StatusSeeOther, otherStatus: http.StatusNotFound,
+			good: func(int) string { return form("type", "RegistrationCredential") },
+			bad: []badInput{
+				{"empty form", formType, "", http.StatusBadRequest, []string{"type"}, nil},
+				{"a type the programme does not issue", formType, form("type", "EligibilityCredential", "programme", "MPCA-2026"), http.StatusBadRequest, []string{"type"}, nil},
+				{"unknown programme", formType, form("type", "EligibilityCredential", "programme", "NOPE"), http.StatusBadRequest, []string{"programme"}, nil},
+			},
+		},
+		"GET /issuer/credentials/:cred":                      {status: http.StatusOK, otherStatus: http.StatusNotFound},
+		"GET /issuer/credentials/:cred/card.pdf":             {status: http.StatusOK, otherStatus: http.StatusNotFound},
+		"POST /issuer/credentials/:cred/revoke":              {contentType: formType, status: http.StatusSeeOther, otherStatus: http.StatusNotFound},
+		"POST /issuer/credentials/:cred/suspend":             {contentType: formType, status: http.StatusSeeOther, otherStatus: http.StatusNotFound},
+		"POST /issuer/credentials/:cred/reinstate":           {contentType: formType, status: http.StatusSeeOther, otherStatus: http.StatusNotFound},
+		"POST /api/v1/orgs/:org/credentials/:cred/revoke":    {status: http.StatusOK},
+		"POST /api/v1/orgs/:org/credentials/:cred/suspend":   {status: http.StatusOK},
+		"POST /api/v1/orgs/:org/credentials/:cred/reinstate": {status: http.StatusOK},
+	}
+}
+
 // path makes a route's pattern a path: demo's Fatima for :id, its
 // programme for :code.
 func (e *env) path(pattern, org string) string {
-	return strings.NewReplacer(":org", org, ":id", e.regID, ":code", "MPCA-2026").Replace(pattern)
+	cred := e.credID
+	if strings.HasSuffix(pattern, "/revoke") {
+		cred = e.revokeID
+	}
+	return strings.NewReplacer(":org", org, ":id", e.regID, ":code", "MPCA-2026", ":cred", cred).Replace(pattern)
 }
 
 // TestRouteTable walks the route table: every guarded route refuses a
@@ -256,6 +298,9 @@ func (e *env) path(pattern, org string) string {
 func TestRouteTable(t *testing.T) {
 	e := newEnv(t)
 	cases := guardedCases(e)
+	for k, v := range issueCases() {
+		cases[k] = v
+	}
 	seen := map[string]bool{}
 	n := 0
 	for _, r := range e.srv.Routes() {

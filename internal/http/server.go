@@ -24,6 +24,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tally-id/tally/internal/pdf"
 	"github.com/tally-id/tally/issuer"
 )
 
@@ -65,6 +66,7 @@ type Options struct {
 // Server is the HTTP handler of tally serve.
 type Server struct {
 	svc     *issuer.Service
+	printer *pdf.Printer
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
 	secure  bool
@@ -92,6 +94,9 @@ func New(opts Options) (*Server, error) {
 		s.rand = rand.Reader
 	}
 	var err error
+	if s.printer, err = pdf.NewPrinter(); err != nil {
+		return nil, err
+	}
 	if s.cat, err = loadCatalogues(opts.Files); err != nil {
 		return nil, err
 	}

@@ -59,6 +59,8 @@ type env struct {
 	secrets []string          // what must never reach the logs
 	// regID is the internal id of Fatima's registration in demo.
 	regID string
+	// credID and revokeID are cards issued from it.
+	credID, revokeID string
 }
 
 func newEnv(t *testing.T) *env {
@@ -69,7 +71,9 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	ts := httptest.NewUnstartedServer(nil)
 	svc, err := issuer.New(db.Stores(), issuer.Options{
+		BaseURL:   "http://" + ts.Listener.Addr().String(),
 		MasterKey: []byte("river lantern cobalt pepper"),
 		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
 		ScryptN:   credentials.LowestScryptN,
@@ -126,6 +130,15 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.regID = reg.ID
+	// Two cards of Fatima's: credID for the routes that suspend and
+	// reinstate, revokeID for the one that revokes.
+	for _, id := range []*string{&e.credID, &e.revokeID} {
+		out, err := svc.Issue(ctx, issuer.SystemPrincipal("test"), "demo", reg.ID, issuer.IssueInput{Type: credentials.TypeRegistration})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*id = out.Record.ID
+	}
 	e.secrets = append(e.secrets, "Fatima", "Hassan", "1991-03-14", "KE-DAD-2026-000123", "asylum-seeker")
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: db.Ping, Files: web.FS,
@@ -134,7 +147,9 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ts = httptest.NewServer(e.srv)
+	ts.Config.Handler = e.srv
+	ts.Start()
+	e.ts = ts
 	t.Cleanup(e.ts.Close)
 	t.Cleanup(func() {
 		logs := e.logs.String()
@@ -255,7 +270,7 @@ func (e *env) state(org string) string {
 	}
 	json.NewEncoder(h).Encode([]any{staff, progs})
 	err = e.db.Bolt().View(func(tx *bbolt.Tx) error {
-		for _, bucket := range []string{"registrations", "registration_index", "data_keys"} {
+		for _, bucket := range []string{"registrations", "registration_index", "data_keys", "credentials", "credentials_by_registration", "status_bits"} {
 			c := tx.Bucket([]byte(bucket)).Cursor()
 			prefix := []byte(org + "\x00")
 			if bucket == "data_keys" {

@@ -1,0 +1,188 @@
+package issuer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/issuer/audit"
+)
+
+// StatusListTTL is how long a verifier may cache an organisation's status
+// lists before fetching them again: the list's ttl and the HTTP max-age.
+const StatusListTTL = 5 * time.Minute
+
+// StatusListValidity is how long a signed status list is valid: a device
+// that cannot fetch keeps using its last list until then.
+const StatusListValidity = 7 * 24 * time.Hour
+
+// Revoke revokes a credential, for good. Revoking a revoked credential
+// changes nothing and records nothing.
+func (s *Service) Revoke(ctx context.Context, by Principal, org, id string) (CredentialRecord, error) {
+	return s.changeState(ctx, by, org, id, StateRevoked, audit.ActionRevoke)
+}
+
+// Suspend suspends a credential until it is reinstated. A revoked
+// credential cannot be suspended (ErrStateChange); suspending a suspended
+// one changes nothing.
+func (s *Service) Suspend(ctx context.Context, by Principal, org, id string) (CredentialRecord, error) {
+	return s.changeState(ctx, by, org, id, StateSuspended, audit.ActionSuspend)
+}
+
+// Reinstate makes a suspended credential active again. A revoked
+// credential cannot be reinstated (ErrStateChange); reinstating an active
+// one changes nothing.
+func (s *Service) Reinstate(ctx context.Context, by Principal, org, id string) (CredentialRecord, error) {
+	return s.changeState(ctx, by, org, id, StateActive, audit.ActionReinstate)
+}
+
+// changeState moves a credential to state, in its record and its status
+// bits, and audits the change. Moving it to the state it is in changes and
+// records nothing, so that a request sent twice does no harm.
+func (s *Service) changeState(ctx context.Context, by Principal, org, id string, state CredentialState, action audit.Action) (CredentialRecord, error) {
+	if s.status == nil {
+		return CredentialRecord{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
+	}
+	now := s.now().UTC()
+	unchanged := false
+	rec, err := s.status.SetCredentialState(ctx, org, id, func(r CredentialRecord) (CredentialRecord, error) {
+		switch {
+		case r.State == state:
+			unchanged = true
+			return r, nil
+		case r.State == StateRevoked:
+			return r, fmt.Errorf("credential %s is revoked, for good: %w", id, ErrStateChange)
+		}
+		r.State, r.Changed, r.ChangedBy = state, now, by.Ref()
+		return r, nil
+	})
+	if err != nil || unchanged {
+		return rec, err
+	}
+	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: action,
+		Objects: []audit.Object{{Kind: audit.ObjectCredential, ID: rec.ID}, {Kind: audit.ObjectRegistration, ID: rec.Registration}},
+		Purpose: audit.ProgrammePurpose(rec.Programme)}); err != nil {
+		return CredentialRecord{}, err
+	}
+	return rec, nil
+}
+
+// RevokeRegistration revokes every credential of a registration not
+// revoked yet, as a correction asks (Options.OnCorrected): the corrected
+// data is then issued anew. It returns the records it revoked.
+func (s *Service) RevokeRegistration(ctx context.Context, by Principal, org, regID string) ([]CredentialRecord, error) {
+	if s.status == nil {
+		return nil, nil
+	}
+	recs, err := s.status.RegistrationCredentials(ctx, org, regID)
+	if err != nil {
+		return nil, err
+	}
+	var out []CredentialRecord
+	for _, r := range recs {
+		if r.State == StateRevoked {
+			continue
+		}
+		r, err := s.Revoke(ctx, by, org, r.ID)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// OnCorrectedRevoke is an Options.OnCorrected hook: a corrected
+// registration's credentials are revoked, so that only credentials with
+// the corrected data remain valid once they are issued again.
+func (s *Service) OnCorrectedRevoke(ctx context.Context, c Corrected) error {
+	_, err := s.RevokeRegistration(ctx, c.By, c.Org, c.Registration)
+	return err
+}
+
+// StatusListKind is which of an organisation's lists to serve.
+type StatusListKind string
+
+// The lists an organisation serves from one status record.
+const (
+	ListRevocation StatusListKind = credentials.PurposeRevocation
+	ListSuspension StatusListKind = credentials.PurposeSuspension
+	// ListToken is the IETF Token Status List of both.
+	ListToken StatusListKind = "token"
+)
+
+// SignedList is a status list signed for serving.
+type SignedList struct {
+	// Body is the signed list: a VC-JWT (application/vc+jwt) or a Token
+	// Status List JWT (application/statuslist+jwt).
+	Body       []byte
+	MediaType  string
+	ValidUntil time.Time
+	TTL        time.Duration
+}
+
+// StatusList signs list number n of an organisation, as it stands now.
+// It fails with ErrNotFound for an unknown organisation, kind or list.
+func (s *Service) StatusList(ctx context.Context, org string, kind StatusListKind, n int) (SignedList, error) {
+	if s.status == nil || s.baseURL == "" || n < 0 {
+		return SignedList{}, fmt.Errorf("status list %s/%d: %w", kind, n, ErrNotFound)
+	}
+	if kind != ListRevocation && kind != ListSuspension && kind != ListToken {
+		return SignedList{}, fmt.Errorf("status list %s: %w", kind, ErrNotFound)
+	}
+	if _, err := s.orgs.Organisation(ctx, org); err != nil {
+		return SignedList{}, err
+	}
+	bits, err := s.status.StatusBits(ctx, org, n)
+	if err != nil {
+		return SignedList{}, err
+	}
+	key, err := s.signingKey(ctx, org)
+	if err != nil {
+		return SignedList{}, err
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	until := now.Add(StatusListValidity)
+	base := s.StatusBase(org) + "/"
+	list := func(purpose string, b []byte) (*credentials.StatusList, error) {
+		l, err := credentials.NewStatusList(base+credentials.StatusListPath(purpose, n), key.DID, purpose, StatusListSize)
+		if err != nil {
+			return nil, err
+		}
+		copy(l.Bits, b)
+		l.ValidFrom, l.ValidUntil, l.TTL = now, until, StatusListTTL
+		return l, nil
+	}
+	out := SignedList{ValidUntil: until, TTL: StatusListTTL}
+	switch kind {
+	case ListRevocation, ListSuspension:
+		b := bits.Revoked
+		if kind == ListSuspension {
+			b = bits.Suspended
+		}
+		l, err := list(string(kind), b)
+		if err != nil {
+			return SignedList{}, err
+		}
+		out.Body, err = credentials.IssueStatusList(l, key, now)
+		out.MediaType = credentials.FormatJWT.MediaType()
+		return out, err
+	}
+	rev, err := list(credentials.PurposeRevocation, bits.Revoked)
+	if err != nil {
+		return SignedList{}, err
+	}
+	sus, err := list(credentials.PurposeSuspension, bits.Suspended)
+	if err != nil {
+		return SignedList{}, err
+	}
+	t, err := credentials.TokenStatusListOf(base+credentials.TokenStatusListPath(n), rev, sus)
+	if err != nil {
+		return SignedList{}, err
+	}
+	t.Expires = until
+	out.Body, err = credentials.IssueTokenStatusList(t, key, now)
+	out.MediaType = credentials.TokenStatusListMediaType
+	return out, err
+}
