@@ -1,11 +1,13 @@
 package issuer_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/issuer"
@@ -210,6 +212,24 @@ func TestRevokeSuspend(t *testing.T) {
 	}
 	if _, err := d.svc.StatusList(ctx, "demo", issuer.ListRevocation, 7); !errors.Is(err, issuer.ErrNotFound) {
 		t.Errorf("list 7: err = %v", err)
+	}
+	// A list whose bits did not change is served as signed before: a public
+	// GET does not cost a signature each time.
+	a, err := d.svc.StatusList(ctx, "demo", issuer.ListRevocation, rec.List)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.now = d.now.Add(time.Minute)
+	b, err := d.svc.StatusList(ctx, "demo", issuer.ListRevocation, rec.List)
+	if err != nil || !bytes.Equal(a.Body, b.Body) {
+		t.Errorf("the unchanged list was signed again a minute later (%v)", err)
+	}
+	// Past half its cache lifetime, it is signed anew, so that verifiers
+	// always get a list younger than its ttl.
+	d.now = d.now.Add(issuer.StatusListTTL)
+	c, err := d.svc.StatusList(ctx, "demo", issuer.ListRevocation, rec.List)
+	if err != nil || bytes.Equal(a.Body, c.Body) {
+		t.Errorf("the list was not signed anew after its lifetime (%v)", err)
 	}
 }
 

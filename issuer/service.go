@@ -83,6 +83,7 @@ type Service struct {
 	status        StatusStore
 	keys          openKeys
 	signers       signingKeys
+	signedLists   signedLists
 	baseURL       string
 	onCorrected   func(ctx context.Context, c Corrected) error
 

@@ -2,7 +2,9 @@ package issuer
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -138,11 +140,26 @@ func (s *Service) StatusList(ctx context.Context, org string, kind StatusListKin
 	if err != nil {
 		return SignedList{}, err
 	}
+	now := s.now().UTC().Truncate(time.Second)
+	ck := listKey{org, kind, n}
+	digest := sha256.Sum256(append(append([]byte(nil), bits.Revoked...), bits.Suspended...))
+	if l, ok := s.signedLists.get(ck, digest, now); ok {
+		return l, nil
+	}
+	out, err := s.signStatusList(ctx, org, kind, n, bits, now)
+	if err != nil {
+		return SignedList{}, err
+	}
+	s.signedLists.put(ck, digest, now, out)
+	return out, nil
+}
+
+// signStatusList signs list n of kind from the record's bits, at now.
+func (s *Service) signStatusList(ctx context.Context, org string, kind StatusListKind, n int, bits StatusBits, now time.Time) (SignedList, error) {
 	key, err := s.signingKey(ctx, org)
 	if err != nil {
 		return SignedList{}, err
 	}
-	now := s.now().UTC().Truncate(time.Second)
 	until := now.Add(StatusListValidity)
 	base := s.StatusBase(org) + "/"
 	list := func(purpose string, b []byte) (*credentials.StatusList, error) {
@@ -185,4 +202,44 @@ func (s *Service) StatusList(ctx context.Context, org string, kind StatusListKin
 	out.Body, err = credentials.IssueTokenStatusList(t, key, now)
 	out.MediaType = credentials.TokenStatusListMediaType
 	return out, err
+}
+
+// signedLists keeps each list as last signed, so that a public GET signs
+// (and compresses) a list again only when its bits changed or half its
+// cache lifetime has passed: the route costs a read and a hash, not a
+// signature.
+type signedLists struct {
+	mu sync.Mutex
+	m  map[listKey]signedList
+}
+
+type listKey struct {
+	org  string
+	kind StatusListKind
+	n    int
+}
+
+type signedList struct {
+	list     SignedList
+	digest   [sha256.Size]byte
+	signedAt time.Time
+}
+
+func (c *signedLists) get(k listKey, digest [sha256.Size]byte, now time.Time) (SignedList, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok || e.digest != digest || now.Before(e.signedAt) || !now.Before(e.signedAt.Add(StatusListTTL/2)) {
+		return SignedList{}, false
+	}
+	return e.list, true
+}
+
+func (c *signedLists) put(k listKey, digest [sha256.Size]byte, now time.Time, l SignedList) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[listKey]signedList{}
+	}
+	c.m[k] = signedList{list: l, digest: digest, signedAt: now}
 }
