@@ -1,0 +1,267 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/tally-id/tally/verifier/registry"
+)
+
+// The dedup registry's buckets (verifier/registry), one per noun:
+//   - registry_domains: domain id → the domain as JSON, its key sealed;
+//   - registry_tokens: domain id, 0, token → the token's entry as JSON;
+//   - registry_peer_lists: domain id, 0, peer, 0 → the time the peer's list
+//     was imported (so that an empty list is found), and domain id, 0,
+//     peer, 0, token, 0, programme, 0, month → the count, in decimal.
+//
+// Identifiers, tokens and months never hold a 0 byte (the registry checks
+// them), so the keys of one domain, or of one peer, share a prefix.
+var (
+	bucketRegistryDomains = []byte("registry_domains")
+	bucketRegistryTokens  = []byte("registry_tokens")
+	bucketRegistryPeers   = []byte("registry_peer_lists")
+)
+
+// RegistryStore keeps the dedup registry in its own buckets of a bbolt
+// database. It implements registry.DomainStore, registry.TokenStore and
+// registry.PeerListStore.
+type RegistryStore struct {
+	db *bbolt.DB
+}
+
+var (
+	_ registry.DomainStore   = (*RegistryStore)(nil)
+	_ registry.TokenStore    = (*RegistryStore)(nil)
+	_ registry.PeerListStore = (*RegistryStore)(nil)
+)
+
+// NewRegistryStore returns the registry store in db, creating its buckets.
+func NewRegistryStore(db *bbolt.DB) (*RegistryStore, error) {
+	err := db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketRegistryDomains, bucketRegistryTokens, bucketRegistryPeers} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry store: %w", err)
+	}
+	return &RegistryStore{db: db}, nil
+}
+
+// Stores returns the store as every store registry.New needs.
+func (s *RegistryStore) Stores() registry.Stores {
+	return registry.Stores{Domains: s, Tokens: s, Peers: s}
+}
+
+func (s *RegistryStore) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+// CreateDomain stores a new domain.
+func (s *RegistryStore) CreateDomain(ctx context.Context, d registry.Domain) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		return putNew(tx, bucketRegistryDomains, []byte(d.ID), d, fmt.Errorf("dedup domain %q: %w", d.ID, registry.ErrConflict))
+	})
+}
+
+// Domain returns a domain.
+func (s *RegistryStore) Domain(ctx context.Context, id string) (registry.Domain, error) {
+	var d registry.Domain
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return get(tx, bucketRegistryDomains, []byte(id), &d, fmt.Errorf("dedup domain %q: %w", id, registry.ErrNotFound))
+	})
+	return d, err
+}
+
+// Domains returns every domain, by id.
+func (s *RegistryStore) Domains(ctx context.Context) ([]registry.Domain, error) {
+	var out []registry.Domain
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketRegistryDomains).ForEach(func(k, v []byte) error {
+			var d registry.Domain
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("bucket %s: damaged record: %w", bucketRegistryDomains, err)
+			}
+			out = append(out, d)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func tokenKey(domain, token string) []byte {
+	k := make([]byte, 0, len(domain)+1+len(token))
+	k = append(k, domain...)
+	k = append(k, 0)
+	return append(k, token...)
+}
+
+// RecordScans counts scans of one domain in one transaction. A single scan
+// goes through bbolt's Batch, so that scans arriving together from many
+// service points share one commit (one disk sync); a batch of scans is its
+// own transaction.
+func (s *RegistryStore) RecordScans(ctx context.Context, domain string, scans []registry.Scan) ([]registry.Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []registry.Outcome
+	fn := func(tx *bbolt.Tx) error {
+		// Batch may run fn again alone after another fn of its batch
+		// failed: start afresh each time.
+		out = make([]registry.Outcome, 0, len(scans))
+		if tx.Bucket(bucketRegistryDomains).Get([]byte(domain)) == nil {
+			return fmt.Errorf("dedup domain %q: %w", domain, registry.ErrNotFound)
+		}
+		b := tx.Bucket(bucketRegistryTokens)
+		for _, sc := range scans {
+			if sc.Domain != domain {
+				return fmt.Errorf("a scan of domain %q in a batch of domain %q", sc.Domain, domain)
+			}
+			key := tokenKey(domain, sc.Token)
+			var prev *registry.Entry
+			if data := b.Get(key); data != nil {
+				prev = new(registry.Entry)
+				if err := json.Unmarshal(data, prev); err != nil {
+					return fmt.Errorf("bucket %s: damaged record: %w", bucketRegistryTokens, err)
+				}
+			}
+			o := registry.Apply(prev, sc)
+			data, err := json.Marshal(o.After)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(key, data); err != nil {
+				return err
+			}
+			out = append(out, o)
+		}
+		return nil
+	}
+	var err error
+	if len(scans) == 1 {
+		err = s.db.Batch(fn)
+	} else {
+		err = s.db.Update(fn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Lookup returns a token's entry.
+func (s *RegistryStore) Lookup(ctx context.Context, domain, token string) (registry.Entry, error) {
+	var e registry.Entry
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return get(tx, bucketRegistryTokens, tokenKey(domain, token), &e, registry.ErrNotFound)
+	})
+	return e, err
+}
+
+// EachEntry calls fn with each of a domain's entries, by token, in one
+// read transaction.
+func (s *RegistryStore) EachEntry(ctx context.Context, domain string, fn func(registry.Entry) error) error {
+	prefix := append([]byte(domain), 0)
+	return s.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketRegistryTokens).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var e registry.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("bucket %s: damaged record: %w", bucketRegistryTokens, err)
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func peerPrefix(domain, peer string) []byte {
+	k := make([]byte, 0, len(domain)+len(peer)+2)
+	k = append(k, domain...)
+	k = append(k, 0)
+	k = append(k, peer...)
+	return append(k, 0)
+}
+
+// ReplacePeerList deletes the peer's earlier list of the domain and
+// stores l, in one transaction.
+func (s *RegistryStore) ReplacePeerList(ctx context.Context, peer string, l registry.List) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	prefix := peerPrefix(l.Domain, peer)
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketRegistryDomains).Get([]byte(l.Domain)) == nil {
+			return fmt.Errorf("dedup domain %q: %w", l.Domain, registry.ErrNotFound)
+		}
+		b := tx.Bucket(bucketRegistryPeers)
+		c := b.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		// Rows arrive mostly in key order (by token): bbolt fills pages
+		// fuller then.
+		b.FillPercent = 0.9
+		if err := b.Put(prefix, strconv.AppendInt(nil, int64(len(l.Rows)), 10)); err != nil {
+			return err
+		}
+		for _, r := range l.Rows {
+			key := make([]byte, 0, len(prefix)+len(r.Token)+len(r.Programme)+len(r.Month)+2)
+			key = append(key, prefix...)
+			key = append(key, r.Token...)
+			key = append(key, 0)
+			key = append(key, r.Programme...)
+			key = append(key, 0)
+			key = append(key, r.Month...)
+			if err := b.Put(key, strconv.AppendInt(nil, int64(r.Count), 10)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// PeerList returns a peer's list of a domain, by token, programme and
+// month.
+func (s *RegistryStore) PeerList(ctx context.Context, domain, peer string) (registry.List, error) {
+	prefix := peerPrefix(domain, peer)
+	l := registry.List{Domain: domain}
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketRegistryPeers).Cursor()
+		k, _ := c.Seek(prefix)
+		if !bytes.Equal(k, prefix) {
+			return fmt.Errorf("no list from %q in dedup domain %q: %w", peer, domain, registry.ErrNotFound)
+		}
+		for k, v := c.Next(); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			parts := bytes.Split(k[len(prefix):], []byte{0})
+			count, err := strconv.Atoi(string(v))
+			if len(parts) != 3 || err != nil {
+				return fmt.Errorf("bucket %s: damaged record", bucketRegistryPeers)
+			}
+			l.Rows = append(l.Rows, registry.ListRow{Token: string(parts[0]), Programme: string(parts[1]), Month: registry.Month(parts[2]), Count: count})
+		}
+		return nil
+	})
+	if err != nil {
+		return registry.List{}, err
+	}
+	return l, nil
+}
