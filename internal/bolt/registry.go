@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"go.etcd.io/bbolt"
@@ -14,13 +15,14 @@ import (
 
 // The dedup registry's buckets (verifier/registry), one per noun:
 //   - registry_domains: domain id → the domain as JSON, its key sealed;
-//   - registry_tokens: domain id, 0, token → the token's entry as JSON;
+//   - registry_tokens: one nested bucket per domain id, made with the
+//     domain, in which a token's 16 bytes → its entry (registry_entry.go);
 //   - registry_peer_lists: domain id, 0, peer, 0 → the time the peer's list
 //     was imported (so that an empty list is found), and domain id, 0,
 //     peer, 0, token, 0, programme, 0, month → the count, in decimal.
 //
 // Identifiers, tokens and months never hold a 0 byte (the registry checks
-// them), so the keys of one domain, or of one peer, share a prefix.
+// them), so the keys of one peer's list share a prefix.
 var (
 	bucketRegistryDomains = []byte("registry_domains")
 	bucketRegistryTokens  = []byte("registry_tokens")
@@ -74,7 +76,11 @@ func (s *RegistryStore) CreateDomain(ctx context.Context, d registry.Domain) err
 		return err
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		return putNew(tx, bucketRegistryDomains, []byte(d.ID), d, fmt.Errorf("dedup domain %q: %w", d.ID, registry.ErrConflict))
+		if err := putNew(tx, bucketRegistryDomains, []byte(d.ID), d, fmt.Errorf("dedup domain %q: %w", d.ID, registry.ErrConflict)); err != nil {
+			return err
+		}
+		_, err := tx.Bucket(bucketRegistryTokens).CreateBucketIfNotExists([]byte(d.ID))
+		return err
 	})
 }
 
@@ -103,51 +109,61 @@ func (s *RegistryStore) Domains(ctx context.Context) ([]registry.Domain, error) 
 	return out, err
 }
 
-func tokenKey(domain, token string) []byte {
-	k := make([]byte, 0, len(domain)+1+len(token))
-	k = append(k, domain...)
-	k = append(k, 0)
-	return append(k, token...)
+// tokensOf is a domain's bucket of tokens, or ErrNotFound.
+func tokensOf(tx *bbolt.Tx, domain string) (*bbolt.Bucket, error) {
+	b := tx.Bucket(bucketRegistryTokens).Bucket([]byte(domain))
+	if b == nil || tx.Bucket(bucketRegistryDomains).Get([]byte(domain)) == nil {
+		return nil, fmt.Errorf("dedup domain %q: %w", domain, registry.ErrNotFound)
+	}
+	return b, nil
 }
 
 // RecordScans counts scans of one domain in one transaction. A single scan
 // goes through bbolt's Batch, so that scans arriving together from many
 // service points share one commit (one disk sync); a batch of scans is its
-// own transaction.
+// own transaction, in which the tokens are visited in key order (the
+// scans of one token in the order given), so that bbolt inserts into each
+// page once and in order.
 func (s *RegistryStore) RecordScans(ctx context.Context, domain string, scans []registry.Scan) ([]registry.Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	keys := make([][]byte, len(scans))
+	order := make([]int, len(scans))
+	for i, sc := range scans {
+		if sc.Domain != domain {
+			return nil, fmt.Errorf("a scan of domain %q in a batch of domain %q", sc.Domain, domain)
+		}
+		k, err := tokenKeyOf(sc.Token)
+		if err != nil {
+			return nil, fmt.Errorf("scan %d: %w", i+1, err)
+		}
+		keys[i], order[i] = k, i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
 	var out []registry.Outcome
 	fn := func(tx *bbolt.Tx) error {
 		// Batch may run fn again alone after another fn of its batch
 		// failed: start afresh each time.
-		out = make([]registry.Outcome, 0, len(scans))
-		if tx.Bucket(bucketRegistryDomains).Get([]byte(domain)) == nil {
-			return fmt.Errorf("dedup domain %q: %w", domain, registry.ErrNotFound)
+		out = make([]registry.Outcome, len(scans))
+		b, err := tokensOf(tx, domain)
+		if err != nil {
+			return err
 		}
-		b := tx.Bucket(bucketRegistryTokens)
-		for _, sc := range scans {
-			if sc.Domain != domain {
-				return fmt.Errorf("a scan of domain %q in a batch of domain %q", sc.Domain, domain)
-			}
-			key := tokenKey(domain, sc.Token)
+		for _, i := range order {
 			var prev *registry.Entry
-			if data := b.Get(key); data != nil {
-				prev = new(registry.Entry)
-				if err := json.Unmarshal(data, prev); err != nil {
-					return fmt.Errorf("bucket %s: damaged record: %w", bucketRegistryTokens, err)
+			if data := b.Get(keys[i]); data != nil {
+				e, err := decodeEntry(scans[i].Token, data)
+				if err != nil {
+					return err
 				}
+				prev = &e
 			}
-			o := registry.Apply(prev, sc)
-			data, err := json.Marshal(o.After)
-			if err != nil {
+			o := registry.Apply(prev, scans[i])
+			if err := b.Put(keys[i], encodeEntry(&o.After)); err != nil {
 				return err
 			}
-			if err := b.Put(key, data); err != nil {
-				return err
-			}
-			out = append(out, o)
+			out[i] = o
 		}
 		return nil
 	}
@@ -165,9 +181,22 @@ func (s *RegistryStore) RecordScans(ctx context.Context, domain string, scans []
 
 // Lookup returns a token's entry.
 func (s *RegistryStore) Lookup(ctx context.Context, domain, token string) (registry.Entry, error) {
+	key, err := tokenKeyOf(token)
+	if err != nil {
+		return registry.Entry{}, err
+	}
 	var e registry.Entry
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		return get(tx, bucketRegistryTokens, tokenKey(domain, token), &e, registry.ErrNotFound)
+	err = s.view(ctx, func(tx *bbolt.Tx) error {
+		b, err := tokensOf(tx, domain)
+		if err != nil {
+			return err
+		}
+		data := b.Get(key)
+		if data == nil {
+			return registry.ErrNotFound
+		}
+		e, err = decodeEntry(token, data)
+		return err
 	})
 	return e, err
 }
@@ -175,19 +204,18 @@ func (s *RegistryStore) Lookup(ctx context.Context, domain, token string) (regis
 // EachEntry calls fn with each of a domain's entries, by token, in one
 // read transaction.
 func (s *RegistryStore) EachEntry(ctx context.Context, domain string, fn func(registry.Entry) error) error {
-	prefix := append([]byte(domain), 0)
 	return s.view(ctx, func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketRegistryTokens).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var e registry.Entry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("bucket %s: damaged record: %w", bucketRegistryTokens, err)
-			}
-			if err := fn(e); err != nil {
+		b, err := tokensOf(tx, domain)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			e, err := decodeEntry(tokenOfKey(k), v)
+			if err != nil {
 				return err
 			}
-		}
-		return nil
+			return fn(e)
+		})
 	})
 }
 

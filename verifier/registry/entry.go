@@ -90,7 +90,7 @@ type Outcome struct {
 // late) leaves LastSeen as it is, and moves FirstSeen back if it is older
 // than it.
 func Apply(prev *Entry, s Scan) Outcome {
-	at := s.At.UTC()
+	at := s.At.UTC().Truncate(time.Millisecond) // as stores keep it
 	if prev == nil {
 		e := Entry{Token: s.Token, FirstSeen: at, LastSeen: at, FirstAt: s.ServicePoint, LastAt: s.ServicePoint,
 			FirstProgramme: s.Programme, LastProgramme: s.Programme, Count: 1,
