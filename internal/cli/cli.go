@@ -85,6 +85,8 @@ func commands() []command {
 		{"demo", "issue the samples in every format and verify them", demo},
 		{"serve", "run the issuer's web server and API (first start: an organisation and its administrator)", serve},
 		{"token new", "make an API token for an organisation, printed once", tokenNew},
+		// The dedup registry (docs/consortium.md).
+		{"registry", "dedup domains and token lists between agencies (registry domain add|domains|export|import|reconcile)", registryCmd},
 	}
 }
 

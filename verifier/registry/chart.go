@@ -36,7 +36,7 @@ func EnglishChartLabels() ChartLabels {
 		Title:       "People served by both %[1]s and %[2]s (domain %[3]s)",
 		Summary:     "%[1]s: %[2]d tokens · %[3]s: %[4]d tokens · in both: %[5]d",
 		Bar:         "%[1]s · %[2]s ↔ %[3]s",
-		Value:       "%[1]d of %[2]d / %[3]d",
+		Value:       "%[1]d in both (of %[2]d and %[3]d)",
 		Empty:       "No token is in both lists in any month they share.",
 		More:        "%[1]d more rows in the CSV report",
 		NoProgramme: "(no programme)",
@@ -47,8 +47,8 @@ func EnglishChartLabels() ChartLabels {
 const (
 	chartWidth    = 720
 	chartMargin   = 16
-	chartLabelW   = 300
-	chartValueW   = 110
+	chartLabelW   = 280
+	chartValueW   = 170
 	chartRowH     = 26
 	chartBarH     = 16
 	chartTop      = 64

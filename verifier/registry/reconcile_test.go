@@ -131,7 +131,7 @@ func TestReportSVG(t *testing.T) {
 		t.Fatalf("%d bars, want 3", bars)
 	}
 	all := strings.Join(texts, "\n")
-	for _, want := range []string{"org-b <&>", "2026-03 · P1 ↔ H", "1 of 2 / 3", "in both: 3"} {
+	for _, want := range []string{"org-b <&>", "2026-03 · P1 ↔ H", "1 in both (of 2 and 3)", "in both: 3"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the chart does not say %q:\n%s", want, all)
 		}
