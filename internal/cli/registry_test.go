@@ -160,6 +160,7 @@ func TestRegistryBadInput(t *testing.T) {
 		{"another domain's list", 1, "line 2, column 1 (domain)", []string{"import", "--domain", "consortium-x", "--peer", "org-b", otherFile}},
 		{"an unknown domain", 1, "not found", []string{"import", "--domain", "consortium-y", "--peer", "org-b", otherFile}},
 		{"a bad peer name", 1, "peer", []string{"import", "--domain", "consortium-x", "--peer", "org b", goodFile}},
+		{"a peer that is not a member", 1, "not a member", []string{"import", "--domain", "consortium-x", "--peer", "org-z", goodFile}},
 		{"no peer", 2, "--peer", []string{"import", "--domain", "consortium-x", goodFile}},
 		{"export without a domain", 2, "--domain", []string{"export"}},
 		{"export of an unknown domain", 1, "not found", []string{"export", "--domain", "nowhere"}},

@@ -157,14 +157,19 @@ func TestImportAllOrNothing(t *testing.T) {
 	if len(got.Rows) != 1 || got.Rows[0].Token != tok(5) || got.Rows[0].Programme != "" {
 		t.Fatalf("after replacing: %+v", got)
 	}
-	if _, err := f.st.PeerList(ctx, "consortium-x", "org-c"); !errors.Is(err, registry.ErrNotFound) {
+	if _, err := f.st.PeerList(ctx, "consortium-x", "org-a"); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("a peer that sent nothing: %v", err)
 	}
+	// Only a member of the domain can have sent a list of it.
+	var ie *registry.InputError
+	if err := f.svc.ImportPeerList(ctx, "org-c", l4); !errors.As(err, &ie) || ie.Field != "peer" || !strings.Contains(err.Error(), "not a member") {
+		t.Errorf("a list from a non-member: %v", err)
+	}
 	// An empty list is a list: the peer served no one.
-	if err := f.svc.ImportPeerList(ctx, "org-c", registry.List{Domain: "consortium-x"}); err != nil {
+	if err := f.svc.ImportPeerList(ctx, "org-a", registry.List{Domain: "consortium-x"}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := f.st.PeerList(ctx, "consortium-x", "org-c"); err != nil || len(got.Rows) != 0 {
+	if got, err := f.st.PeerList(ctx, "consortium-x", "org-a"); err != nil || len(got.Rows) != 0 {
 		t.Errorf("an empty list: %+v, %v", got, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -255,7 +256,7 @@ func (e Entry) rows() []ListRow {
 	return rows
 }
 
-// ImportPeerList stores another agency's token list of a domain this
+// ImportPeerList stores another member's token list of a domain this
 // instance knows, in place of the one it sent before: all of it, or
 // nothing.
 func (s *Service) ImportPeerList(ctx context.Context, peer string, l List) error {
@@ -265,8 +266,13 @@ func (s *Service) ImportPeerList(ctx context.Context, peer string, l List) error
 	if err := l.Check(); err != nil {
 		return err
 	}
-	if _, err := s.stores.Domains.Domain(ctx, l.Domain); err != nil {
+	d, err := s.stores.Domains.Domain(ctx, l.Domain)
+	if err != nil {
 		return err
+	}
+	// Only a member holds the key its tokens were derived with.
+	if !slices.Contains(d.Members, peer) {
+		return invalid("peer", "%s is not a member of domain %s (its members: %s): only a member's tokens can match", peer, d.ID, strings.Join(d.Members, ", "))
 	}
 	return s.stores.Peers.ReplacePeerList(ctx, peer, l)
 }
