@@ -26,13 +26,11 @@ func registryCmd(ctx context.Context, env Env, args []string) error {
 		return usagef("say what to do: domain add, domains, export, import or reconcile")
 	}
 	run := map[string]func(context.Context, Env, []string) error{
-		"domains": registryDomains, "export": registryExport, "import": registryImport, "reconcile": registryReconcile,
+		"domain add": registryDomainAdd, "domains": registryDomains, "export": registryExport, "import": registryImport, "reconcile": registryReconcile,
 	}
-	name := args[0]
-	rest := args[1:]
-	if name == "domain" && len(args) > 1 && args[1] == "add" {
-		name, rest = "domain add", args[2:]
-		run[name] = registryDomainAdd
+	name, rest := args[0], args[1:]
+	if name == "domain" && len(args) > 1 {
+		name, rest = "domain "+args[1], args[2:]
 	}
 	switch f, ok := run[name]; {
 	case ok:

@@ -47,29 +47,29 @@ func (s Scan) Check() error {
 
 // Entry is what a domain's registry knows of one token.
 type Entry struct {
-	Token string `json:"t"`
+	Token string `json:"token"`
 	// FirstSeen and LastSeen are the times of the first and the latest
 	// scan, in UTC; FirstAt and LastAt the service points.
-	FirstSeen time.Time `json:"fs"`
-	LastSeen  time.Time `json:"ls"`
-	FirstAt   string    `json:"fa"`
-	LastAt    string    `json:"la"`
+	FirstSeen time.Time `json:"firstSeen"`
+	LastSeen  time.Time `json:"lastSeen"`
+	FirstAt   string    `json:"firstServicePoint"`
+	LastAt    string    `json:"lastServicePoint"`
 	// FirstProgramme and LastProgramme are the programmes of those scans.
-	FirstProgramme string `json:"fp,omitempty"`
-	LastProgramme  string `json:"lp,omitempty"`
+	FirstProgramme string `json:"firstProgramme"`
+	LastProgramme  string `json:"lastProgramme"`
 	// Count is the number of scans.
-	Count int `json:"n"`
+	Count int `json:"count"`
 	// Periods counts the scans per programme and month, for
 	// reconciliation.
-	Periods []PeriodCount `json:"p"`
+	Periods []PeriodCount `json:"periods"`
 }
 
 // PeriodCount is the number of scans of one token under one programme in
 // one month.
 type PeriodCount struct {
-	Programme string `json:"g,omitempty"`
-	Month     Month  `json:"m"`
-	Count     int    `json:"n"`
+	Programme string `json:"programme"`
+	Month     Month  `json:"month"`
+	Count     int    `json:"count"`
 }
 
 // Outcome is the answer to a scan.
