@@ -231,13 +231,9 @@ func registryImport(ctx context.Context, env Env, args []string) error {
 	if len(rest) != 1 || *domain == "" || *peer == "" {
 		return usagef("--domain ID, --peer AGENCY and one FILE.csv (or - for standard input) are required")
 	}
-	data, err := readInput(env, rest[0])
+	l, err := readList(env, rest[0], *domain)
 	if err != nil {
-		return err
-	}
-	l, err := registry.ParseList(bytes.NewReader(data), *domain)
-	if err != nil {
-		return fmt.Errorf("%s: %w (nothing was imported)", rest[0], err)
+		return fmt.Errorf("%w (nothing was imported)", err)
 	}
 	svc, closeDB, err := openRegistry(env, *dir, false, nil)
 	if err != nil {
@@ -271,11 +267,11 @@ func registryReconcile(ctx context.Context, env Env, args []string) error {
 	switch {
 	case len(rest) == 2 && *domain == "":
 		a, b := cmpOr(*self, "a"), cmpOr(*peer, "b")
-		la, err := readList(env, rest[0])
+		la, err := readList(env, rest[0], "")
 		if err != nil {
 			return err
 		}
-		lb, err := readList(env, rest[1])
+		lb, err := readList(env, rest[1], "")
 		if err != nil {
 			return err
 		}
@@ -313,12 +309,19 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-func readList(env Env, path string) (registry.List, error) {
-	data, err := readInput(env, path)
-	if err != nil {
-		return registry.List{}, err
+// readList reads a token list from a file, or standard input for "-";
+// ParseList bounds what it reads.
+func readList(env Env, path, domain string) (registry.List, error) {
+	in := env.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return registry.List{}, err
+		}
+		defer f.Close()
+		in = f
 	}
-	l, err := registry.ParseList(bytes.NewReader(data), "")
+	l, err := registry.ParseList(in, domain)
 	if err != nil {
 		return registry.List{}, fmt.Errorf("%s: %w", path, err)
 	}
