@@ -81,7 +81,9 @@ func (v *views) plan() []attempt {
 	base := v.base
 	stretch := func() *plane { return v.get("stretch", func() *plane { return base().stretch() }) }
 	smooth := func() *plane { return v.get("smooth", func() *plane { return base().smooth() }) }
-	half := func() *plane { return v.get("half", func() *plane { return base().shrink(max(base().w, base().h) / 2) }) }
+	half := func() *plane {
+		return v.get("half", func() *plane { return base().shrink(max(base().w, base().h) / 2) })
+	}
 	sharpen := func() *plane { return v.get("sharpen", func() *plane { return base().sharpen() }) }
 	turn := func() *plane { return v.get("turn90", func() *plane { return base().turn() }) }
 	turn45 := func() *plane { return v.get("turn45", func() *plane { return base().turn45() }) }

@@ -16,8 +16,8 @@ import (
 
 // Defaults of Options.
 const (
-	// DefaultMaxBytes is the largest file read: a phone photo or a PDF of
-	// a few pages.
+	// DefaultMaxBytes is the largest file read: a phone photo, with room
+	// to spare.
 	DefaultMaxBytes = 12 << 20
 	// DefaultMaxPixels is the largest image decoded: a 24-megapixel photo
 	// (6000 × 4000), about 36 MB while it is decoded.
@@ -58,11 +58,11 @@ var (
 	ErrEmpty     = errors.New("scan: the file is empty")
 	ErrTooLarge  = errors.New("scan: the file is too large")
 	ErrTooBig    = errors.New("scan: the image has too many pixels")
-	ErrFormat    = errors.New("scan: the file is not a JPEG, PNG, WebP or GIF image, nor a PDF")
+	ErrFormat    = errors.New("scan: the file is not a JPEG, PNG, WebP or GIF image")
 	ErrBadFile   = errors.New("scan: the file is damaged and cannot be read")
 	ErrNoCode    = errors.New("scan: no QR code could be read")
 	ErrGaveUp    = errors.New("scan: no QR code was read in the time allowed")
-	errNoSupport = errors.New("scan: unsupported")
+	ErrPDF       = errors.New("scan: a PDF cannot be read yet; send a photo or a screenshot of the card instead")
 )
 
 // Decoder reads QR codes from files. It is safe for concurrent use.
@@ -98,12 +98,10 @@ type Result struct {
 	View string
 	// Attempts counts the views tried, the one that read included.
 	Attempts int
-	// Page is the PDF page the code is on, from 1; 0 for an image.
-	Page int
 }
 
 // Decode reads the first QR code found in data: a JPEG, PNG, WebP or GIF
-// image, or a PDF. It stops at the deadline of ctx or the decoder's
+// image. A PDF is recognised and refused with ErrPDF (docs/scanning.md). It stops at the deadline of ctx or the decoder's
 // timeout, whichever comes first.
 func (d *Decoder) Decode(ctx context.Context, data []byte) (*Result, error) {
 	if len(data) == 0 {
@@ -115,7 +113,7 @@ func (d *Decoder) Decode(ctx context.Context, data []byte) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	defer cancel()
 	if bytes.HasPrefix(data, []byte("%PDF-")) {
-		return d.decodePDF(ctx, data)
+		return nil, ErrPDF
 	}
 	img, err := d.readImage(data)
 	if err != nil {
