@@ -55,14 +55,14 @@ func (o Options) Validate() error {
 // Errors a decode returns, wrapped; each message is plain words a page
 // can show after its own translation.
 var (
-	ErrEmpty     = errors.New("scan: the file is empty")
-	ErrTooLarge  = errors.New("scan: the file is too large")
-	ErrTooBig    = errors.New("scan: the image has too many pixels")
-	ErrFormat    = errors.New("scan: the file is not a JPEG, PNG, WebP or GIF image")
-	ErrBadFile   = errors.New("scan: the file is damaged and cannot be read")
-	ErrNoCode    = errors.New("scan: no QR code could be read")
-	ErrGaveUp    = errors.New("scan: no QR code was read in the time allowed")
-	ErrPDF       = errors.New("scan: a PDF cannot be read yet; send a photo or a screenshot of the card instead")
+	ErrEmpty    = errors.New("scan: the file is empty")
+	ErrTooLarge = errors.New("scan: the file is too large")
+	ErrTooBig   = errors.New("scan: the image has too many pixels")
+	ErrFormat   = errors.New("scan: the file is not a JPEG, PNG, WebP or GIF image")
+	ErrBadFile  = errors.New("scan: the file is damaged and cannot be read")
+	ErrNoCode   = errors.New("scan: no QR code could be read")
+	ErrGaveUp   = errors.New("scan: no QR code was read in the time allowed")
+	ErrPDF      = errors.New("scan: a PDF cannot be read yet; send a photo or a screenshot of the card instead")
 )
 
 // Decoder reads QR codes from files. It is safe for concurrent use.
