@@ -122,16 +122,28 @@ func solveHomography(from, to [4][2]float64) homography {
 // or PNG), as a camera or a phone would send them.
 func photograph(t testing.TB, text string, s shot) []byte {
 	t.Helper()
+	// The card is drawn near its size in the frame, so that sampling it
+	// down does not alias.
+	cw := max(int(s.cardW*1.2), 200)
+	qx, qy, qw := qrCentre(cw)
+	return photographCard(t, cardImage(t, text, cw), &[3]float64{qx, qy, qw}, s)
+}
+
+// photographCard renders s of a card image. The person aims at the code,
+// at qr (its centre and width in the card's pixels), or at the card's
+// centre when qr is nil.
+func photographCard(t testing.TB, card *image.RGBA, qr *[3]float64, s shot) []byte {
+	t.Helper()
 	fw, fh := s.frameW, s.frameH
 	if fw == 0 {
 		fw, fh = 1280, 720
 	}
 	rng := rand.New(rand.NewPCG(uint64(len(s.name)), uint64(s.cardW*1000+s.angle)))
-	// The card is drawn near its size in the frame, so that sampling it
-	// down does not alias.
-	cw := max(int(s.cardW*1.2), 200)
-	card := cardImage(t, text, cw)
-	ch := card.Bounds().Dy()
+	cw, ch := card.Bounds().Dx(), card.Bounds().Dy()
+	qx, qy, qw := float64(cw)/2, float64(ch)/2, float64(ch)/2
+	if qr != nil {
+		qx, qy, qw = qr[0], qr[1], qr[2]
+	}
 
 	// Where the card's corners land: centred, scaled, the far edges
 	// foreshortened, turned, moved to its place.
@@ -152,9 +164,7 @@ func photograph(t testing.TB, text string, s shot) []byte {
 			s.cy*float64(fh) + x*math.Sin(rad) + y*math.Cos(rad),
 		}
 	}
-	// The person aims at the code, not at the card: move the card so that
-	// the code's centre is at (cx, cy).
-	qx, qy, qw := qrCentre(cw)
+	// Move the card so that the aimed point is at (cx, cy).
 	ax, ay := solveHomography(corners, to).apply(qx, qy)
 	for i := range to {
 		to[i][0] += s.cx*float64(fw) - ax
@@ -224,6 +234,16 @@ func photograph(t testing.TB, text string, s shot) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// toRGBA converts an image to RGBA.
+func toRGBA(img image.Image) *image.RGBA {
+	if m, ok := img.(*image.RGBA); ok {
+		return m
+	}
+	out := image.NewRGBA(img.Bounds().Sub(img.Bounds().Min))
+	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
+	return out
 }
 
 // bilinearRGB samples img at (x, y), in pixel-centre coordinates.

@@ -101,7 +101,7 @@ type Result struct {
 }
 
 // Decode reads the first QR code found in data: a JPEG, PNG, WebP or GIF
-// image. A PDF is recognised and refused with ErrPDF (docs/scanning.md). It stops at the deadline of ctx or the decoder's
+// image, or a PDF (its codes drawn as rectangles or embedded as images). It stops at the deadline of ctx or the decoder's
 // timeout, whichever comes first.
 func (d *Decoder) Decode(ctx context.Context, data []byte) (*Result, error) {
 	if len(data) == 0 {
@@ -113,7 +113,7 @@ func (d *Decoder) Decode(ctx context.Context, data []byte) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	defer cancel()
 	if bytes.HasPrefix(data, []byte("%PDF-")) {
-		return nil, ErrPDF
+		return d.decodePDF(ctx, data)
 	}
 	img, err := d.readImage(data)
 	if err != nil {

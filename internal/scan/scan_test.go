@@ -46,7 +46,7 @@ func TestDecodeBadInput(t *testing.T) {
 		{"empty", nil, ErrEmpty},
 		{"too large", make([]byte, 1<<20+1), ErrTooLarge},
 		{"text", []byte("HC1:not an image"), ErrFormat},
-		{"pdf", []byte("%PDF-1.7\n%\xe2\xe3\n"), ErrPDF},
+		{"pdf with nothing", []byte("%PDF-1.7\n%\xe2\xe3\n"), ErrPDFNoCode},
 		{"truncated png", huge[:30], ErrBadFile},
 		{"lying header", liar, ErrTooBig},
 		{"truncated jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF"), ErrBadFile},
