@@ -192,7 +192,7 @@ func TestDecodeRenderedCard(t *testing.T) {
 	for _, s := range []shot{
 		{name: "rendered-straight", cardW: 800, cx: 0.5, cy: 0.5, blur: 0.7, jpeg: 85},
 		{name: "rendered-slant", cardW: 760, cx: 0.5, cy: 0.5, angle: -25, tiltX: 0.12, blur: 0.9, noise: 6, jpeg: 60},
-		{name: "rendered-dim", cardW: 820, cx: 0.5, cy: 0.5, angle: 100, contrast: 0.35, bright: -0.15, blur: 0.8, noise: 4, jpeg: 70},
+		{name: "rendered-dim", cardW: 560, cx: 0.5, cy: 0.5, angle: 100, contrast: 0.35, bright: -0.15, blur: 0.8, noise: 4, jpeg: 70},
 	} {
 		frame := photographCard(t, toRGBA(rendered), nil, s)
 		res, err := dec.Decode(context.Background(), frame)

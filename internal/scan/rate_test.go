@@ -28,7 +28,7 @@ func shots() []shot {
 	for _, a := range []float64{5, 15, 30, 45, 90, 135, 180, 270, -20} {
 		add(fmt.Sprintf("turn%g", a), func(x *shot) { x.angle = a })
 	}
-	for i, tt := range [][3]float64{{0.2, 0, 0}, {0.15, 0, 10}, {0, 0.2, 0}, {0, 0.15, -8}, {0.1, 0.1, 30}, {0.25, 0, 0}} {
+	for i, tt := range [][3]float64{{0.2, 0, 0}, {0.3, 0, 10}, {0, 0.25, 0}, {0, 0.4, -8}, {0.25, 0.2, 30}, {0.3, 0, 0}} {
 		add(fmt.Sprintf("perspective%d", i), func(x *shot) { x.tiltX, x.tiltY, x.angle = tt[0], tt[1], tt[2] })
 	}
 	for _, b := range []float64{1, 1.5, 2, 2.5} {
@@ -61,7 +61,7 @@ func shots() []shot {
 			x.cardW = 650 + rng.Float64()*400
 			x.cx, x.cy = 0.4+rng.Float64()*0.2, 0.45+rng.Float64()*0.1
 			x.angle = rng.Float64()*360 - 180
-			x.tiltX, x.tiltY = rng.Float64()*0.12, rng.Float64()*0.08
+			x.tiltX, x.tiltY = rng.Float64()*0.2, rng.Float64()*0.15
 			x.blur = 0.5 + rng.Float64()*0.8
 			x.contrast = 0.5 + rng.Float64()*0.5
 			x.bright = rng.Float64()*0.2 - 0.1

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"math"
+	"sort"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode/decoder"
@@ -17,7 +18,7 @@ import (
 // every alignment pattern found in a grid of small regions around the
 // guess is tried in turn, each with the code sizes the finder distances
 // allow: the Reed-Solomon check of the decode tells the right one. The
-// candidates are bounded (at most slantRegions × 3 grids sampled).
+// candidates are bounded: 121 regions and 5 code sizes.
 func readSlanted(bits *gozxing.BitMatrix, hints map[gozxing.DecodeHintType]any) (string, bool) {
 	info, err := detector.NewFinderPatternFinder(bits, nil).Find(hints)
 	if err != nil {
@@ -25,11 +26,17 @@ func readSlanted(bits *gozxing.BitMatrix, hints map[gozxing.DecodeHintType]any) 
 	}
 	tl, tr, bl := info.GetTopLeft(), info.GetTopRight(), info.GetBottomLeft()
 	module := (tl.GetEstimatedModuleSize() + tr.GetEstimatedModuleSize() + bl.GetEstimatedModuleSize()) / 3
-	if module < 1 {
+	if module < 1 || module > 1000 {
 		return "", false
 	}
-	across := (gozxing.ResultPoint_Distance(tl, tr) + gozxing.ResultPoint_Distance(tl, bl)) / 2 / module
-	dims := codeSizes(across)
+	// The code's size in modules, from each side on its own (under a slant
+	// the modules are not square) and from both.
+	top := gozxing.ResultPoint_Distance(tl, tr) / ((tl.GetEstimatedModuleSize() + tr.GetEstimatedModuleSize()) / 2)
+	left := gozxing.ResultPoint_Distance(tl, bl) / ((tl.GetEstimatedModuleSize() + bl.GetEstimatedModuleSize()) / 2)
+	dims := codeSizes(top, left, (top+left)/2)
+	// The module size near the bottom-right corner, where the alignment
+	// pattern is: larger there when that corner is nearer the camera.
+	brModule := min(max(tr.GetEstimatedModuleSize()+bl.GetEstimatedModuleSize()-tl.GetEstimatedModuleSize(), module/2), module*2)
 	dec := decoder.NewDecoder()
 	try := func(align *detector.AlignmentPattern, dim int) (string, bool) {
 		transform := detector.Detector_createTransform(tl, tr, bl, align, dim)
@@ -38,33 +45,46 @@ func readSlanted(bits *gozxing.BitMatrix, hints map[gozxing.DecodeHintType]any) 
 			return "", false
 		}
 		res, err := dec.Decode(grid, hints)
+		if slantDebug != nil {
+			slantDebug(align, dim, err)
+		}
 		if err != nil || res.GetText() == "" {
 			return "", false
 		}
 		return res.GetText(), true
 	}
+	tried := map[[3]int]bool{}
 	for _, dim := range dims {
 		// Where the alignment pattern would be on a parallelogram.
 		span := float64(dim - 7)
 		k := 1 - 3/span
 		ex := tl.GetX() + k*(tr.GetX()-tl.GetX()+bl.GetX()-tl.GetX())
 		ey := tl.GetY() + k*(tr.GetY()-tl.GetY()+bl.GetY()-tl.GetY())
-		step := 6 * module
+		step := 6 * brModule
 		for _, off := range slantOffsets {
-			x0 := int(ex + off[0]*step - step/2 - module*2)
-			y0 := int(ey + off[1]*step - step/2 - module*2)
-			w := int(step + module*4)
+			x0 := int(ex + off[0]*step - step/2 - brModule*2)
+			y0 := int(ey + off[1]*step - step/2 - brModule*2)
+			w := int(step + brModule*4)
 			x0, y0 = max(x0, 0), max(y0, 0)
 			w1, h1 := min(w, bits.GetWidth()-x0), min(w, bits.GetHeight()-y0)
-			if float64(w1) < 3*module || float64(h1) < 3*module {
+			if float64(w1) < 3*brModule || float64(h1) < 3*brModule {
 				continue
 			}
-			align, err := detector.NewAlignmentPatternFinder(bits, x0, y0, w1, h1, module, nil).Find()
-			if err != nil || align == nil {
-				continue
-			}
-			if text, ok := try(align, dim); ok {
-				return text, true
+			// Modules are not square under a slant: the finder checks the
+			// pattern's size, so a few sizes are tried.
+			for _, size := range []float64{brModule, 1.2 * brModule, 0.85 * brModule} {
+				align, err := detector.NewAlignmentPatternFinder(bits, x0, y0, w1, h1, size, nil).Find()
+				if err != nil || align == nil {
+					continue
+				}
+				key := [3]int{int(align.GetX()), int(align.GetY()), dim}
+				if tried[key] {
+					continue
+				}
+				tried[key] = true
+				if text, ok := try(align, dim); ok {
+					return text, true
+				}
 			}
 		}
 		if text, ok := try(nil, dim); ok {
@@ -75,10 +95,11 @@ func readSlanted(bits *gozxing.BitMatrix, hints map[gozxing.DecodeHintType]any) 
 }
 
 // slantOffsets are the regions searched for the alignment pattern, in
-// steps of six modules from the parallelogram's guess, nearest first.
+// steps of six modules from the parallelogram's guess, nearest first, up to
+// 30 modules away.
 var slantOffsets = func() [][2]float64 {
 	var offs [][2]float64
-	for r := 0; r <= 3; r++ {
+	for r := 0; r <= 5; r++ {
 		for dy := -r; dy <= r; dy++ {
 			for dx := -r; dx <= r; dx++ {
 				if max(abs(dx), abs(dy)) == r {
@@ -97,19 +118,31 @@ func abs(v int) int {
 	return v
 }
 
-// codeSizes are the QR code sizes (17 + 4 × version modules) nearest to a
-// distance of across modules between finder centres, nearest first.
-func codeSizes(across float64) []int {
-	est := int(math.Round(across)) + 7
-	best := est - (est-17)%4 // at or below
-	if est-best > 2 {
-		best += 4
+// codeSizes are the QR code sizes (17 + 4 × version modules) near the
+// estimates of the distance between finder centres (in modules, which is
+// the size less 7), nearest first, at most five.
+func codeSizes(estimates ...float64) []int {
+	type cand struct {
+		dim  int
+		dist float64
 	}
-	var dims []int
-	for _, d := range []int{best, best + 4, best - 4} {
-		if d >= 21 && d <= 177 {
-			dims = append(dims, d)
+	var cands []cand
+	for v := 1; v <= 40; v++ {
+		dim := 17 + 4*v
+		d := math.Inf(1)
+		for _, e := range estimates {
+			d = math.Min(d, math.Abs(float64(dim-7)-e))
 		}
+		if d <= 6 {
+			cands = append(cands, cand{dim, d})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].dist < cands[j].dist })
+	var dims []int
+	for _, c := range cands[:min(len(cands), 5)] {
+		dims = append(dims, c.dim)
 	}
 	return dims
 }
+
+var slantDebug func(*detector.AlignmentPattern, int, error)
