@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
 	"os/exec"
 	"slices"
 	"strings"
@@ -201,5 +202,25 @@ func TestDecodeRenderedCard(t *testing.T) {
 			continue
 		}
 		cards.verify(t, res.Text)
+	}
+}
+
+// TestContentShapes interprets a hand-made content stream: the matrix
+// stack, the fill colours of each colour space, the rectangles of a fill,
+// and the operands skipped (strings with parentheses, hex strings, names,
+// an inline image).
+func TestContentShapes(t *testing.T) {
+	content := "q 1 0 0 1 10 10 cm 0 g 0 0 7 7 re 1 1 5 5 re f* (a (nested) \\) string) Tj <414243> Tj /Name BI /W 1 /H 1 ID \x00\x01 EI " +
+		"0.2 0.3 0.4 rg 20 20 3 3 re f Q 0 0 0 1 k 30 30 3 3 re f 1 g 0 0 1 1 re S 40 40 2 2 re n"
+	shapes := contentShapes([]byte(content))
+	if len(shapes) != 4 {
+		t.Fatalf("%d shapes, want 4: %+v", len(shapes), shapes)
+	}
+	want := []struct{ x, y, grey float64 }{{10, 10, 0}, {11, 11, 0}, {30, 30, 0.2*0.299 + 0.3*0.587 + 0.4*0.114}, {30, 30, 0}}
+	for i, w := range want {
+		s := shapes[i]
+		if math.Abs(s.pts[0][0]-w.x) > 1e-9 || math.Abs(s.pts[0][1]-w.y) > 1e-9 || math.Abs(s.grey-w.grey) > 1e-9 {
+			t.Errorf("shape %d: %+v, want corner (%g, %g) grey %g", i, s, w.x, w.y, w.grey)
+		}
 	}
 }

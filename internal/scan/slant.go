@@ -45,9 +45,6 @@ func readSlanted(bits *gozxing.BitMatrix, hints map[gozxing.DecodeHintType]any) 
 			return "", false
 		}
 		res, err := dec.Decode(grid, hints)
-		if slantDebug != nil {
-			slantDebug(align, dim, err)
-		}
 		if err != nil || res.GetText() == "" {
 			return "", false
 		}
@@ -144,5 +141,3 @@ func codeSizes(estimates ...float64) []int {
 	}
 	return dims
 }
-
-var slantDebug func(*detector.AlignmentPattern, int, error)
