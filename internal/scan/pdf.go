@@ -105,7 +105,7 @@ func matchingDictStart(data []byte, end int) int {
 				return i
 			}
 		}
-		if end-i > 64<<10 { // no stream dictionary is that long
+		if end-i > 8<<10 { // no stream dictionary is that long
 			return -1
 		}
 	}
@@ -113,13 +113,29 @@ func matchingDictStart(data []byte, end int) int {
 }
 
 // has reports whether a dictionary has the name /key followed by /value
-// (or just /key when value is empty).
+// (or by "[ /value", an array of filters), or just /key when value is
+// empty. Names are compared whole.
 func has(dict []byte, key, value string) bool {
-	re := regexp.MustCompile(`/` + key + `\s*(\[\s*)?/` + value + `\b`)
-	if value == "" {
-		re = regexp.MustCompile(`/` + key + `\b`)
+	k := []byte("/" + key)
+	for i := 0; ; {
+		j := bytes.Index(dict[i:], k)
+		if j < 0 {
+			return false
+		}
+		rest := dict[i+j+len(k):]
+		i += j + len(k)
+		if len(rest) > 0 && !isSpace(rest[0]) && !isDelim(rest[0]) {
+			continue // a longer name: /Length1 is not /Length
+		}
+		if value == "" {
+			return true
+		}
+		rest = bytes.TrimLeft(rest, " \t\r\n\f\x00[")
+		v := []byte("/" + value)
+		if bytes.HasPrefix(rest, v) && (len(rest) == len(v) || isSpace(rest[len(v)]) || isDelim(rest[len(v)])) {
+			return true
+		}
 	}
-	return re.Match(dict)
 }
 
 // inflater inflates streams within the file's budget.
@@ -176,7 +192,7 @@ func (d *Decoder) decodePDF(ctx context.Context, data []byte) (*Result, error) {
 		} else if has(s.dict, "Filter", "") {
 			continue
 		}
-		for _, p := range paintVectors(content, d.opts.MaxPixels) {
+		for _, p := range paintVectors(ctx, content, d.opts.MaxPixels) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%w (%d attempts)", ErrGaveUp, bud.used)
 			}

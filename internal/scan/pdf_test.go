@@ -72,7 +72,7 @@ func TestDecodePDFSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	content := firstContent(t, buf.Bytes())
-	if n := len(paintVectors(content, DefaultMaxPixels)); n != len(cards.texts) {
+	if n := len(paintVectors(context.Background(), content, DefaultMaxPixels)); n != len(cards.texts) {
 		t.Errorf("%d codes painted, want %d", n, len(cards.texts))
 	}
 	dec, _ := New(Options{Timeout: time.Minute})
@@ -163,6 +163,28 @@ func TestDecodePDFBounded(t *testing.T) {
 	dec, _ := New(Options{})
 	if _, err := dec.Decode(context.Background(), b.Bytes()); !errors.Is(err, errInflated) {
 		t.Errorf("bomb: %v", err)
+	}
+	// Many large shapes painted over each other: painting stops at its
+	// bound, and the file is answered within the decoder's time.
+	var content bytes.Buffer
+	content.WriteString("0 g 0 0 1 1 re 300 0 1 1 re 0 300 1 1 re f 1 g\n")
+	for range 200_000 {
+		content.WriteString("0 0 301 301 re f\n")
+	}
+	z.Reset()
+	zw, _ = zlib.NewWriterLevel(&z, zlib.BestCompression)
+	zw.Write(content.Bytes())
+	zw.Close()
+	b.Reset()
+	fmt.Fprintf(&b, "%%PDF-1.4\n1 0 obj\n<</Filter/FlateDecode/Length %d>>\nstream\n", z.Len())
+	b.Write(z.Bytes())
+	b.WriteString("\nendstream\nendobj\n")
+	start := time.Now()
+	if _, err := dec.Decode(context.Background(), b.Bytes()); !errors.Is(err, ErrPDFNoCode) && !errors.Is(err, ErrGaveUp) {
+		t.Errorf("overpainted: %v", err)
+	}
+	if el := time.Since(start); el > 2*DefaultTimeout {
+		t.Errorf("overpainted: took %s", el)
 	}
 	enc := []byte("%PDF-1.4\ntrailer\n<</Root 1 0 R/Encrypt 9 0 R>>\n")
 	if _, err := dec.Decode(context.Background(), enc); !errors.Is(err, ErrPDFNoCode) || !strings.Contains(err.Error(), "encrypted") {

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"context"
 	"math"
 	"sort"
 	"strconv"
@@ -241,7 +242,7 @@ func (l *lexer) skipInlineImage() {
 // paintVectors paints the filled rectangles of a content stream: one grey
 // image per cluster of dark rectangles (a QR code), at pdfModulePixels
 // pixels per module, within maxPixels, with a white quiet zone.
-func paintVectors(content []byte, maxPixels int) []*plane {
+func paintVectors(ctx context.Context, content []byte, maxPixels int) []*plane {
 	shapes := contentShapes(content)
 	var dark []int
 	module := math.Inf(1)
@@ -261,7 +262,7 @@ func paintVectors(content []byte, maxPixels int) []*plane {
 	}
 	var out []*plane
 	for _, box := range clusters(shapes, dark, module) {
-		if len(out) >= 64 {
+		if len(out) >= 64 || ctx.Err() != nil {
 			break
 		}
 		// A quiet zone of four modules, and a little more.
@@ -280,13 +281,19 @@ func paintVectors(content []byte, maxPixels int) []*plane {
 		for i := range p.pix {
 			p.pix[i] = 255
 		}
+		// Painting is bounded too: twenty times the image's pixels, as many
+		// large shapes drawn over each other would otherwise cost.
+		paint := 20 * w * h
 		for _, s := range shapes {
+			if paint <= 0 {
+				break
+			}
 			var q [4][2]float64
 			for k, pt := range s.pts {
 				// PDF's y grows upwards; the image's downwards.
 				q[k] = [2]float64{(pt[0] - x0) * scale, (y1 - pt[1]) * scale}
 			}
-			fillQuad(p, q, byte(math.Round(s.grey*255)))
+			paint -= fillQuad(p, q, byte(math.Round(s.grey*255)))
 		}
 		out = append(out, p)
 	}
@@ -325,11 +332,16 @@ func clusters(shapes []shape, dark []int, module float64) [][4]float64 {
 	}
 	cell := 2 * module
 	owner := map[[2]int]int{}
+	cells := 0 // bounded: a code's modules touch a few cells each
 	for i, b := range boxes {
 		cx0, cy0 := int(math.Floor(b[0]/cell))-1, int(math.Floor(b[1]/cell))-1
 		cx1, cy1 := int(math.Floor(b[2]/cell))+1, int(math.Floor(b[3]/cell))+1
-		if (cx1-cx0)*(cy1-cy0) > 4096 {
+		n := (cx1 - cx0 + 1) * (cy1 - cy0 + 1)
+		if n > 4096 {
 			continue // a huge dark shape (a background) is not part of a code
+		}
+		if cells += n; cells > 8_000_000 {
+			break
 		}
 		for cy := cy0; cy <= cy1; cy++ {
 			for cx := cx0; cx <= cx1; cx++ {
@@ -374,8 +386,8 @@ func clusters(shapes []shape, dark []int, module float64) [][4]float64 {
 }
 
 // fillQuad paints the convex quadrilateral q (in pixels) with v, at pixel
-// centres.
-func fillQuad(p *plane, q [4][2]float64, v byte) {
+// centres, and returns the number of pixels it looked at.
+func fillQuad(p *plane, q [4][2]float64, v byte) int {
 	minX, minY, maxX, maxY := q[0][0], q[0][1], q[0][0], q[0][1]
 	for _, pt := range q[1:] {
 		minX, minY = math.Min(minX, pt[0]), math.Min(minY, pt[1])
@@ -384,7 +396,7 @@ func fillQuad(p *plane, q [4][2]float64, v byte) {
 	x0, y0 := max(int(math.Floor(minX)), 0), max(int(math.Floor(minY)), 0)
 	x1, y1 := min(int(math.Ceil(maxX)), p.w), min(int(math.Ceil(maxY)), p.h)
 	if x0 >= x1 || y0 >= y1 {
-		return
+		return 0
 	}
 	// The sign of the quad's winding, so that inside is one side of every edge.
 	area := 0.0
@@ -393,7 +405,7 @@ func fillQuad(p *plane, q [4][2]float64, v byte) {
 		area += a[0]*b[1] - b[0]*a[1]
 	}
 	if area == 0 {
-		return
+		return 0
 	}
 	sign := 1.0
 	if area < 0 {
@@ -427,4 +439,5 @@ func fillQuad(p *plane, q [4][2]float64, v byte) {
 			}
 		}
 	}
+	return (x1 - x0) * (y1 - y0)
 }
