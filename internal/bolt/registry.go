@@ -17,9 +17,9 @@ import (
 //   - registry_domains: domain id → the domain as JSON, its key sealed;
 //   - registry_tokens: one nested bucket per domain id, made with the
 //     domain, in which a token's 16 bytes → its entry (registry_entry.go);
-//   - registry_peer_lists: domain id, 0, peer, 0 → the time the peer's list
-//     was imported (so that an empty list is found), and domain id, 0,
-//     peer, 0, token, 0, programme, 0, month → the count, in decimal.
+//   - registry_peer_lists: domain id, 0, peer, 0 → the number of rows of
+//     the peer's list (so that an empty list is found too), and domain id,
+//     0, peer, 0, token, 0, programme, 0, month → the count, in decimal.
 //
 // Identifiers, tokens and months never hold a 0 byte (the registry checks
 // them), so the keys of one peer's list share a prefix.
