@@ -183,10 +183,9 @@ func TestReviewScopedContextsBoundTheWork(t *testing.T) {
 	k := diKey(t, 12, "")
 	for _, undefined := range []bool{false, true} {
 		raw := scopedBomb(t, k, undefined)
-		start := time.Now()
-		_, err := testProc.Parse(context.Background(), raw)
-		if took := time.Since(start); took > 300*time.Millisecond {
-			t.Errorf("undefined term %v: a %d-byte unsigned input took %v to refuse (err %v)", undefined, len(raw), took, err)
+		took, err := parseCost(raw)
+		if limit := parseBudget(t); took > limit {
+			t.Errorf("undefined term %v: a %d-byte unsigned input took %v to refuse, over %v (err %v)", undefined, len(raw), took, limit, err)
 		}
 		if undefined && !errors.Is(err, credentials.ErrMalformed) {
 			t.Errorf("undefined term: err = %v", err)
@@ -215,10 +214,9 @@ func TestReviewCanonicalFormIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	_, err = testProc.Parse(context.Background(), raw)
-	if took := time.Since(start); took > 300*time.Millisecond {
-		t.Fatalf("a %d-byte unsigned input took %v (err %v)", len(raw), took, err)
+	took, err := parseCost(raw)
+	if limit := parseBudget(t); took > limit {
+		t.Fatalf("a %d-byte unsigned input took %v, over %v (err %v)", len(raw), took, limit, err)
 	}
 }
 
@@ -286,4 +284,30 @@ func TestReviewConcurrentParseOfDifferentCredentials(t *testing.T) {
 			t.Errorf("input %d parsed at once with others: %s\nalone: %s", r.i, r.got, alone[r.i])
 		}
 	}
+}
+
+// parseCost is the least time of three parses of raw, and the error of
+// the last.
+func parseCost(raw []byte) (time.Duration, error) {
+	least := time.Duration(1<<63 - 1)
+	var err error
+	for range 3 {
+		start := time.Now()
+		_, err = testProc.Parse(context.Background(), raw)
+		least = min(least, time.Since(start))
+	}
+	return least, err
+}
+
+// parseBudget is what refusing a hostile input may cost: 300 parses of a
+// tally credential, measured in the same run, since machines running tests
+// are noisy (idle, a parse takes about a millisecond; the inputs above took
+// seconds before their bounds).
+func parseBudget(t *testing.T) time.Duration {
+	t.Helper()
+	base, err := parseCost(issueDI(t, "registration.json", diKey(t, 14, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 300 * base
 }
