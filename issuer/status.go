@@ -62,9 +62,17 @@ func (s *Service) changeState(ctx context.Context, by Principal, org, id string,
 	if err != nil || unchanged {
 		return rec, err
 	}
-	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: action,
-		Objects: []audit.Object{{Kind: audit.ObjectCredential, ID: rec.ID}, {Kind: audit.ObjectRegistration, ID: rec.Registration}},
-		Purpose: audit.ProgrammePurpose(rec.Programme)}); err != nil {
+	// A credential issued through the VC API has no registration nor
+	// programme, and an id of the caller's making.
+	objects := []audit.Object{{Kind: audit.ObjectCredential, ID: AuditCredentialID(rec.ID)}}
+	purpose := audit.PurposeVCAPI
+	if rec.Registration != "" {
+		objects = append(objects, audit.Object{Kind: audit.ObjectRegistration, ID: rec.Registration})
+	}
+	if rec.Programme != "" {
+		purpose = audit.ProgrammePurpose(rec.Programme)
+	}
+	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: action, Objects: objects, Purpose: purpose}); err != nil {
 		return CredentialRecord{}, err
 	}
 	return rec, nil
