@@ -138,6 +138,7 @@ func readStatusChange(p *problems, in VCStatusUpdate) (vcStatusEntry, vcChange) 
 		}
 		if e.Type != "BitstringStatusListCredential" && e.Type != credentials.StatusEntryType {
 			p.add(field+".type", "unknown", "the type must be BitstringStatusListCredential")
+			return e, 0
 		}
 		switch e.Status {
 		case string(StateRevoked):
@@ -152,6 +153,7 @@ func readStatusChange(p *problems, in VCStatusUpdate) (vcStatusEntry, vcChange) 
 	}
 	if e.Type != credentials.StatusEntryType && e.Type != "BitstringStatusList" {
 		p.add(field+".type", "unknown", "the type must be BitstringStatusListEntry")
+		return e, 0
 	}
 	set := in.Status == nil || *in.Status
 	switch e.StatusPurpose {
