@@ -282,6 +282,7 @@ func readVCRequest(credential json.RawMessage, opts VCIssueOptions, orgDID strin
 			}
 		}
 	}
+	checkTypedMembers(&p, doc)
 	req.validFrom = checkDate(&p, doc, "validFrom")
 	req.validUntil = checkDate(&p, doc, "validUntil")
 	if !req.validFrom.IsZero() && !req.validUntil.IsZero() && req.validUntil.Before(req.validFrom) {
@@ -488,6 +489,87 @@ func checkSubject(p *problems, doc map[string]any) {
 			}
 		}
 	}
+}
+
+// typedMembers are the members whose every object VCDM 2.0 requires to
+// state its type (sections 4.11, 5.2 to 5.6), and those that need an id
+// too.
+var typedMembers = []struct {
+	name   string
+	needID bool
+}{{"credentialSchema", true}, {"refreshService", false}, {"termsOfUse", false}, {"evidence", false}}
+
+// checkTypedMembers checks the typed members, name and description
+// (strings or language value objects), and relatedResource (each with an
+// id and a digest).
+func checkTypedMembers(p *problems, doc map[string]any) {
+	items := func(v any) []any {
+		if list, ok := v.([]any); ok {
+			return list
+		}
+		return []any{v}
+	}
+	for _, m := range typedMembers {
+		v, ok := doc[m.name]
+		if !ok {
+			continue
+		}
+		for _, item := range items(v) {
+			obj, ok := item.(map[string]any)
+			if !ok || !hasString(obj, "type") {
+				p.add("credential."+m.name, "format", "each "+m.name+" must be an object with a type")
+				break
+			}
+			if id, _ := obj["id"].(string); m.needID && !isURL(id) {
+				p.add("credential."+m.name, "format", "each "+m.name+" must have an id, a URL")
+				break
+			}
+		}
+	}
+	for _, name := range []string{"name", "description"} {
+		v, ok := doc[name]
+		if !ok {
+			continue
+		}
+		for _, item := range items(v) {
+			switch x := item.(type) {
+			case string:
+				continue
+			case map[string]any:
+				if _, has := x["@value"].(string); has {
+					continue
+				}
+			}
+			p.add("credential."+name, "format", name+" must be a string or a language value object ({\"@value\": ..., \"@language\": ...})")
+			break
+		}
+	}
+	if v, ok := doc["relatedResource"]; ok {
+		for _, item := range items(v) {
+			obj, ok := item.(map[string]any)
+			if !ok || !isURL(fmt.Sprint(obj["id"])) || !(hasString(obj, "digestSRI") || hasString(obj, "digestMultibase")) {
+				p.add("credential.relatedResource", "format", "each relatedResource must have an id and a digestSRI or digestMultibase")
+				break
+			}
+		}
+	}
+}
+
+// hasString reports whether obj[name] is a non-empty string or a
+// non-empty list of them.
+func hasString(obj map[string]any, name string) bool {
+	switch x := obj[name].(type) {
+	case string:
+		return x != ""
+	case []any:
+		for _, item := range x {
+			if s, ok := item.(string); !ok || s == "" {
+				return false
+			}
+		}
+		return len(x) > 0
+	}
+	return false
 }
 
 // checkDate reads an optional dateTimeStamp member (RFC 3339 with a time

@@ -98,6 +98,13 @@ func vcapiCases(e *env) map[string]routeCase {
 					m["validFrom"] = "2030-01-01T00:00:00Z"
 					m["validUntil"] = "2029-01-01T00:00:00Z"
 				}, "credential.validUntil"),
+				bad("termsOfUse without a type", set("termsOfUse", map[string]any{"id": "https://example.org/tos"}), "credential.termsOfUse"),
+				bad("evidence without a type", set("evidence", []any{map[string]any{"id": "https://example.org/ev"}}), "credential.evidence"),
+				bad("credentialSchema without an id", set("credentialSchema", map[string]any{"type": "JsonSchema"}), "credential.credentialSchema"),
+				bad("refreshService without a type", set("refreshService", map[string]any{"id": "https://example.org/refresh"}), "credential.refreshService"),
+				bad("name a number", set("name", 4), "credential.name"),
+				bad("description not a language value", set("description", map[string]any{"@language": "en"}), "credential.description"),
+				bad("relatedResource without a digest", set("relatedResource", []any{map[string]any{"id": "https://example.org/logo.png"}}), "credential.relatedResource"),
 				bad("a proof already", set("proof", map[string]any{"type": "DataIntegrityProof"}), "credential.proof"),
 				bad("a status entry with its own list", set("credentialStatus", map[string]any{"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "7", "statusListCredential": "https://example.org/list"}), "credential.credentialStatus"),
 				bad("a term no context defines", func(m map[string]any) {
@@ -297,6 +304,9 @@ func TestVCAPIWithoutStatus(t *testing.T) {
 	vc := e.vcIssue(t, vcIssueBody(vcCredential(func(m map[string]any) {
 		m["issuer"] = map[string]any{"id": demoDID, "name": "Organisation demo"}
 		m["validFrom"] = "2026-01-01T00:00:00Z"
+		m["name"] = map[string]any{"@value": "Alumni card", "@language": "en"}
+		m["description"] = []any{"An example", map[string]any{"@value": "Un exemple", "@language": "fr"}}
+		m["termsOfUse"] = map[string]any{"type": "ExampleTermsOfUse", "id": "https://example.org/tos"}
 	}), ""), e.asToken("demo", issuer.RoleRegistrar))
 	if e.state("demo") != before {
 		t.Fatal("a credential without status left a record")
