@@ -105,8 +105,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	svc, err = issuer.New(m.db.Stores(), issuer.Options{
-		DataIntegrity: di,
-		MasterKey:     master, Now: m.Now, Rand: m.Rand,
+		MasterKey: master, Now: m.Now, Rand: m.Rand, DataIntegrity: di,
 		SessionTTL: m.Config.SessionTTL, SessionIdle: m.Config.SessionIdle,
 		Password: m.passwordParams, ScryptN: m.scryptN, Audit: auditLog,
 		BaseURL: m.baseURL,

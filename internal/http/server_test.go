@@ -78,11 +78,10 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	svc, err := issuer.New(db.Stores(), issuer.Options{
-		DataIntegrity: di,
-		BaseURL:       "http://" + ts.Listener.Addr().String(),
-		MasterKey:     []byte("river lantern cobalt pepper"),
-		Password:      issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
-		ScryptN:       credentials.LowestScryptN,
+		BaseURL:   "http://" + ts.Listener.Addr().String(),
+		MasterKey: []byte("river lantern cobalt pepper"),
+		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
+		ScryptN:   credentials.LowestScryptN, DataIntegrity: di,
 	})
 	if err != nil {
 		t.Fatal(err)
