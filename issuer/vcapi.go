@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -203,17 +204,19 @@ func (s *Service) secureVC(ctx context.Context, req *vcRequest, key *credentials
 	return s.docSigner.Sign(ctx, doc, key, now)
 }
 
-// AuditCredentialID is how the audit log names a credential: its id when
-// the log admits it as an opaque id, else "sha256:" and the first 32 hex
-// digits of the id's SHA-256. A VC API credential's id is the caller's,
-// and may be any URL.
+// AuditCredentialID is how the audit log and the logs name a credential:
+// its id when tally drew it (a urn:uuid), else "sha256:" and the first
+// 32 hex digits of the id's SHA-256. A VC API credential's id is the
+// caller's, any URL, which may name a person.
 func AuditCredentialID(id string) string {
-	if audit.ValidID(id) {
+	if uuidURN.MatchString(id) {
 		return id
 	}
 	h := sha256.Sum256([]byte(id))
 	return "sha256:" + hex.EncodeToString(h[:16])
 }
+
+var uuidURN = regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // jsonLDProblem is the plain-words part of a JSON-LD processor's error.
 func jsonLDProblem(err error) string {

@@ -61,6 +61,9 @@ func vcapiCases(e *env) map[string]routeCase {
 	}
 	del := func(k string) func(m map[string]any) { return func(m map[string]any) { delete(m, k) } }
 	set := func(k string, v any) func(m map[string]any) { return func(m map[string]any) { m[k] = v } }
+	// A credential id of the caller's making is never logged: it may name
+	// a person.
+	e.secrets = append(e.secrets, "urn:example:vcapi:")
 	status := func(entry string) string {
 		return fmt.Sprintf(`{"credentialId":%q,"credentialStatus":%s}`, e.credID, entry)
 	}

@@ -185,10 +185,6 @@ func (a Actor) validate() error {
 	return nil
 }
 
-// ValidID reports whether id is an identifier the log admits as an
-// object's id (see checkID).
-func ValidID(id string) bool { return checkID(id) == nil }
-
 // checkID checks that id looks like an identifier a system made, not like
 // what a person would type about themselves: 1 to MaxIDLen bytes of ASCII
 // letters, digits and . _ : # % / = ~ - (no spaces, so no full names; no
