@@ -55,6 +55,10 @@ func (s *Service) changeState(ctx context.Context, by Principal, org, id string,
 			return r, nil
 		case r.State == StateRevoked:
 			return r, fmt.Errorf("credential %s is revoked, for good: %w", id, ErrStateChange)
+		case state == StateSuspended && !r.HasStatusPurpose(credentials.PurposeSuspension):
+			// A VC API credential issued without a suspension entry: no
+			// verifier would see the bit.
+			return r, fmt.Errorf("credential %s has no suspension entry: %w", id, ErrStateChange)
 		}
 		r.State, r.Changed, r.ChangedBy = state, now, by.Ref()
 		return r, nil

@@ -119,7 +119,7 @@ func (s *Service) IssueVC(ctx context.Context, by Principal, org string, credent
 	}
 	// The whole credential is checked as JSON-LD (every term defined,
 	// within the processor's bounds) before anything is kept.
-	doc, err := json.Marshal(req.doc)
+	doc, err := marshalDoc(req.doc)
 	if err != nil {
 		return VCIssued{}, err
 	}
@@ -187,7 +187,7 @@ func (s *Service) IssueVC(ctx context.Context, by Principal, org string, credent
 
 // secureVC signs the prepared credential in its format.
 func (s *Service) secureVC(ctx context.Context, req *vcRequest, key *credentials.Key, now time.Time) (json.RawMessage, error) {
-	doc, err := json.Marshal(req.doc)
+	doc, err := marshalDoc(req.doc)
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +202,18 @@ func (s *Service) secureVC(ctx context.Context, req *vcRequest, key *credentials
 		return json.Marshal(credentials.EnvelopeJWT(token))
 	}
 	return s.docSigner.Sign(ctx, doc, key, now)
+}
+
+// marshalDoc encodes a credential as it was sent: numbers as written, and
+// <, > and & not escaped (which would grow a credential up to six times).
+func marshalDoc(doc map[string]any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // AuditCredentialID is how the audit log and the logs name a credential:

@@ -237,3 +237,27 @@ func TestIssueVCSignFails(t *testing.T) {
 		t.Fatalf("record = %+v, %v; want it revoked", rec, err)
 	}
 }
+
+// TestSuspendNeedsSuspensionEntry: a VC API credential issued with a
+// revocation entry only cannot be suspended, by any route: no verifier
+// would see it.
+func TestSuspendNeedsSuspensionEntry(t *testing.T) {
+	ctx := context.Background()
+	d := newVCDesk(t)
+	by := issuer.SystemPrincipal("test")
+	out, err := d.svc.IssueVC(ctx, by, "demo", vcDoc("did:web:tally.example:orgs:demo", "urn:example:rev-only"), withRevocation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.Suspend(ctx, by, "demo", out.Record.ID); !errors.Is(err, issuer.ErrStateChange) {
+		t.Fatalf("suspend: %v", err)
+	}
+	_, err = d.svc.UpdateVCStatus(ctx, by, "demo", issuer.VCStatusUpdate{CredentialID: out.Record.ID,
+		CredentialStatus: json.RawMessage(`{"type":"BitstringStatusListEntry","statusPurpose":"suspension"}`)})
+	if !errors.Is(err, issuer.ErrInvalid) {
+		t.Fatalf("suspend through the VC API: %v", err)
+	}
+	if rec, _ := d.svc.CredentialRecord(ctx, "demo", out.Record.ID); rec.State != issuer.StateActive {
+		t.Fatalf("state %s", rec.State)
+	}
+}
