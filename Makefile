@@ -40,11 +40,13 @@ bench:
 # Run every fuzz target for FUZZTIME each. Minimizing a new input is capped
 # (it can take a whole minute on a 2 KiB credential and no input runs then).
 fuzz:
-	@for pkg in ./credentials ./credentials/dataintegrity ./verifier ./issuer ./issuer/audit ./issuer/bulk ./issuer/names; do \
+	@for pkg in ./credentials ./credentials/dataintegrity ./verifier ./issuer/audit ./issuer/bulk ./issuer/names; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg || exit 1; \
 	  done; \
 	done
+	@# vcapi: the VC API's request decoding (issuer).
+	@echo "== ./issuer FuzzVCAPIRequest"; $(GO) test -run '^$$' -fuzz '^FuzzVCAPIRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./issuer
 
 clean:
 	rm -rf bin demo-out bench.out
