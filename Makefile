@@ -47,6 +47,8 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg || exit 1; \
 	  done; \
 	done
+	@# vcapi: the VC API's request decoding (issuer).
+	@echo "== ./issuer FuzzVCAPIRequest"; $(GO) test -run '^$$' -fuzz '^FuzzVCAPIRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./issuer
 
 clean:
 	rm -rf bin demo-out bench.out

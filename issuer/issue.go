@@ -57,6 +57,14 @@ type CredentialRecord struct {
 	// Changed is when the state last changed, and ChangedBy by whom.
 	Changed   time.Time `json:"changed,omitzero"`
 	ChangedBy string    `json:"changedBy,omitempty"`
+	// Source is SourceVCAPI for a credential issued through the VC API,
+	// which has no registration nor programme; empty for one issued from a
+	// registration.
+	Source string `json:"source,omitempty"`
+	// StatusPurposes are the purposes of the credential's status entries
+	// (revocation, suspension); empty for both, as a credential issued
+	// from a registration has.
+	StatusPurposes []string `json:"statusPurposes,omitempty"`
 }
 
 // StatusBits are one status list number's revocation and suspension

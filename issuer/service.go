@@ -66,6 +66,10 @@ type Options struct {
 	// BASEURL/status/ORG. Without it, credentials carry no status and none
 	// can be issued.
 	BaseURL string
+	// DataIntegrity checks and signs the JSON-LD credentials of the VC API
+	// and the status lists served to JSON-LD verifiers; a
+	// *dataintegrity.Processor. Without it, the VC API issues nothing.
+	DataIntegrity DocumentSigner
 }
 
 // Service is the issuer's use-cases over its stores.
@@ -86,6 +90,7 @@ type Service struct {
 	signedLists   signedLists
 	baseURL       string
 	onCorrected   func(ctx context.Context, c Corrected) error
+	docSigner     DocumentSigner
 
 	masterKey   []byte
 	now         func() time.Time
@@ -111,7 +116,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
 		status: stores.Status, baseURL: strings.TrimRight(opts.BaseURL, "/"),
-		keys: openKeys{open: map[string]*orgSecrets{}}, onCorrected: opts.OnCorrected,
+		keys: openKeys{open: map[string]*orgSecrets{}}, onCorrected: opts.OnCorrected, docSigner: opts.DataIntegrity,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,
 		params: opts.Password, scryptN: opts.ScryptN, audit: opts.Audit,

@@ -55,6 +55,10 @@ func (s *Service) changeState(ctx context.Context, by Principal, org, id string,
 			return r, nil
 		case r.State == StateRevoked:
 			return r, fmt.Errorf("credential %s is revoked, for good: %w", id, ErrStateChange)
+		case state == StateSuspended && !r.HasStatusPurpose(credentials.PurposeSuspension):
+			// A VC API credential issued without a suspension entry: no
+			// verifier would see the bit.
+			return r, fmt.Errorf("credential %s has no suspension entry: %w", id, ErrStateChange)
 		}
 		r.State, r.Changed, r.ChangedBy = state, now, by.Ref()
 		return r, nil
@@ -62,9 +66,17 @@ func (s *Service) changeState(ctx context.Context, by Principal, org, id string,
 	if err != nil || unchanged {
 		return rec, err
 	}
-	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: action,
-		Objects: []audit.Object{{Kind: audit.ObjectCredential, ID: rec.ID}, {Kind: audit.ObjectRegistration, ID: rec.Registration}},
-		Purpose: audit.ProgrammePurpose(rec.Programme)}); err != nil {
+	// A credential issued through the VC API has no registration nor
+	// programme, and an id of the caller's making.
+	objects := []audit.Object{{Kind: audit.ObjectCredential, ID: AuditCredentialID(rec.ID)}}
+	purpose := audit.PurposeVCAPI
+	if rec.Registration != "" {
+		objects = append(objects, audit.Object{Kind: audit.ObjectRegistration, ID: rec.Registration})
+	}
+	if rec.Programme != "" {
+		purpose = audit.ProgrammePurpose(rec.Programme)
+	}
+	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: action, Objects: objects, Purpose: purpose}); err != nil {
 		return CredentialRecord{}, err
 	}
 	return rec, nil

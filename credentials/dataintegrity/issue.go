@@ -53,32 +53,8 @@ func (p *Processor) Sign(ctx context.Context, doc []byte, k *credentials.Key, no
 	if now.IsZero() {
 		return nil, errors.New("data integrity: the signing time is missing")
 	}
-	if len(doc) > MaxSize {
-		return nil, fmt.Errorf("data integrity: the credential is larger than %d bytes", MaxSize)
-	}
-	if err := checkJSONShape(doc); err != nil {
-		return nil, fmt.Errorf("data integrity: %v: %w", err, credentials.ErrMalformed)
-	}
-	var m map[string]any
-	var members map[string]json.RawMessage
-	if json.Unmarshal(doc, &m) != nil || json.Unmarshal(doc, &members) != nil {
-		return nil, fmt.Errorf("data integrity: not a JSON object: %w", credentials.ErrMalformed)
-	}
-	if _, has := m["proof"]; has {
-		return nil, fmt.Errorf("data integrity: the credential already has a proof: %w", credentials.ErrUnsupported)
-	}
-	if err := checkContexts(m, p.loader); err != nil {
-		return nil, wrapJSONLD(err)
-	}
-	sd, err := p.canonicalize(ctx, m, members["@context"])
+	m, ctxKey, sd, err := p.check(ctx, doc)
 	if err != nil {
-		return nil, err
-	}
-	names, err := p.namingContext(m["@context"])
-	if err != nil {
-		return nil, wrapJSONLD(err)
-	}
-	if _, _, err := p.readView(sd, names); err != nil {
 		return nil, err
 	}
 	pr := map[string]any{
@@ -88,7 +64,7 @@ func (p *Processor) Sign(ctx context.Context, doc []byte, k *credentials.Key, no
 		"verificationMethod": k.ID,
 		"proofPurpose":       ProofPurposeAssertion,
 	}
-	cfg, err := p.canonicalize(ctx, (&proof{raw: pr}).config(m["@context"]), members["@context"])
+	cfg, err := p.canonicalize(ctx, (&proof{raw: pr}).config(m["@context"]), ctxKey)
 	if err != nil {
 		return nil, err
 	}
@@ -102,4 +78,50 @@ func (p *Processor) Sign(ctx context.Context, doc []byte, k *credentials.Key, no
 	pr["proofValue"] = "z" + base58.Encode(sig)
 	m["proof"] = pr
 	return json.Marshal(m)
+}
+
+// Check tells whether Sign would accept doc, without signing it: one JSON
+// object of bounded size and shape, with no proof, whose contexts are
+// bundled or inline, whose every term a context defines (JSON-LD in safe
+// mode: a member that expansion would drop is an error), and which states
+// one VerifiableCredential with an issuer URL and a credentialSubject.
+// Errors wrap credentials.ErrMalformed, or credentials.ErrUnsupported for
+// a context that is not built in or a proof already present.
+func (p *Processor) Check(ctx context.Context, doc []byte) error {
+	_, _, _, err := p.check(ctx, doc)
+	return err
+}
+
+// check is Check, returning the decoded document, its @context JSON and
+// its canonical dataset for Sign.
+func (p *Processor) check(ctx context.Context, doc []byte) (map[string]any, []byte, *signedDataset, error) {
+	if len(doc) > MaxSize {
+		return nil, nil, nil, fmt.Errorf("data integrity: the credential is larger than %d bytes: %w", MaxSize, credentials.ErrMalformed)
+	}
+	if err := checkJSONShape(doc); err != nil {
+		return nil, nil, nil, fmt.Errorf("data integrity: %v: %w", err, credentials.ErrMalformed)
+	}
+	var m map[string]any
+	var members map[string]json.RawMessage
+	if json.Unmarshal(doc, &m) != nil || json.Unmarshal(doc, &members) != nil || m == nil {
+		return nil, nil, nil, fmt.Errorf("data integrity: not a JSON object: %w", credentials.ErrMalformed)
+	}
+	if _, has := m["proof"]; has {
+		return nil, nil, nil, fmt.Errorf("data integrity: the credential already has a proof: %w", credentials.ErrUnsupported)
+	}
+	if err := checkContexts(m, p.loader); err != nil {
+		return nil, nil, nil, wrapJSONLD(err)
+	}
+	sd, err := p.canonicalize(ctx, m, members["@context"])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	names, err := p.namingContext(m["@context"])
+	if err != nil {
+		return nil, nil, nil, wrapJSONLD(err)
+	}
+	if _, _, err := p.readView(sd, names); err != nil {
+		return nil, nil, nil, err
+	}
+	return m, members["@context"], sd, nil
 }

@@ -68,8 +68,8 @@ func setBit(b []byte, i int, on bool) {
 // AddCredential stores a credential's record with a status entry chosen by
 // choose in the first list with a free index, in one transaction.
 func (d *DB) AddCredential(ctx context.Context, rec issuer.CredentialRecord, choose issuer.IndexChooser) (issuer.CredentialRecord, error) {
-	if rec.ID == "" || rec.Org == "" || rec.Registration == "" {
-		return issuer.CredentialRecord{}, fmt.Errorf("a credential record needs an id, an organisation and a registration")
+	if rec.ID == "" || rec.Org == "" || (rec.Registration == "" && rec.Source != issuer.SourceVCAPI) {
+		return issuer.CredentialRecord{}, fmt.Errorf("a credential record needs an id, an organisation and a registration (or to come from the VC API)")
 	}
 	err := d.update(ctx, func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketCredentials).Get(credentialKey(rec.Org, rec.ID)) != nil {
@@ -96,6 +96,10 @@ func (d *DB) AddCredential(ctx context.Context, rec issuer.CredentialRecord, cho
 		}
 		if err := put(tx, bucketCredentials, credentialKey(rec.Org, rec.ID), rec); err != nil {
 			return err
+		}
+		if rec.Registration == "" {
+			// A VC API credential belongs to no registration.
+			return nil
 		}
 		b := tx.Bucket(bucketCredentialsByRegistration)
 		seq, err := b.NextSequence()

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/internal/bolt"
 	"github.com/tally-id/tally/internal/config"
 	tallyhttp "github.com/tally-id/tally/internal/http"
@@ -97,8 +98,14 @@ func (m *Main) Run(ctx context.Context) error {
 	// A correction revokes the registration's credentials (re-issuing is
 	// then one click); the hook needs the service it is given to.
 	var svc *issuer.Service
+	// The Data Integrity processor signs the VC API's credentials and the
+	// status lists served to JSON-LD verifiers.
+	di, err := dataintegrity.New(dataintegrity.Options{})
+	if err != nil {
+		return err
+	}
 	svc, err = issuer.New(m.db.Stores(), issuer.Options{
-		MasterKey: master, Now: m.Now, Rand: m.Rand,
+		MasterKey: master, Now: m.Now, Rand: m.Rand, DataIntegrity: di,
 		SessionTTL: m.Config.SessionTTL, SessionIdle: m.Config.SessionIdle,
 		Password: m.passwordParams, ScryptN: m.scryptN, Audit: auditLog,
 		BaseURL: m.baseURL,
@@ -124,8 +131,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("the master key in %s does not open the organisations' data keys: %w", m.Config.MasterKeyPath(), err)
 	}
 
+	openOrg, err := m.vcAPIOpenOrg(ctx, log)
+	if err != nil {
+		return err
+	}
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand,
+		VCAPIOpenOrg: openOrg,
 	})
 	if err != nil {
 		return err
@@ -154,6 +166,28 @@ func (m *Main) Run(ctx context.Context) error {
 	log.Info("serving", "url", m.baseURL, "data", m.Config.DataDir)
 	fmt.Fprintf(m.Stdout, "tally: serving %s/ (data in %s)\n", m.baseURL, m.Config.DataDir)
 	return nil
+}
+
+// vcAPIOpenOrg is the organisation the VC API acts for without
+// credentials when Config.VCAPIOpen is on (the one the first start made,
+// else the first by slug), with a warning in the log; "" when it is off.
+func (m *Main) vcAPIOpenOrg(ctx context.Context, log *slog.Logger) (string, error) {
+	if !m.Config.VCAPIOpen {
+		return "", nil
+	}
+	orgs, err := m.db.Organisations(ctx)
+	if err != nil || len(orgs) == 0 {
+		return "", fmt.Errorf("the VC API cannot be opened: no organisation (%v)", err)
+	}
+	org := orgs[0].Slug
+	for _, o := range orgs {
+		if o.Slug == m.Config.OrgSlug {
+			org = o.Slug
+		}
+	}
+	log.Warn("the VC API is open: anyone who reaches this address can issue and revoke credentials as this organisation, without credentials; for conformance test suites only",
+		"org", org, "routes", "/credentials/issue /credentials/status", "addr", m.Config.Addr)
+	return org, nil
 }
 
 // URL is the server's base URL, once Run has returned.

@@ -46,6 +46,12 @@ type Config struct {
 	SessionIdle time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// VCAPIOpen opens the W3C VC API issuer routes (/credentials/issue,
+	// /credentials/status) to anyone, without credentials, acting for the
+	// first organisation: for running conformance test suites against a
+	// local instance. Validate refuses it unless Addr (and BaseURL, if
+	// set) is a loopback address.
+	VCAPIOpen bool
 }
 
 // Default returns the configuration of a fresh install: a demo
@@ -130,10 +136,29 @@ func (c Config) Validate() error {
 	if c.SessionIdle < time.Minute || c.SessionIdle > c.SessionTTL {
 		bad("sessionIdle", "%v is not between 1m and the session lifetime (%v)", c.SessionIdle, c.SessionTTL)
 	}
+	if c.VCAPIOpen {
+		if host, _, err := net.SplitHostPort(c.Addr); err == nil && !isLoopback(host) {
+			bad("vcAPIOpen", "the VC API is opened without credentials only on a loopback address (--addr 127.0.0.1:PORT), not on %q", c.Addr)
+		}
+		if u, err := url.Parse(c.BaseURL); c.BaseURL != "" && (err != nil || !isLoopback(u.Hostname())) {
+			bad("vcAPIOpen", "the VC API is opened without credentials only on a loopback address, and the base URL %q names another host", c.BaseURL)
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("logLevel", "%q is not debug, info, warn or error", c.LogLevel)
 	}
 	return errors.Join(errs...)
+}
+
+// isLoopback reports whether host (a name or an IP address, without a
+// port) is the local machine's loopback: localhost, 127.0.0.0/8 or ::1.
+// An empty host (every interface) is not.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

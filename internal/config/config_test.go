@@ -100,6 +100,9 @@ func TestValidate(t *testing.T) {
 		{"bad admin", func(c *Config) { c.AdminUsername = "a" }, []string{"admin (--admin"}},
 		{"idle longer than the lifetime", func(c *Config) { c.SessionIdle = 13 * time.Hour }, []string{"sessionIdle"}},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, []string{"logLevel"}},
+		{"VC API opened on every interface", func(c *Config) { c.VCAPIOpen = true; c.Addr = ":8080" }, []string{"vcAPIOpen (--vc-api-open, TALLY_VC_API_OPEN)"}},
+		{"VC API opened on a public address", func(c *Config) { c.VCAPIOpen = true; c.Addr = "192.0.2.10:8080" }, []string{"vcAPIOpen"}},
+		{"VC API opened behind a public base URL", func(c *Config) { c.VCAPIOpen = true; c.BaseURL = "https://tally.example.org" }, []string{"vcAPIOpen"}},
 		{"every bad value named at once", func(c *Config) { c.Addr = ""; c.DataDir = ""; c.LogLevel = "" }, []string{"addr", "data", "logLevel"}},
 	}
 	for _, tc := range tests {
@@ -116,5 +119,45 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVCAPIOpenSetting: --vc-api-open is a flag without a value, true or
+// false in the environment and the file, and valid on loopback only.
+func TestVCAPIOpenSetting(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		files map[string]string
+		want  bool
+	}{
+		{"off by default", nil, nil, nil, false},
+		{"flag alone", []string{"--vc-api-open"}, nil, nil, true},
+		{"flag false over the environment", []string{"--vc-api-open=false"}, map[string]string{"TALLY_VC_API_OPEN": "true"}, nil, false},
+		{"environment", nil, map[string]string{"TALLY_VC_API_OPEN": "1"}, nil, true},
+		{"file, as a JSON boolean", []string{"--config", "c.json"}, nil, map[string]string{"c.json": `{"vcAPIOpen":true}`}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, tc.args, tc.env, tc.files)
+			if err != nil || c.VCAPIOpen != tc.want {
+				t.Fatalf("VCAPIOpen = %v, %v; want %v", c.VCAPIOpen, err, tc.want)
+			}
+		})
+	}
+	if _, err := load(t, nil, map[string]string{"TALLY_VC_API_OPEN": "yes please"}, nil); err == nil || !strings.Contains(err.Error(), "TALLY_VC_API_OPEN") {
+		t.Fatalf("a bad value: %v", err)
+	}
+	for _, addr := range []string{"127.0.0.1:8080", "[::1]:8080", "localhost:0", "127.0.0.2:9000"} {
+		c := Default()
+		c.VCAPIOpen, c.Addr = true, addr
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+	c := Default()
+	c.VCAPIOpen, c.BaseURL = true, "http://127.0.0.1:8080"
+	if err := c.Validate(); err != nil {
+		t.Errorf("loopback base URL: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -14,6 +15,9 @@ type setting struct {
 	key, flag, env, usage string
 	set                   func(c *Config, v string) error
 	get                   func(c Config) string
+	// boolean settings are flags given without a value (--vc-api-open),
+	// and true or false elsewhere.
+	boolean bool
 }
 
 func str(p func(c *Config) *string) (func(*Config, string) error, func(Config) string) {
@@ -33,9 +37,41 @@ func dur(p func(c *Config) *time.Duration) (func(*Config, string) error, func(Co
 		func(c Config) string { return p(&c).String() }
 }
 
+func boolean(p func(c *Config) *bool) (func(*Config, string) error, func(Config) string) {
+	return func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			*p(c) = b
+			return nil
+		},
+		func(c Config) string { return strconv.FormatBool(*p(&c)) }
+}
+
+// boolFlag is a boolean setting's flag: given alone it means true.
+type boolFlag struct{ v *string }
+
+func (f boolFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return *f.v
+}
+
+func (f boolFlag) Set(v string) error {
+	if _, err := strconv.ParseBool(v); err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	*f.v = v
+	return nil
+}
+
+func (f boolFlag) IsBoolFlag() bool { return true }
+
 func settings() []setting {
 	s := func(key, flagName, env, usage string, set func(*Config, string) error, get func(Config) string) setting {
-		return setting{key, flagName, env, usage, set, get}
+		return setting{key: key, flag: flagName, env: env, usage: usage, set: set, get: get}
 	}
 	var out []setting
 	add := func(x setting) { out = append(out, x) }
@@ -63,6 +99,11 @@ func settings() []setting {
 	add(s("sessionIdle", "session-idle", "TALLY_SESSION_IDLE", "a staff session unused this long ends", set, get))
 	set, get = str(func(c *Config) *string { return &c.LogLevel })
 	add(s("logLevel", "log-level", "TALLY_LOG_LEVEL", "debug, info, warn or error", set, get))
+	// --- vcapi ---
+	set, get = boolean(func(c *Config) *bool { return &c.VCAPIOpen })
+	open := s("vcAPIOpen", "vc-api-open", "TALLY_VC_API_OPEN", "open /credentials/issue and /credentials/status without credentials, for conformance test suites (loopback --addr only)", set, get)
+	open.boolean = true
+	add(open)
 	return out
 }
 
@@ -95,6 +136,12 @@ func NewLoader(fs *flag.FlagSet, keys ...string) *Loader {
 			continue
 		}
 		l.keys[s.key] = true
+		if s.boolean {
+			v := s.get(def)
+			l.vals[s.flag] = &v
+			fs.Var(boolFlag{&v}, s.flag, s.usage+" ["+s.env+"]")
+			continue
+		}
 		l.vals[s.flag] = fs.String(s.flag, s.get(def), s.usage+" ["+s.env+"]")
 	}
 	l.file = fs.String("config", "", "JSON configuration file; flags and TALLY_* variables override it [TALLY_CONFIG]")
@@ -162,7 +209,10 @@ func (c *Config) applyFile(data []byte) error {
 			return fmt.Errorf("unknown setting %q", k)
 		}
 		var v string
-		if err := json.Unmarshal(raw, &v); err != nil {
+		var b bool
+		if s.boolean && json.Unmarshal(raw, &b) == nil {
+			v = strconv.FormatBool(b)
+		} else if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("%s: give a string (durations like \"30m\")", k)
 		}
 		if err := s.set(c, v); err != nil {

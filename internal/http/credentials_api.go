@@ -76,7 +76,15 @@ func (s *Server) statusList(c echo.Context) error {
 	if err != nil || n < 0 || strconv.Itoa(n) != c.Param("n") {
 		return echo.ErrNotFound
 	}
-	l, err := s.svc.StatusList(c.Request().Context(), c.Param("org"), issuer.StatusListKind(c.Param("kind")), n)
+	kind := issuer.StatusListKind(c.Param("kind"))
+	// A JSON-LD verifier asks for the list as JSON (docs/vc-api.md): the
+	// same bits, secured with a Data Integrity proof.
+	c.Response().Header().Add("Vary", "Accept")
+	list := s.svc.StatusList
+	if kind != issuer.ListToken && wantsJSONLD(c.Request().Header.Get("Accept")) {
+		list = s.svc.StatusListDI
+	}
+	l, err := list(c.Request().Context(), c.Param("org"), kind, n)
 	if err != nil {
 		return err
 	}

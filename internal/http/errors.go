@@ -42,6 +42,8 @@ func problemOf(err error) problem {
 		return problem{http.StatusConflict, "state", "err_state"}
 	case errors.Is(err, issuer.ErrLikelyDuplicates):
 		return problem{http.StatusConflict, "likely_duplicates", "err_likely_duplicates"}
+	case errors.Is(err, issuer.ErrUnsupportedKey):
+		return problem{http.StatusUnprocessableEntity, "unsupported_key", "err_unsupported_key"}
 	case errors.Is(err, issuer.ErrConflict):
 		return problem{http.StatusConflict, "conflict", "err_conflict"}
 	case errors.As(err, &tooLarge):

@@ -105,6 +105,14 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/revoke", Kind: API, Roles: supervisors, Handler: s.apiState(s.svc.Revoke, "revoked")},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/suspend", Kind: API, Roles: registrars, Handler: s.apiState(s.svc.Suspend, "suspended")},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/credentials/:cred/reinstate", Kind: API, Roles: registrars, Handler: s.apiState(s.svc.Reinstate, "reinstated")},
+
+		// --- W3C VC API (vcapi) ---
+		// Registrars and supervisors issue; the status update suspends and
+		// reinstates for both, and revokes for supervisors only (checked by
+		// Service.UpdateVCStatus). In open conformance mode (loopback only)
+		// both routes are public and act for one organisation.
+		{Method: http.MethodPost, Path: "/credentials/issue", Kind: API, Public: s.vcOpenOrg != "", Roles: registrars, Handler: s.vcIssue},
+		{Method: http.MethodPost, Path: "/credentials/status", Kind: API, Public: s.vcOpenOrg != "", Roles: registrars, Handler: s.vcStatus},
 	}
 }
 

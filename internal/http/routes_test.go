@@ -301,6 +301,9 @@ func TestRouteTable(t *testing.T) {
 	for k, v := range issueCases() {
 		cases[k] = v
 	}
+	for k, v := range vcapiCases(e) {
+		cases[k] = v
+	}
 	seen := map[string]bool{}
 	n := 0
 	for _, r := range e.srv.Routes() {

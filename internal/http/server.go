@@ -61,6 +61,11 @@ type Options struct {
 	TrustedOrigins []string
 	// Rand draws request ids; crypto/rand if nil.
 	Rand io.Reader
+	// VCAPIOpenOrg, when set, opens the VC API issuer routes
+	// (/credentials/issue, /credentials/status) to anyone, with no
+	// credentials, acting for this organisation: for conformance test
+	// suites on a loopback address only (config.Config.VCAPIOpen).
+	VCAPIOpenOrg string
 }
 
 // Server is the HTTP handler of tally serve.
@@ -76,6 +81,8 @@ type Server struct {
 	rand    io.Reader
 	echo    *echo.Echo
 	handler http.Handler
+	// vcOpenOrg is Options.VCAPIOpenOrg.
+	vcOpenOrg string
 }
 
 // New builds the server and its routes.
@@ -83,7 +90,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Issuer == nil || opts.Files == nil {
 		return nil, errors.New("http: Issuer and Files are required")
 	}
-	s := &Server{svc: opts.Issuer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand}
+	s := &Server{svc: opts.Issuer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -180,5 +187,6 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 // endpoint), whose errors are JSON.
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || p == "/healthz" || p == "/readyz"
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || p == "/healthz" || p == "/readyz" ||
+		strings.HasPrefix(p, "/credentials/")
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/internal/bolt"
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
@@ -72,11 +73,15 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	ts := httptest.NewUnstartedServer(nil)
+	di, err := dataintegrity.New(dataintegrity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc, err := issuer.New(db.Stores(), issuer.Options{
 		BaseURL:   "http://" + ts.Listener.Addr().String(),
 		MasterKey: []byte("river lantern cobalt pepper"),
 		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
-		ScryptN:   credentials.LowestScryptN,
+		ScryptN:   credentials.LowestScryptN, DataIntegrity: di,
 	})
 	if err != nil {
 		t.Fatal(err)

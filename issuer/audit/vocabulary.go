@@ -162,6 +162,9 @@ const (
 	PurposeErasureRequest Purpose = "erasure-request"
 	// PurposeOversight: reviewing or exporting the audit log.
 	PurposeOversight Purpose = "oversight"
+	// PurposeVCAPI: issuing credentials for an integrated system through
+	// the W3C VC API, and changing their status, outside any programme.
+	PurposeVCAPI Purpose = "vc-api"
 )
 
 // programmePrefix begins a purpose that names a programme.
@@ -186,7 +189,7 @@ func (p Purpose) Valid() bool {
 	}
 	switch p {
 	case PurposeAdministration, PurposeSecurity, PurposeRectification,
-		PurposeRetention, PurposeErasureRequest, PurposeOversight:
+		PurposeRetention, PurposeErasureRequest, PurposeOversight, PurposeVCAPI:
 		return true
 	}
 	return false
