@@ -1,6 +1,8 @@
 package http_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +11,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tally-id/tally/issuer"
 )
 
 // TestOpenAPI: docs/openapi.yaml parses, every reference in it points to
@@ -212,8 +216,195 @@ func lookup(doc map[string]any, ref string) map[string]any {
 	var node any = doc
 	for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
 		m, _ := node.(map[string]any)
-		node = m[part]
+		node = m[strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")]
 	}
 	m, _ := node.(map[string]any)
 	return m
+}
+
+// TestOpenAPIAnswers: real answers of the server match what
+// docs/openapi.yaml says of them: every field they carry is documented,
+// with its type, and every field the document requires is there.
+func TestOpenAPIAnswers(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	const jsonType = "application/json"
+	admin, registrar := e.asToken("demo", issuer.RoleAdmin), e.asToken("demo", issuer.RoleRegistrar)
+	supervisor := e.asStaff("demo", issuer.RoleSupervisor)
+	reg := "/api/v1/orgs/demo/registrations/" + e.regID
+	fatimaAgain := fmt.Sprintf(`{"registrationId":"","fullName":"Fatima Hassan Abdi","dateOfBirth":"1991-03-14","programme":"MPCA-2026",
+		"consent":{"given":true,"method":"verbal","language":"so","staffId":%q}}`, e.staffID["demo/registrar"])
+	tests := []struct {
+		method, path, doc, body string
+		as                      who
+		status                  int
+	}{
+		{"GET", "/api/v1/whoami", "/api/v1/whoami", "", registrar, 200},
+		{"GET", "/api/v1/whoami", "/api/v1/whoami", "", supervisor, 200},
+		{"GET", "/api/v1/whoami", "/api/v1/whoami", "", who{}, 401},
+		{"GET", "/api/v1/orgs/demo/staff", "/api/v1/orgs/{org}/staff", "", admin, 200},
+		{"POST", "/api/v1/orgs/demo/staff", "/api/v1/orgs/{org}/staff", staffJSON("Sahra Staff", "sahra", "registrar"), admin, 201},
+		{"POST", "/api/v1/orgs/demo/staff", "/api/v1/orgs/{org}/staff", staffJSON("", "x", "root"), admin, 400},
+		{"GET", "/api/v1/orgs/demo/staff", "/api/v1/orgs/{org}/staff", "", registrar, 403},
+		{"GET", "/api/v1/orgs/demo/programmes", "/api/v1/orgs/{org}/programmes", "", registrar, 200},
+		{"POST", "/api/v1/orgs/demo/programmes", "/api/v1/orgs/{org}/programmes", programmeJSON("FOOD-2027", "Food 2027"), admin, 201},
+		{"GET", "/api/v1/orgs/demo/programmes/MPCA-2026", "/api/v1/orgs/{org}/programmes/{code}", "", registrar, 200},
+		{"PUT", "/api/v1/orgs/demo/programmes/FOOD-2027", "/api/v1/orgs/{org}/programmes/{code}", programmeJSON("FOOD-2027", "Food, 2027"), admin, 200},
+		{"GET", "/api/v1/orgs/demo/programmes/NOPE", "/api/v1/orgs/{org}/programmes/{code}", "", registrar, 404},
+		{"POST", "/api/v1/orgs/demo/registrations", "/api/v1/orgs/{org}/registrations", fatimaAgain, registrar, 409},
+		{"POST", "/api/v1/orgs/demo/registrations/search", "/api/v1/orgs/{org}/registrations/search", `{"name":"Faadumo Abdi"}`, registrar, 200},
+		{"GET", reg, "/api/v1/orgs/{org}/registrations/{id}", "", registrar, 200},
+		{"PATCH", reg, "/api/v1/orgs/{org}/registrations/{id}", `{"householdSize":4}`, registrar, 200},
+		{"POST", reg + "/links", "/api/v1/orgs/{org}/registrations/{id}/links", fmt.Sprintf(`{"programme":"MPCA-2026","consent":{"given":true,"method":"written","language":"ar","staffId":%q}}`, e.staffID["demo/registrar"]), registrar, 201},
+		{"POST", reg + "/credentials", "/api/v1/orgs/{org}/registrations/{id}/credentials", `{"type":"RegistrationCredential"}`, registrar, 201},
+		{"GET", reg + "/credentials", "/api/v1/orgs/{org}/registrations/{id}/credentials", "", registrar, 200},
+		{"POST", "/api/v1/orgs/demo/credentials/" + e.credID + "/suspend", "/api/v1/orgs/{org}/credentials/{cred}/suspend", "", registrar, 200},
+		{"POST", "/api/v1/orgs/demo/credentials/" + e.credID + "/reinstate", "/api/v1/orgs/{org}/credentials/{cred}/reinstate", "", registrar, 200},
+		{"POST", "/api/v1/orgs/demo/credentials/" + e.revokeID + "/revoke", "/api/v1/orgs/{org}/credentials/{cred}/revoke", "", supervisor, 200},
+		{"POST", "/api/v1/orgs/demo/credentials/" + e.revokeID + "/suspend", "/api/v1/orgs/{org}/credentials/{cred}/suspend", "", registrar, 409},
+		{"GET", "/orgs/demo/did.json", "/orgs/{org}/did.json", "", who{}, 200},
+		{"GET", "/orgs/nope/did.json", "/orgs/{org}/did.json", "", who{}, 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path+" "+fmt.Sprint(tc.status), func(t *testing.T) {
+			ct := ""
+			if tc.body != "" {
+				ct = jsonType
+			}
+			res := e.do(tc.method, tc.path, ct, tc.body, tc.as)
+			body := readBody(t, res)
+			if res.StatusCode != tc.status {
+				t.Fatalf("%d, want %d: %.300s", res.StatusCode, tc.status, body)
+			}
+			op := lookup(doc, "#/paths/"+strings.ReplaceAll(tc.doc, "/", "~1")+"/"+strings.ToLower(tc.method))
+			if op == nil {
+				t.Fatalf("docs/openapi.yaml has no %s %s", tc.method, tc.doc)
+			}
+			responses, _ := op["responses"].(map[string]any)
+			r, ok := responses[fmt.Sprint(tc.status)].(map[string]any)
+			if !ok {
+				t.Fatalf("docs/openapi.yaml does not say %s %s may answer %d", tc.method, tc.doc, tc.status)
+			}
+			if ref, ok := r["$ref"].(string); ok {
+				r = lookup(doc, ref)
+			}
+			mt, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";")
+			content, _ := r["content"].(map[string]any)
+			c, ok := content[mt].(map[string]any)
+			if !ok {
+				t.Fatalf("the answer is %s, docs/openapi.yaml says %v", mt, content)
+			}
+			var v any
+			if err := json.Unmarshal([]byte(body), &v); err != nil {
+				t.Fatal(err)
+			}
+			for _, problem := range conforms(doc, c["schema"], v, "body") {
+				t.Error(problem)
+			}
+		})
+	}
+}
+
+// conforms lists how v departs from schema: fields it has that the
+// schema does not name, fields the schema requires that it lacks, values
+// of the wrong type or out of their enum.
+func conforms(doc map[string]any, schema any, v any, where string) []string {
+	sc, _ := schema.(map[string]any)
+	if ref, ok := sc["$ref"].(string); ok {
+		sc = lookup(doc, ref)
+	}
+	if sc == nil {
+		return []string{where + ": no schema"}
+	}
+	var out []string
+	// allOf: each part holds, and an object's fields may come from any.
+	parts := []map[string]any{sc}
+	all, _ := sc["allOf"].([]any)
+	for _, p := range all {
+		m, _ := p.(map[string]any)
+		if ref, ok := m["$ref"].(string); ok {
+			m = lookup(doc, ref)
+		}
+		parts = append(parts, m)
+	}
+	if types := typesOf(sc); len(types) > 0 && !slices.Contains(types, jsonType(v)) &&
+		!(jsonType(v) == "integer" && slices.Contains(types, "number")) {
+		return append(out, fmt.Sprintf("%s: %s, documented as %v", where, jsonType(v), types))
+	}
+	if enum, ok := sc["enum"].([]any); ok && !slices.ContainsFunc(enum, func(x any) bool { return fmt.Sprint(x) == fmt.Sprint(v) }) {
+		out = append(out, fmt.Sprintf("%s: %v is not one of %v", where, v, enum))
+	}
+	switch val := v.(type) {
+	case map[string]any:
+		props := map[string]any{}
+		for _, p := range parts {
+			pp, _ := p["properties"].(map[string]any)
+			for k, s := range pp {
+				props[k] = s
+			}
+			req, _ := p["required"].([]any)
+			for _, r := range req {
+				if _, ok := val[fmt.Sprint(r)]; !ok {
+					out = append(out, fmt.Sprintf("%s: no %v, which is required", where, r))
+				}
+			}
+		}
+		for k, x := range val {
+			s, ok := props[k]
+			if !ok {
+				out = append(out, fmt.Sprintf("%s.%s is not documented", where, k))
+				continue
+			}
+			out = append(out, conforms(doc, s, x, where+"."+k)...)
+		}
+	case []any:
+		if items, ok := sc["items"]; ok {
+			for i, x := range val {
+				out = append(out, conforms(doc, items, x, fmt.Sprintf("%s[%d]", where, i))...)
+			}
+		}
+	}
+	return out
+}
+
+func typesOf(sc map[string]any) []string {
+	switch t := sc["type"].(type) {
+	case string:
+		return []string{t}
+	case []any:
+		var out []string
+		for _, x := range t {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	}
+	return nil
+}
+
+func jsonType(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		if x == float64(int64(x)) {
+			return "integer"
+		}
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "unknown"
 }
