@@ -271,6 +271,7 @@ func TestOpenAPIAnswers(t *testing.T) {
 		{"POST", "/api/v1/orgs/demo/credentials/" + e.revokeID + "/suspend", "/api/v1/orgs/{org}/credentials/{cred}/suspend", "", registrar, 409},
 		{"GET", "/orgs/demo/did.json", "/orgs/{org}/did.json", "", who{}, 200},
 		{"GET", "/orgs/nope/did.json", "/orgs/{org}/did.json", "", who{}, 404},
+		{"GET", "/status/nope/revocation/0", "/status/{org}/{kind}/{n}", "", who{}, 404},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path+" "+fmt.Sprint(tc.status), func(t *testing.T) {
