@@ -111,6 +111,10 @@ func TestStatusListRoutes(t *testing.T) {
 				t.Fatalf("%d, want %d: %s", res.StatusCode, tc.status, body)
 			}
 			if tc.status != 200 {
+				// A verifier reads why, as JSON, not a page for people.
+				if !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !strings.Contains(body, `"code":"not_found"`) {
+					t.Fatalf("%s: %s", res.Header.Get("Content-Type"), body)
+				}
 				return
 			}
 			if res.Header.Get("Content-Type") != tc.mediaType || res.Header.Get("Cache-Control") != "public, max-age=300" {

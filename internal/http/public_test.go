@@ -1,9 +1,13 @@
 package http_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,7 +133,7 @@ func TestLanguages(t *testing.T) {
 		{"Arabic by ?lang, right to left", "/signin?lang=ar", nil, []string{`lang="ar" dir="rtl"`, "تسجيل الدخول", `dir="ltr"`}},
 		{"French by Accept-Language", "/signin", []string{"Accept-Language", "fr-CH, fr;q=0.9, en;q=0.8"}, []string{`lang="fr"`, "Connexion"}},
 		{"the language cookie", "/signin", []string{"Cookie", "tally_lang=ar"}, []string{`dir="rtl"`}},
-		{"an untranslated string falls back to English", "/nope?lang=fr", nil, []string{`lang="fr"`, "This page does not exist."}},
+		{"an error page in French", "/nope?lang=fr", nil, []string{`lang="fr"`, "Cette page n’existe pas."}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,4 +173,72 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("messages/en.json has no %q", k)
 		}
 	}
+}
+
+// TestCataloguesComplete: every catalogue translates every key of the
+// English one (a missing key would show English in the middle of an
+// Arabic page), with the same arguments, and nothing else.
+func TestCataloguesComplete(t *testing.T) {
+	read := func(name string) map[string]string {
+		data, err := fs.ReadFile(web.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return m
+	}
+	en := read("messages/en.json")
+	names, _ := fs.Glob(web.FS, "messages/*.json")
+	if len(names) < 3 {
+		t.Fatalf("catalogues: %v", names)
+	}
+	for _, name := range names {
+		if name == "messages/en.json" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			m := read(name)
+			for k, v := range en {
+				tr, ok := m[k]
+				switch {
+				case !ok:
+					t.Errorf("no %q (English: %q)", k, v)
+				case strings.TrimSpace(tr) == "":
+					t.Errorf("%q is empty", k)
+				case !slices.Equal(verbs(tr), verbs(v)):
+					t.Errorf("%q takes %v, English takes %v", k, verbs(tr), verbs(v))
+				}
+			}
+			for k := range m {
+				if _, ok := en[k]; !ok {
+					t.Errorf("%q is not in en.json", k)
+				}
+			}
+		})
+	}
+}
+
+var verb = regexp.MustCompile(`%(?:\[(\d+)\])?([a-z%])`)
+
+// verbs lists a message's fmt verbs by the argument each one takes (%[2]s
+// lets a translation reorder them).
+func verbs(s string) []string {
+	var out []string
+	next := 1
+	for _, m := range verb.FindAllStringSubmatch(s, -1) {
+		if m[2] == "%" {
+			continue
+		}
+		n := next
+		if m[1] != "" {
+			n, _ = strconv.Atoi(m[1])
+		}
+		out = append(out, fmt.Sprintf("%d:%s", n, m[2]))
+		next = n + 1
+	}
+	slices.Sort(out)
+	return out
 }

@@ -187,6 +187,6 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 // endpoint), whose errors are JSON.
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || p == "/healthz" || p == "/readyz" ||
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || strings.HasPrefix(p, "/status/") || p == "/healthz" || p == "/readyz" ||
 		strings.HasPrefix(p, "/credentials/")
 }
