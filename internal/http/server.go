@@ -24,6 +24,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tally-id/tally/internal/oid4vci"
 	"github.com/tally-id/tally/internal/pdf"
 	"github.com/tally-id/tally/issuer"
 )
@@ -76,6 +77,8 @@ type Server struct {
 	rand    io.Reader
 	echo    *echo.Echo
 	handler http.Handler
+	// nonces are the OpenID4VCI c_nonce values (oid4vci.go).
+	nonces *oid4vci.Nonces
 }
 
 // New builds the server and its routes.
@@ -103,6 +106,9 @@ func New(opts Options) (*Server, error) {
 	if s.pages, err = loadPages(opts.Files); err != nil {
 		return nil, err
 	}
+	if s.nonces, err = oid4vci.NewNonces(s.rand, vciNonceTTL, opts.Issuer.Now); err != nil {
+		return nil, err
+	}
 	static, err := fs.Sub(opts.Files, "static")
 	if err != nil {
 		return nil, err
@@ -123,6 +129,11 @@ func New(opts Options) (*Server, error) {
 		if err := cop.AddTrustedOrigin(o); err != nil {
 			return nil, err
 		}
+	}
+	// Wallets post to the OpenID4VCI endpoints from anywhere; they carry
+	// no cookie, so a cross-origin post forges nothing.
+	for _, p := range []string{"POST /orgs/{org}/token", "POST /orgs/{org}/nonce", "POST /orgs/{org}/credential"} {
+		cop.AddInsecureBypassPattern(p)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := e.NewContext(r, w)
@@ -180,5 +191,5 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 // endpoint), whose errors are JSON.
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || p == "/healthz" || p == "/readyz"
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || strings.HasPrefix(p, "/.well-known/") || p == "/healthz" || p == "/readyz"
 }

@@ -1,0 +1,80 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/tally-id/tally/issuer"
+)
+
+// OpenID4VCI offers: bucketOffers holds each offer under ORG 0 the hash
+// of its pre-authorized code; bucketOfferTokens maps ORG 0 the hash of an
+// access token to the offer's key. No secret is stored in the clear.
+var (
+	bucketOffers      = []byte("oid4vci_offers")
+	bucketOfferTokens = []byte("oid4vci_offer_tokens")
+)
+
+func offerKey(org string, hash []byte) []byte { return append([]byte(org+"\x00"), hash...) }
+
+// CreateOffer stores a new offer.
+func (d *DB) CreateOffer(ctx context.Context, o issuer.Offer) error {
+	if len(o.CodeHash) == 0 {
+		return fmt.Errorf("an offer needs the hash of its code")
+	}
+	return d.update(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketOrgs).Get([]byte(o.Org)) == nil {
+			return fmt.Errorf("organisation %q: %w", o.Org, issuer.ErrNotFound)
+		}
+		return putNew(tx, bucketOffers, offerKey(o.Org, o.CodeHash), o, fmt.Errorf("offer: %w", issuer.ErrConflict))
+	})
+}
+
+// OfferByCode returns an offer by the hash of its pre-authorized code.
+func (d *DB) OfferByCode(ctx context.Context, org string, codeHash []byte) (issuer.Offer, error) {
+	var o issuer.Offer
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		return get(tx, bucketOffers, offerKey(org, codeHash), &o, fmt.Errorf("offer: %w", issuer.ErrNotFound))
+	})
+	return o, err
+}
+
+// OfferByToken returns an offer by the hash of its access token.
+func (d *DB) OfferByToken(ctx context.Context, org string, tokenHash []byte) (issuer.Offer, error) {
+	var o issuer.Offer
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		key := tx.Bucket(bucketOfferTokens).Get(offerKey(org, tokenHash))
+		if key == nil {
+			return fmt.Errorf("offer: %w", issuer.ErrNotFound)
+		}
+		return get(tx, bucketOffers, key, &o, fmt.Errorf("offer: %w", issuer.ErrNotFound))
+	})
+	return o, err
+}
+
+// UpdateOffer changes an offer in one transaction: the offer as change
+// leaves it is stored even when change refuses (so that a wrong
+// transaction code is counted), and its access token is indexed.
+func (d *DB) UpdateOffer(ctx context.Context, org string, codeHash []byte, change func(*issuer.Offer) error) (issuer.Offer, error) {
+	var o issuer.Offer
+	var refused error
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		key := offerKey(org, codeHash)
+		if err := get(tx, bucketOffers, key, &o, fmt.Errorf("offer: %w", issuer.ErrNotFound)); err != nil {
+			return err
+		}
+		refused = change(&o)
+		if len(o.TokenHash) > 0 {
+			if err := tx.Bucket(bucketOfferTokens).Put(offerKey(org, o.TokenHash), key); err != nil {
+				return err
+			}
+		}
+		return put(tx, bucketOffers, key, o)
+	})
+	if err != nil {
+		return issuer.Offer{}, err
+	}
+	return o, refused
+}
