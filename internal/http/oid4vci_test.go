@@ -315,7 +315,9 @@ func TestCredentialRefusals(t *testing.T) {
 		code   string
 	}{
 		{"no token", func() response { return w.credential(m, "", config, w.proof(issuerID, w.nonce(m), proofOptions{})) }, 401, "invalid_token"},
-		{"forged token", func() response { return w.credential(m, "forged", config, w.proof(issuerID, w.nonce(m), proofOptions{})) }, 401, "invalid_token"},
+		{"forged token", func() response {
+			return w.credential(m, "forged", config, w.proof(issuerID, w.nonce(m), proofOptions{}))
+		}, 401, "invalid_token"},
 		{"unknown configuration", func() response {
 			return w.credential(m, token, "PassportCredential_dc+sd-jwt", w.proof(issuerID, w.nonce(m), proofOptions{}))
 		}, 400, "unknown_credential_configuration"},
@@ -328,14 +330,18 @@ func TestCredentialRefusals(t *testing.T) {
 		{"draft singular proof", func() response {
 			return w.post(m.CredentialEndpoint, "application/json", `{"credential_configuration_id":"`+config+`","proof":{"proof_type":"jwt","jwt":"`+w.proof(issuerID, w.nonce(m), proofOptions{})+`"}}`, token)
 		}, 400, "invalid_proof"},
-		{"not JSON", func() response { return w.post(m.CredentialEndpoint, "application/json", `{"credential_configuration_id":`, token) }, 400, "invalid_credential_request"},
+		{"not JSON", func() response {
+			return w.post(m.CredentialEndpoint, "application/json", `{"credential_configuration_id":`, token)
+		}, 400, "invalid_credential_request"},
 		{"two proofs", func() response {
 			return w.credential(m, token, config, w.proof(issuerID, w.nonce(m), proofOptions{}), w.proof(issuerID, w.nonce(m), proofOptions{}))
 		}, 400, "invalid_proof"},
 		{"wrong aud", func() response {
 			return w.credential(m, token, config, w.proof(issuerID, w.nonce(m), proofOptions{aud: e.ts.URL + "/orgs/other"}))
 		}, 400, "invalid_proof"},
-		{"wrong typ", func() response { return w.credential(m, token, config, w.proof(issuerID, w.nonce(m), proofOptions{typ: "JWT"})) }, 400, "invalid_proof"},
+		{"wrong typ", func() response {
+			return w.credential(m, token, config, w.proof(issuerID, w.nonce(m), proofOptions{typ: "JWT"}))
+		}, 400, "invalid_proof"},
 		{"alg none", func() response {
 			return w.credential(m, token, config, w.proof(issuerID, w.nonce(m), proofOptions{alg: jwa.NoSignature}))
 		}, 400, "invalid_proof"},
@@ -346,7 +352,9 @@ func TestCredentialRefusals(t *testing.T) {
 			return w.credential(m, token, config, w.proof(issuerID, w.nonce(m), proofOptions{iat: time.Now().Add(-time.Hour)}))
 		}, 400, "invalid_proof"},
 		{"no nonce", func() response { return w.credential(m, token, config, w.proof(issuerID, "", proofOptions{})) }, 400, "invalid_proof"},
-		{"forged nonce", func() response { return w.credential(m, token, config, w.proof(issuerID, "bm90IGEgbm9uY2U", proofOptions{})) }, 400, "invalid_nonce"},
+		{"forged nonce", func() response {
+			return w.credential(m, token, config, w.proof(issuerID, "bm90IGEgbm9uY2U", proofOptions{}))
+		}, 400, "invalid_nonce"},
 		{"reused nonce", func() response { return w.credential(m, token, config, w.proof(issuerID, spent, proofOptions{})) }, 400, "invalid_nonce"},
 	}
 	for _, tc := range tests {
