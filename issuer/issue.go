@@ -168,6 +168,14 @@ func (s *Service) StatusBase(org string) string {
 // registration, status index, format, time) and audited; its content is
 // not kept.
 func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in IssueInput) (Issued, error) {
+	return s.issue(ctx, by, org, regID, in, func(rec CredentialRecord) (CredentialRecord, error) {
+		return s.status.AddCredential(ctx, rec, s.chooseIndex)
+	})
+}
+
+// issue is Issue, with add storing the record (with its status entry)
+// once every check has passed.
+func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in IssueInput, add func(CredentialRecord) (CredentialRecord, error)) (Issued, error) {
 	if s.status == nil || s.baseURL == "" {
 		return Issued{}, errors.New("issuer: no status store or base URL: credentials cannot be issued")
 	}
@@ -227,7 +235,7 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 		Issued: now, IssuedBy: by.Ref(), ValidFrom: now, ValidUntil: now.AddDate(0, validity(prog), 0), State: StateActive,
 		Bound: in.Holder != nil,
 	}
-	rec, err = s.status.AddCredential(ctx, rec, s.chooseIndex)
+	rec, err = add(rec)
 	if err != nil {
 		return Issued{}, err
 	}

@@ -94,6 +94,11 @@ type OfferStore interface {
 	// error (a wrong transaction code is counted and refused); then it
 	// returns the error. An access token hash set by change is indexed.
 	UpdateOffer(ctx context.Context, org string, codeHash []byte, change func(*Offer) error) (Offer, error)
+	// SpendOffer calls change with the stored offer and, when it returns
+	// nil, stores the changed offer and adds rec as
+	// StatusStore.AddCredential does, in one transaction: an offer's
+	// credential is recorded exactly when the offer is spent.
+	SpendOffer(ctx context.Context, org string, codeHash []byte, change func(*Offer) error, rec CredentialRecord, choose IndexChooser) (CredentialRecord, error)
 }
 
 // The refusals of the offer flow. The protocol layer maps them to
@@ -329,11 +334,11 @@ func (s *Service) OfferByToken(ctx context.Context, org, token string) (Offer, e
 
 // IssueOffered issues the credential an access token was given for, in
 // format, bound to holder (the key the wallet proved it holds). Each
-// offered format is issued once per offer: it is marked issued first, in
-// one transaction, so that two concurrent requests cannot both have it.
-// The credential is issued as Issue does, in the name of the staff
-// member who made the offer, with its consent check, status entry and
-// audit entry.
+// offered format is issued once per offer: it is marked issued in the
+// transaction that records the credential, so that two concurrent
+// requests cannot both have it. The credential is issued as Issue does,
+// in the name of the staff member who made the offer, with its consent
+// check, status entry and audit entry.
 func (s *Service) IssueOffered(ctx context.Context, org, token string, format credentials.Format, holder crypto.PublicKey) (Issued, error) {
 	if holder == nil {
 		return Issued{}, errors.New("issuer: a wallet credential needs the holder's key")
@@ -342,23 +347,26 @@ func (s *Service) IssueOffered(ctx context.Context, org, token string, format cr
 	if err != nil {
 		return Issued{}, err
 	}
+	if !slices.Contains(o.Formats, format) || slices.Contains(o.Issued, format) {
+		return Issued{}, ErrNotOffered
+	}
 	now := s.now()
-	o, err = s.offers.UpdateOffer(ctx, org, o.CodeHash, func(o *Offer) error {
-		if !now.Before(o.TokenExpires) || !slices.Equal(o.TokenHash, hashOf(token)) {
+	spend := func(stored *Offer) error {
+		if !now.Before(stored.TokenExpires) || !slices.Equal(stored.TokenHash, hashOf(token)) {
 			return ErrTokenUnusable
 		}
-		if !slices.Contains(o.Formats, format) || slices.Contains(o.Issued, format) {
+		if !slices.Contains(stored.Formats, format) || slices.Contains(stored.Issued, format) {
 			return ErrNotOffered
 		}
-		o.Issued = append(o.Issued, format)
+		stored.Issued = append(stored.Issued, format)
 		return nil
-	})
-	if err != nil {
-		return Issued{}, err
 	}
 	by := o.By
 	by.Org = org
-	return s.Issue(ctx, by, org, o.Registration, IssueInput{Type: o.Type, Programme: o.Programme, Format: format, Holder: holder, Offer: o.ID})
+	in := IssueInput{Type: o.Type, Programme: o.Programme, Format: format, Holder: holder, Offer: o.ID}
+	return s.issue(ctx, by, org, o.Registration, in, func(rec CredentialRecord) (CredentialRecord, error) {
+		return s.offers.SpendOffer(ctx, org, o.CodeHash, spend, rec, s.chooseIndex)
+	})
 }
 
 // randomText draws n random bytes as base64url text.

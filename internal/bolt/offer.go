@@ -78,3 +78,31 @@ func (d *DB) UpdateOffer(ctx context.Context, org string, codeHash []byte, chang
 	}
 	return o, refused
 }
+
+// SpendOffer changes an offer and adds a credential record in one
+// transaction; a refusal by change stores nothing.
+func (d *DB) SpendOffer(ctx context.Context, org string, codeHash []byte, change func(*issuer.Offer) error, rec issuer.CredentialRecord, choose issuer.IndexChooser) (issuer.CredentialRecord, error) {
+	if rec.ID == "" || rec.Org == "" || rec.Registration == "" {
+		return issuer.CredentialRecord{}, fmt.Errorf("a credential record needs an id, an organisation and a registration")
+	}
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		key := offerKey(org, codeHash)
+		var o issuer.Offer
+		if err := get(tx, bucketOffers, key, &o, fmt.Errorf("offer: %w", issuer.ErrNotFound)); err != nil {
+			return err
+		}
+		if err := change(&o); err != nil {
+			return err
+		}
+		if err := put(tx, bucketOffers, key, o); err != nil {
+			return err
+		}
+		var err error
+		rec, err = addCredential(tx, rec, choose)
+		return err
+	})
+	if err != nil {
+		return issuer.CredentialRecord{}, err
+	}
+	return rec, nil
+}
