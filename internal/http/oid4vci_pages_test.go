@@ -71,6 +71,9 @@ func TestOfferPage(t *testing.T) {
 	if !last.Bound || last.Format != "sd-jwt" {
 		t.Fatalf("record %+v", last)
 	}
+	if page := readBody(t, e.do(http.MethodGet, "/issuer/registrations/"+e.regID, "", "", registrar)); !strings.Contains(page, "sent to a wallet") {
+		t.Fatal("the registration's page does not say the credential went to a wallet")
+	}
 	res = e.do(http.MethodGet, "/issuer/credentials/"+last.ID, "", "", registrar)
 	page = readBody(t, res)
 	if res.StatusCode != http.StatusOK || strings.Contains(page, "data:image/png") || strings.Contains(page, "<textarea") {
