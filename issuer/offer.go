@@ -286,6 +286,13 @@ func (s *Service) RedeemOffer(ctx context.Context, org, code, txCode string, has
 	}
 	now := s.now().UTC()
 	expires = now.Add(OfferTokenTTL)
+	// A read first: a forged or spent code costs no write.
+	o, err := s.offers.OfferByCode(ctx, org, hashOf(code))
+	if errors.Is(err, ErrNotFound) || err == nil && (o.Dead || !o.Redeemed.IsZero() || !now.Before(o.Expires)) {
+		return "", time.Time{}, ErrOfferUnusable
+	} else if err != nil {
+		return "", time.Time{}, err
+	}
 	_, err = s.offers.UpdateOffer(ctx, org, hashOf(code), func(o *Offer) error {
 		if o.Dead || !o.Redeemed.IsZero() || !now.Before(o.Expires) {
 			return ErrOfferUnusable

@@ -43,10 +43,12 @@ const (
 type offerView struct {
 	Registration string
 	Type         credentials.Type
-	URI          string
-	Image        template.URL
-	TxCode       string
-	Expires      time.Time
+	// URI is the openid-credential-offer:// link: html/template would
+	// refuse its scheme unless it is marked as made here.
+	URI     template.URL
+	Image   template.URL
+	TxCode  string
+	Expires time.Time
 }
 
 // vciJSON writes a protocol answer, never cached.
@@ -305,7 +307,7 @@ func (s *Server) createOffer(c echo.Context) error {
 	}
 	s.log.InfoContext(c.Request().Context(), "offer made", "offer", out.Offer.ID, "registration", out.Offer.Registration, "org", p.Org, "by", p.Ref())
 	d := s.newPage(c, "offer_title")
-	d.Offer = &offerView{Registration: out.Offer.Registration, Type: out.Offer.Type, URI: uri, TxCode: out.TxCode, Expires: out.Offer.Expires,
+	d.Offer = &offerView{Registration: out.Offer.Registration, Type: out.Offer.Type, URI: template.URL(uri), TxCode: out.TxCode, Expires: out.Offer.Expires,
 		Image: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return s.render(c, http.StatusOK, "offer", d)

@@ -52,6 +52,9 @@ func TestOfferPage(t *testing.T) {
 	if !strings.HasPrefix(read.GetText(), "openid-credential-offer://?credential_offer_uri=") {
 		t.Fatalf("the QR code reads %q", read.GetText())
 	}
+	if !strings.Contains(page, `href="`+html.EscapeString(read.GetText())+`"`) {
+		t.Fatal("the page's link is not the QR code's offer")
+	}
 	w := newWallet(t, e.ts.Client())
 	offer := w.resolve(read.GetText())
 	m := w.metadata(offer.CredentialIssuer)
