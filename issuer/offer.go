@@ -99,6 +99,10 @@ type OfferStore interface {
 	// StatusStore.AddCredential does, in one transaction: an offer's
 	// credential is recorded exactly when the offer is spent.
 	SpendOffer(ctx context.Context, org string, codeHash []byte, change func(*Offer) error, rec CredentialRecord, choose IndexChooser) (CredentialRecord, error)
+	// PurgeOffers deletes the offers (with their token index entries)
+	// that neither the offer nor its token outlive before, and says how
+	// many.
+	PurgeOffers(ctx context.Context, before time.Time) (int, error)
 }
 
 // The refusals of the offer flow. The protocol layer maps them to
@@ -241,6 +245,11 @@ func (s *Service) CreateOffer(ctx context.Context, by Principal, org, regID stri
 			return NewOffer{}, err
 		}
 		o.TxHash = hashOf(out.Code, out.TxCode)
+	}
+	// Offers past use are deleted as new ones are made: nothing of them
+	// is needed once both the offer and its token have expired.
+	if _, err := s.offers.PurgeOffers(ctx, now); err != nil {
+		return NewOffer{}, err
 	}
 	if err := s.offers.CreateOffer(ctx, o); err != nil {
 		return NewOffer{}, err

@@ -5,11 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/issuer"
@@ -54,6 +56,13 @@ func TestOfferLifecycle(t *testing.T) {
 		}
 		if _, _, err := d.svc.RedeemOffer(ctx, "demo", o.Code, o.TxCode, true); !errors.Is(err, issuer.ErrOfferUnusable) {
 			t.Fatalf("an expired offer is redeemed: %v", err)
+		}
+		// Purged (as CreateOffer does before each new offer).
+		if n, err := d.db.PurgeOffers(ctx, d.now.Add(time.Second)); err != nil || n == 0 {
+			t.Fatalf("purged %d: %v", n, err)
+		}
+		if _, err := d.db.OfferByCode(ctx, "demo", sha(o.Code)); !errors.Is(err, issuer.ErrNotFound) {
+			t.Fatalf("an expired offer is kept: %v", err)
 		}
 	})
 
@@ -125,4 +134,9 @@ func TestOfferLifecycle(t *testing.T) {
 			t.Fatalf("%d offer entries, %d issue entries", offered, issued)
 		}
 	})
+}
+
+func sha(s string) []byte {
+	sum := sha256.Sum256([]byte(s))
+	return sum[:]
 }

@@ -2,7 +2,9 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -105,4 +107,40 @@ func (d *DB) SpendOffer(ctx context.Context, org string, codeHash []byte, change
 		return issuer.CredentialRecord{}, err
 	}
 	return rec, nil
+}
+
+// PurgeOffers deletes the offers whose offer and token have both expired
+// before before, with their token index entries.
+func (d *DB) PurgeOffers(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		offers, tokens := tx.Bucket(bucketOffers), tx.Bucket(bucketOfferTokens)
+		var dead [][]byte
+		err := offers.ForEach(func(k, v []byte) error {
+			var o issuer.Offer
+			if err := json.Unmarshal(v, &o); err != nil {
+				return fmt.Errorf("bucket %s: damaged record: %w", bucketOffers, err)
+			}
+			if o.Expires.Before(before) && o.TokenExpires.Before(before) {
+				dead = append(dead, k)
+				if len(o.TokenHash) > 0 {
+					if err := tokens.Delete(offerKey(o.Org, o.TokenHash)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range dead {
+			if err := offers.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(dead)
+		return nil
+	})
+	return n, err
 }
