@@ -180,6 +180,23 @@ func (s *Service) CredentialIssuer(org string) string {
 	return s.baseURL + "/orgs/" + org
 }
 
+// SigningAlgorithm is the algorithm of the key an organisation signs new
+// credentials with (its newest), read from the key's public part.
+func (s *Service) SigningAlgorithm(ctx context.Context, org string) (credentials.Algorithm, error) {
+	keys, err := s.orgs.OrgKeys(ctx, org)
+	if err != nil {
+		return "", err
+	}
+	if len(keys) == 0 {
+		return "", fmt.Errorf("organisation %s has no key: %w", org, ErrNotFound)
+	}
+	pub, err := credentials.ReadPublicKey(keys[len(keys)-1].Sealed)
+	if err != nil {
+		return "", fmt.Errorf("organisation %s: %w", org, err)
+	}
+	return pub.Alg, nil
+}
+
 // CreateOffer makes a credential offer from a registration: the same
 // checks as Issue (the type, the programme, the person's consent), an
 // offer valid for OfferTTL, with a transaction code unless NoTxCode. It

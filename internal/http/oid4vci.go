@@ -82,8 +82,12 @@ func (s *Server) vciIssuerMetadata(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	alg, err := s.svc.SigningAlgorithm(c.Request().Context(), org.Slug)
+	if err != nil {
+		return err
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
-	return c.JSON(http.StatusOK, oid4vci.NewIssuerMetadata(id, org.Name, string(credentials.EdDSA)))
+	return c.JSON(http.StatusOK, oid4vci.NewIssuerMetadata(id, org.Name, string(alg.JWA())))
 }
 
 // vciASMetadata serves the authorization server metadata (RFC 8414).

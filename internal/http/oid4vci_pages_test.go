@@ -103,7 +103,8 @@ func TestOIDMetadataRoutes(t *testing.T) {
 		"/.well-known/oauth-authorization-server/orgs/demo",
 	} {
 		res := e.do(http.MethodGet, path, "", "", who{})
-		if body := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(body, `"`+e.ts.URL+`/orgs/demo"`) {
+		if body := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(body, `"`+e.ts.URL+`/orgs/demo"`) ||
+			strings.Contains(path, "openid-credential-issuer") && !strings.Contains(body, `"credential_signing_alg_values_supported":["EdDSA"]`) {
 			t.Fatalf("%s: %d %s", path, res.StatusCode, body)
 		}
 	}
