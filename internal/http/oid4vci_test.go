@@ -374,3 +374,44 @@ func TestCredentialRefusals(t *testing.T) {
 	// After all that, the token still gets its one credential.
 	w.credential(m, token, config, w.proof(issuerID, w.nonce(m), proofOptions{})).issued(t)
 }
+
+// TestConcurrentCredentialRequests: one access token yields its credential
+// once, even to requests at the same time, each with its own good proof.
+func TestConcurrentCredentialRequests(t *testing.T) {
+	e := newEnv(t)
+	w, m, token := e.redeemed(t, `{"type":"RegistrationCredential"}`)
+	const n = 8
+	proofs := make([]string, n)
+	for i := range proofs {
+		proofs[i] = w.proof(e.ts.URL+"/orgs/demo", w.nonce(m), proofOptions{})
+	}
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = w.credential(m, token, "RegistrationCredential_dc+sd-jwt", proofs[i]).status
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, s := range statuses {
+		if s == http.StatusOK {
+			ok++
+		}
+	}
+	recs, err := e.svc.Credentials(context.Background(), "demo", e.regID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := 0
+	for _, r := range recs {
+		if r.Bound {
+			bound++
+		}
+	}
+	if ok != 1 || bound != 1 {
+		t.Fatalf("%d of %d concurrent requests got a credential, %d recorded: %v", ok, n, bound, statuses)
+	}
+}
