@@ -12,6 +12,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -263,10 +264,13 @@ func (s *Service) CreateOffer(ctx context.Context, by Principal, org, regID stri
 		}
 		o.TxHash = hashOf(out.Code, out.TxCode)
 	}
-	// Offers past use are deleted as new ones are made: nothing of them
-	// is needed once both the offer and its token have expired.
-	if _, err := s.offers.PurgeOffers(ctx, now); err != nil {
-		return NewOffer{}, err
+	// Offers past use are deleted as new ones are made, at most once a
+	// minute: nothing of them is needed once both the offer and its token
+	// have expired.
+	if s.purges.due(now) {
+		if _, err := s.offers.PurgeOffers(ctx, now); err != nil {
+			return NewOffer{}, err
+		}
 	}
 	if err := s.offers.CreateOffer(ctx, o); err != nil {
 		return NewOffer{}, err
@@ -400,6 +404,26 @@ func (s *Service) IssueOffered(ctx context.Context, org, token string, format cr
 	return s.issue(ctx, by, org, o.Registration, in, func(rec CredentialRecord) (CredentialRecord, error) {
 		return s.offers.SpendOffer(ctx, org, o.CodeHash, spend, rec, s.chooseIndex)
 	})
+}
+
+// offerPurges says when expired offers were last deleted.
+type offerPurges struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+// offerPurgeEvery is how often expired offers are deleted at most.
+const offerPurgeEvery = time.Minute
+
+// due tells whether a purge is due at now, and if so counts it done.
+func (p *offerPurges) due(now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.last.IsZero() && now.Sub(p.last) < offerPurgeEvery {
+		return false
+	}
+	p.last = now
+	return true
 }
 
 // randomText draws n random bytes as base64url text.

@@ -85,6 +85,7 @@ type Service struct {
 	index         RegistrationIndex
 	status        StatusStore
 	offers        OfferStore
+	purges        offerPurges
 	keys          openKeys
 	signers       signingKeys
 	signedLists   signedLists

@@ -110,36 +110,47 @@ func (d *DB) SpendOffer(ctx context.Context, org string, codeHash []byte, change
 }
 
 // PurgeOffers deletes the offers whose offer and token have both expired
-// before before, with their token index entries.
+// before before, with their token index entries. It looks in a read
+// transaction first, and writes only when there is something to delete.
 func (d *DB) PurgeOffers(ctx context.Context, before time.Time) (int, error) {
-	n := 0
-	err := d.update(ctx, func(tx *bbolt.Tx) error {
-		offers, tokens := tx.Bucket(bucketOffers), tx.Bucket(bucketOfferTokens)
-		var dead [][]byte
-		err := offers.ForEach(func(k, v []byte) error {
+	dead := func(tx *bbolt.Tx) ([]issuer.Offer, error) {
+		var list []issuer.Offer
+		err := tx.Bucket(bucketOffers).ForEach(func(k, v []byte) error {
 			var o issuer.Offer
 			if err := json.Unmarshal(v, &o); err != nil {
 				return fmt.Errorf("bucket %s: damaged record: %w", bucketOffers, err)
 			}
 			if o.Expires.Before(before) && o.TokenExpires.Before(before) {
-				dead = append(dead, k)
-				if len(o.TokenHash) > 0 {
-					if err := tokens.Delete(offerKey(o.Org, o.TokenHash)); err != nil {
-						return err
-					}
-				}
+				list = append(list, o)
 			}
 			return nil
 		})
+		return list, err
+	}
+	var found []issuer.Offer
+	if err := d.view(ctx, func(tx *bbolt.Tx) (err error) {
+		found, err = dead(tx)
+		return err
+	}); err != nil || len(found) == 0 {
+		return 0, err
+	}
+	n := 0
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		list, err := dead(tx)
 		if err != nil {
 			return err
 		}
-		for _, k := range dead {
-			if err := offers.Delete(k); err != nil {
+		for _, o := range list {
+			if len(o.TokenHash) > 0 {
+				if err := tx.Bucket(bucketOfferTokens).Delete(offerKey(o.Org, o.TokenHash)); err != nil {
+					return err
+				}
+			}
+			if err := tx.Bucket(bucketOffers).Delete(offerKey(o.Org, o.CodeHash)); err != nil {
 				return err
 			}
 		}
-		n = len(dead)
+		n = len(list)
 		return nil
 	})
 	return n, err
