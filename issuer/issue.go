@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -65,6 +66,9 @@ type CredentialRecord struct {
 	// (revocation, suspension); empty for both, as a credential issued
 	// from a registration has.
 	StatusPurposes []string `json:"statusPurposes,omitempty"`
+	// Bound is set when the credential was issued to a wallet, bound to
+	// its key (OpenID4VCI): it cannot be signed again from the record.
+	Bound bool `json:"bound,omitempty"`
 }
 
 // StatusBits are one status list number's revocation and suspension
@@ -115,8 +119,17 @@ type IssueInput struct {
 	// registration's own if empty. A RegistrationCredential is always for
 	// the registration's programme.
 	Programme string `json:"programme,omitempty"`
-	// Format is qr (a card, the default) or jwt.
+	// Format is qr (a card, the default) or jwt; with a Holder, jwt or
+	// sd-jwt.
 	Format credentials.Format `json:"format,omitempty"`
+	// Holder is the public key of the wallet the credential is bound to
+	// (OpenID4VCI): an SD-JWT VC carries it as cnf.jwk, a VC-JWT names
+	// its did:key as credentialSubject.id. Nil for cards and unbound
+	// credentials.
+	Holder crypto.PublicKey `json:"-"`
+	// Offer is the id of the credential offer the credential is issued
+	// for, named in the audit entry.
+	Offer string `json:"-"`
 }
 
 // Issued is a credential just issued: its record, and the credential
@@ -163,6 +176,14 @@ func (s *Service) StatusBase(org string) string {
 // registration, status index, format, time) and audited; its content is
 // not kept.
 func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in IssueInput) (Issued, error) {
+	return s.issue(ctx, by, org, regID, in, func(rec CredentialRecord) (CredentialRecord, error) {
+		return s.status.AddCredential(ctx, rec, s.chooseIndex)
+	})
+}
+
+// issue is Issue, with add storing the record (with its status entry)
+// once every check has passed.
+func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in IssueInput, add func(CredentialRecord) (CredentialRecord, error)) (Issued, error) {
 	if s.status == nil || s.baseURL == "" {
 		return Issued{}, errors.New("issuer: no status store or base URL: credentials cannot be issued")
 	}
@@ -170,7 +191,10 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 	if in.Format == "" {
 		in.Format = credentials.FormatQR
 	}
-	if in.Format != credentials.FormatQR && in.Format != credentials.FormatJWT {
+	switch {
+	case in.Holder != nil && in.Format != credentials.FormatJWT && in.Format != credentials.FormatSDJWT:
+		p.add("format", "unknown", "a wallet credential is jwt or sd-jwt")
+	case in.Holder == nil && in.Format != credentials.FormatQR && in.Format != credentials.FormatJWT:
 		p.add("format", "unknown", "choose qr or jwt")
 	}
 	if in.Type == "" {
@@ -217,12 +241,13 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 	rec := CredentialRecord{
 		ID: id, Org: org, Registration: reg.ID, Type: in.Type, Programme: prog.Code, Format: in.Format,
 		Issued: now, IssuedBy: by.Ref(), ValidFrom: now, ValidUntil: now.AddDate(0, validity(prog), 0), State: StateActive,
+		Bound: in.Holder != nil,
 	}
-	rec, err = s.status.AddCredential(ctx, rec, s.chooseIndex)
+	rec, err = add(rec)
 	if err != nil {
 		return Issued{}, err
 	}
-	text, err := sign(rec, reg, prog, key, s.StatusBase(org))
+	text, err := sign(rec, reg, prog, key, s.StatusBase(org), in.Holder)
 	if err != nil {
 		// Nothing was issued: the record's entry is marked revoked, so that
 		// it never stands for a valid credential.
@@ -232,9 +257,12 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 		})
 		return Issued{}, errors.Join(err, rerr)
 	}
+	objects := []audit.Object{{Kind: audit.ObjectRegistration, ID: reg.ID}, {Kind: audit.ObjectCredential, ID: id}}
+	if in.Offer != "" {
+		objects = append(objects, audit.Object{Kind: audit.ObjectOffer, ID: in.Offer})
+	}
 	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionIssue,
-		Objects: []audit.Object{{Kind: audit.ObjectRegistration, ID: reg.ID}, {Kind: audit.ObjectCredential, ID: id}},
-		Purpose: audit.ProgrammePurpose(prog.Code)}); err != nil {
+		Objects: objects, Purpose: audit.ProgrammePurpose(prog.Code)}); err != nil {
 		return Issued{}, err
 	}
 	return Issued{Record: rec, Credential: text, Languages: prog.Languages, Name: reg.Person.FullName, OrgName: o.Name}, nil
@@ -243,8 +271,10 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 // sign signs the credential of a record, issued from reg for prog: the
 // same record signed again gives the same credential, byte for byte
 // (Ed25519 signatures are deterministic, and the time of issue is the
-// record's).
-func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase string) (string, error) {
+// record's), unless it is bound to a holder's key (then it is signed
+// once). A VC-JWT bound to holder names the holder's did:key as
+// credentialSubject.id; an SD-JWT VC carries the key as cnf.jwk.
+func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase string, holder crypto.PublicKey) (string, error) {
 	c := &credentials.Credential{
 		ID: rec.ID, Type: rec.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
 		Status: credentials.StatusEntries(statusBase, rec.List, rec.Index),
@@ -258,10 +288,21 @@ func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentia
 	}
 	var text string
 	var err error
-	if rec.Format == credentials.FormatQR {
+	switch {
+	case rec.Format == credentials.FormatQR:
 		text, err = credentials.IssueCard(c, key, rec.Issued)
-	} else {
+	case rec.Format == credentials.FormatSDJWT && holder != nil:
+		text, err = credentials.IssueSDJWT(c, key, rec.Issued, credentials.SDJWTOptions{Holder: holder})
+	case rec.Format == credentials.FormatJWT && holder != nil:
+		var did string
+		if did, err = credentials.DIDKey(holder); err == nil {
+			setSubjectID(c.Subject, did)
+			text, err = credentials.IssueJWT(c, key, rec.Issued)
+		}
+	case rec.Format == credentials.FormatJWT:
 		text, err = credentials.IssueJWT(c, key, rec.Issued)
+	default:
+		err = fmt.Errorf("format %s needs a holder key", rec.Format)
 	}
 	if err != nil {
 		return "", fmt.Errorf("sign credential %s: %w", rec.ID, err)
@@ -283,6 +324,9 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	if rec.State == StateRevoked {
 		return Issued{}, fmt.Errorf("credential %s is revoked: issue a new one: %w", id, ErrStateChange)
 	}
+	if rec.Bound {
+		return Issued{}, fmt.Errorf("credential %s was sent to a wallet, bound to its key: send a new offer: %w", id, ErrStateChange)
+	}
 	reg, err := s.Registration(ctx, org, rec.Registration)
 	if err != nil {
 		return Issued{}, err
@@ -299,7 +343,7 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
-	text, err := sign(rec, reg, prog, key, s.StatusBase(org))
+	text, err := sign(rec, reg, prog, key, s.StatusBase(org), nil)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -406,4 +450,16 @@ func (s *Service) CredentialRecord(ctx context.Context, org, id string) (Credent
 		return CredentialRecord{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
 	}
 	return s.status.Credential(ctx, org, id)
+}
+
+// setSubjectID sets the holder's DID as a subject's id.
+func setSubjectID(s credentials.Subject, did string) {
+	switch v := s.(type) {
+	case *credentials.Registration:
+		v.ID = did
+	case *credentials.Eligibility:
+		v.ID = did
+	case *credentials.Referral:
+		v.ID = did
+	}
 }

@@ -29,6 +29,9 @@ type Stores struct {
 	// Status keeps the records of issued credentials and the status
 	// lists; without it, nothing can be issued.
 	Status StatusStore
+	// Offers keeps OpenID4VCI credential offers; without it, none can be
+	// made.
+	Offers OfferStore
 }
 
 // Options configure a Service. Zero values take the defaults noted.
@@ -85,6 +88,8 @@ type Service struct {
 	registrations RegistrationStore
 	index         RegistrationIndex
 	status        StatusStore
+	offers        OfferStore
+	purges        offerPurges
 	keys          openKeys
 	signers       signingKeys
 	signedLists   signedLists
@@ -115,7 +120,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 	s := &Service{
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
-		status: stores.Status, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		status: stores.Status, offers: stores.Offers, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		keys: openKeys{open: map[string]*orgSecrets{}}, onCorrected: opts.OnCorrected, docSigner: opts.DataIntegrity,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,

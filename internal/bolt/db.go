@@ -49,7 +49,8 @@ var (
 func allBuckets() [][]byte {
 	return [][]byte{bucketMeta, bucketOrgs, bucketOrgKeys, bucketStaff, bucketStaffByUsername, bucketTokens, bucketSessions,
 		bucketProgrammes, bucketDataKeys, bucketRegistrations, bucketRegistrationIndex,
-		bucketCredentials, bucketCredentialsByRegistration, bucketStatusBits}
+		bucketCredentials, bucketCredentialsByRegistration, bucketStatusBits,
+		bucketOffers, bucketOfferTokens}
 }
 
 // DB is the open database.
@@ -159,5 +160,5 @@ func putNew(tx *bbolt.Tx, bucket, key []byte, v any, exists error) error {
 // Stores returns the database as every store the issuer needs.
 func (d *DB) Stores() issuer.Stores {
 	return issuer.Stores{Orgs: d, Creator: d, Staff: d, Tokens: d, Sessions: d,
-		Programmes: d, DataKeys: d, Registrations: d, Index: d, Status: d}
+		Programmes: d, DataKeys: d, Registrations: d, Index: d, Status: d, Offers: d}
 }

@@ -71,7 +71,19 @@ func (d *DB) AddCredential(ctx context.Context, rec issuer.CredentialRecord, cho
 	if rec.ID == "" || rec.Org == "" || (rec.Registration == "" && rec.Source != issuer.SourceVCAPI) {
 		return issuer.CredentialRecord{}, fmt.Errorf("a credential record needs an id, an organisation and a registration (or to come from the VC API)")
 	}
-	err := d.update(ctx, func(tx *bbolt.Tx) error {
+	err := d.update(ctx, func(tx *bbolt.Tx) (err error) {
+		rec, err = addCredential(tx, rec, choose)
+		return err
+	})
+	if err != nil {
+		return issuer.CredentialRecord{}, err
+	}
+	return rec, nil
+}
+
+// addCredential is AddCredential in a transaction.
+func addCredential(tx *bbolt.Tx, rec issuer.CredentialRecord, choose issuer.IndexChooser) (issuer.CredentialRecord, error) {
+	err := func() error {
 		if tx.Bucket(bucketCredentials).Get(credentialKey(rec.Org, rec.ID)) != nil {
 			return fmt.Errorf("credential %s: %w", rec.ID, issuer.ErrConflict)
 		}
@@ -107,7 +119,7 @@ func (d *DB) AddCredential(ctx context.Context, rec issuer.CredentialRecord, cho
 			return err
 		}
 		return b.Put(credentialByRegistrationKey(rec, seq), nil)
-	})
+	}()
 	if err != nil {
 		return issuer.CredentialRecord{}, err
 	}

@@ -126,6 +126,9 @@ type pageData struct {
 	CardImage      template.URL
 	CredentialText string
 	CanRevoke      bool
+
+	// Offer is an OpenID4VCI offer just made (oid4vci.go).
+	Offer *offerView
 }
 
 // Reasons says in words why a registration was found.

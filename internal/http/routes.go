@@ -65,6 +65,17 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/signin", Kind: Page, Public: true, Handler: s.signin},
 		{Method: http.MethodPost, Path: "/signout", Kind: Page, Public: true, Handler: s.signout},
 
+		// --- OpenID4VCI (oid4vci.go): each organisation is a credential issuer.
+		{Method: http.MethodGet, Path: "/.well-known/openid-credential-issuer/orgs/:org", Kind: API, Public: true, Handler: s.vciIssuerMetadata},
+		{Method: http.MethodGet, Path: "/.well-known/oauth-authorization-server/orgs/:org", Kind: API, Public: true, Handler: s.vciASMetadata},
+		{Method: http.MethodGet, Path: "/orgs/:org/offers/:offer", Kind: API, Public: true, Handler: s.vciOffer},
+		{Method: http.MethodPost, Path: "/orgs/:org/token", Kind: API, Public: true, Handler: s.vciToken},
+		{Method: http.MethodPost, Path: "/orgs/:org/nonce", Kind: API, Public: true, Handler: s.vciNonce},
+		{Method: http.MethodPost, Path: "/orgs/:org/credential", Kind: API, Public: true, Handler: s.vciCredential},
+		{Method: http.MethodPost, Path: "/issuer/registrations/:id/offers", Kind: Page, Roles: registrars, Handler: s.createOffer},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/offers", Kind: API, Roles: registrars, Handler: s.apiCreateOffer},
+		// --- end OpenID4VCI
+
 		{Method: http.MethodGet, Path: "/issuer/", Kind: Page, Roles: staff, Handler: s.home},
 		{Method: http.MethodGet, Path: "/admin/staff", Kind: Page, Roles: admin, Handler: s.staffPage},
 		{Method: http.MethodPost, Path: "/admin/staff", Kind: Page, Roles: admin, Handler: s.staffCreate},

@@ -304,6 +304,10 @@ func TestRouteTable(t *testing.T) {
 	for k, v := range vcapiCases(e) {
 		cases[k] = v
 	}
+	// OpenID4VCI offers (oid4vci_routes_test.go).
+	for k, v := range offerCases() {
+		cases[k] = v
+	}
 	seen := map[string]bool{}
 	n := 0
 	for _, r := range e.srv.Routes() {

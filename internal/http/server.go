@@ -24,6 +24,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tally-id/tally/internal/oid4vci"
 	"github.com/tally-id/tally/internal/pdf"
 	"github.com/tally-id/tally/issuer"
 )
@@ -83,6 +84,8 @@ type Server struct {
 	handler http.Handler
 	// vcOpenOrg is Options.VCAPIOpenOrg.
 	vcOpenOrg string
+	// nonces are the OpenID4VCI c_nonce values (oid4vci.go).
+	nonces *oid4vci.Nonces
 }
 
 // New builds the server and its routes.
@@ -110,6 +113,9 @@ func New(opts Options) (*Server, error) {
 	if s.pages, err = loadPages(opts.Files); err != nil {
 		return nil, err
 	}
+	if s.nonces, err = oid4vci.NewNonces(s.rand, vciNonceTTL, opts.Issuer.Now); err != nil {
+		return nil, err
+	}
 	static, err := fs.Sub(opts.Files, "static")
 	if err != nil {
 		return nil, err
@@ -130,6 +136,11 @@ func New(opts Options) (*Server, error) {
 		if err := cop.AddTrustedOrigin(o); err != nil {
 			return nil, err
 		}
+	}
+	// Wallets post to the OpenID4VCI endpoints from anywhere; they carry
+	// no cookie, so a cross-origin post forges nothing.
+	for _, p := range []string{"POST /orgs/{org}/token", "POST /orgs/{org}/nonce", "POST /orgs/{org}/credential"} {
+		cop.AddInsecureBypassPattern(p)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := e.NewContext(r, w)
@@ -188,5 +199,5 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || strings.HasPrefix(p, "/status/") || p == "/healthz" || p == "/readyz" ||
-		strings.HasPrefix(p, "/credentials/")
+		strings.HasPrefix(p, "/credentials/") || strings.HasPrefix(p, "/.well-known/")
 }
