@@ -126,6 +126,10 @@ type pageData struct {
 	CardImage      template.URL
 	CredentialText string
 	CanRevoke      bool
+
+	// keys: an organisation's signing keys, and the key a page is about.
+	Keys []issuer.KeyInfo
+	Key  *issuer.KeyInfo
 }
 
 // Reasons says in words why a registration was found.
