@@ -66,7 +66,9 @@ func keysCases() map[string]routeCase {
 		// TestFirstSignInChangesPassword changes one for real.
 		"POST /account/password": {
 			contentType: formType, status: http.StatusBadRequest,
-			good: func(n int) string { return form("current", "not the password", "new", fmt.Sprintf("copper kettle violin %d", n)) },
+			good: func(n int) string {
+				return form("current", "not the password", "new", fmt.Sprintf("copper kettle violin %d", n))
+			},
 			bad: []badInput{
 				{"empty form", formType, "", http.StatusBadRequest, []string{"current", "new"}, nil},
 				{"too short", formType, form("current", "x", "new", "short words"), http.StatusBadRequest, []string{"new"}, nil},
