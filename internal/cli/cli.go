@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/tally-id/tally/issuer"
 )
 
 // Exit codes: 0 success (a credential is valid), 1 failure (a credential
@@ -42,6 +44,10 @@ type Env struct {
 	// least it opens. Zero, as OSEnv leaves it, is
 	// credentials.DefaultScryptN; only tests lower it, to stay fast.
 	ScryptN int
+	// PasswordParams is the argon2id cost of the password hashes this run
+	// makes (tally org new); zero is issuer.DefaultPasswordParams. Only
+	// tests lower it.
+	PasswordParams issuer.PasswordParams
 }
 
 // OSEnv is the environment of a real process.
@@ -85,6 +91,7 @@ func commands() []command {
 		{"demo", "issue the samples in every format and verify them", demo},
 		{"serve", "run the issuer's web server and API (first start: an organisation and its administrator)", serve},
 		{"token new", "make an API token for an organisation, printed once", tokenNew},
+		{"org new", "add an organisation to this instance, with its first administrator", orgNew},
 	}
 }
 
