@@ -98,10 +98,14 @@ func TestChangeOrgKeys(t *testing.T) {
 		t.Fatalf("%+v %v", keys, err)
 	}
 	for name, change := range map[string]func([]issuer.OrgKey) ([]issuer.OrgKey, error){
-		"remove":        func(ks []issuer.OrgKey) ([]issuer.OrgKey, error) { return ks[1:], nil },
-		"swap a seal":   func(ks []issuer.OrgKey) ([]issuer.OrgKey, error) { ks[0].Sealed = []byte("mine"); return ks, nil },
-		"add twice":     func(ks []issuer.OrgKey) ([]issuer.OrgKey, error) { return append(ks, k2), nil },
-		"another org's": func(ks []issuer.OrgKey) ([]issuer.OrgKey, error) { k := k2; k.Org, k.ID = "org-b", "x"; return append(ks, k), nil },
+		"remove":      func(ks []issuer.OrgKey) ([]issuer.OrgKey, error) { return ks[1:], nil },
+		"swap a seal": func(ks []issuer.OrgKey) ([]issuer.OrgKey, error) { ks[0].Sealed = []byte("mine"); return ks, nil },
+		"add twice":   func(ks []issuer.OrgKey) ([]issuer.OrgKey, error) { return append(ks, k2), nil },
+		"another org's": func(ks []issuer.OrgKey) ([]issuer.OrgKey, error) {
+			k := k2
+			k.Org, k.ID = "org-b", "x"
+			return append(ks, k), nil
+		},
 	} {
 		if _, err := db.ChangeOrgKeys(ctx, "org-a", change); err == nil {
 			t.Errorf("%s: accepted", name)
