@@ -169,7 +169,7 @@ func (s *Service) RotateKey(ctx context.Context, by Principal, org string, in Ro
 		return KeyInfo{}, err
 	}
 	keys, err := s.keyChanger.ChangeOrgKeys(ctx, org, func(keys []OrgKey) ([]OrgKey, error) {
-		return append(keys, nk), nil
+		return appendKey(keys, &nk), nil
 	})
 	if err != nil {
 		return KeyInfo{}, err
@@ -315,7 +315,7 @@ func (s *Service) CompromiseKey(ctx context.Context, by Principal, org, fragment
 					if replacement == nil {
 						return nil, fmt.Errorf("key %s became the current one meanwhile: try again", target.ID)
 					}
-					keys = append(keys, *replacement)
+					keys = appendKey(keys, replacement)
 					added = true
 				}
 				return keys, nil
@@ -463,6 +463,16 @@ func (s *Service) ResumeKeySweeps(ctx context.Context) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// appendKey adds a new key after keys. Keys are ordered by the time they
+// were made: a key made in the same instant as the newest one (a coarse
+// clock) is dated just after it, so that it sorts last.
+func appendKey(keys []OrgKey, k *OrgKey) []OrgKey {
+	if n := len(keys); n > 0 && !k.Created.After(keys[n-1].Created) {
+		k.Created = keys[n-1].Created.Add(time.Nanosecond)
+	}
+	return append(keys, *k)
 }
 
 // SignedBy tells whether key signed the credential of r; firstKey is the
