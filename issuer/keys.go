@@ -283,61 +283,7 @@ func (s *Service) CompromiseKey(ctx context.Context, by Principal, org, fragment
 	target := keys[at]
 	var out Compromised
 	if target.Compromised.IsZero() {
-		// A replacement is made beforehand (sealing takes a while), and
-		// stored only if the key is still the current one in the
-		// transaction.
-		var replacement *OrgKey
-		if at == currentKey(keys) {
-			pub, err := credentials.ReadPublicKey(target.Sealed)
-			if err != nil {
-				return Compromised{}, err
-			}
-			nk, err := s.newOrgKey(o, pub.Alg)
-			if err != nil {
-				return Compromised{}, err
-			}
-			replacement = &nk
-		}
-		now := s.now().UTC()
-		added := false
-		keys, err = s.keyChanger.ChangeOrgKeys(ctx, org, func(keys []OrgKey) ([]OrgKey, error) {
-			added = false
-			for i := range keys {
-				if keys[i].ID != target.ID {
-					continue
-				}
-				if !keys[i].Compromised.IsZero() {
-					return keys, nil
-				}
-				wasCurrent := i == currentKey(keys)
-				keys[i].Compromised, keys[i].CompromisedBy, keys[i].Reason = now, by.Ref(), in.Reason
-				if wasCurrent {
-					if replacement == nil {
-						return nil, fmt.Errorf("key %s became the current one meanwhile: try again", target.ID)
-					}
-					keys = appendKey(keys, replacement)
-					added = true
-				}
-				return keys, nil
-			}
-			return nil, fmt.Errorf("key %q: %w", fragment, ErrNotFound)
-		})
-		if err != nil {
-			return Compromised{}, err
-		}
-		s.signedLists.forget(org)
-		s.signers.forget(target.ID)
-		objects := []audit.Object{{Kind: audit.ObjectKey, ID: target.ID}}
-		if added {
-			objects = append(objects, audit.Object{Kind: audit.ObjectKey, ID: replacement.ID})
-			infos, err := keyInfos(keys)
-			if err != nil {
-				return Compromised{}, err
-			}
-			out.NewKey = &infos[len(infos)-1]
-		}
-		if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionKeyCompromise,
-			Objects: objects, Purpose: audit.PurposeSecurity}); err != nil {
+		if out.NewKey, err = s.markCompromised(ctx, by, o, keys, at, in.Reason); err != nil {
 			return Compromised{}, err
 		}
 	}
@@ -362,6 +308,76 @@ func (s *Service) CompromiseKey(ctx context.Context, by Principal, org, fragment
 		}
 	}
 	return out, nil
+}
+
+// markCompromised marks key at of keys compromised, with a new key in its
+// place if it is the current one, in one transaction, and audits it. It
+// returns the new key, if one was made. A key marked meanwhile by another
+// request is left as it is, and nothing is audited twice.
+func (s *Service) markCompromised(ctx context.Context, by Principal, o Organisation, keys []OrgKey, at int, reason string) (*KeyInfo, error) {
+	target := keys[at]
+	// A replacement is made beforehand (sealing takes a while), and stored
+	// only if the key is still the current one in the transaction.
+	var replacement *OrgKey
+	if at == currentKey(keys) {
+		pub, err := credentials.ReadPublicKey(target.Sealed)
+		if err != nil {
+			return nil, err
+		}
+		nk, err := s.newOrgKey(o, pub.Alg)
+		if err != nil {
+			return nil, err
+		}
+		replacement = &nk
+	}
+	now := s.now().UTC()
+	marked, added := false, false
+	keys, err := s.keyChanger.ChangeOrgKeys(ctx, o.Slug, func(keys []OrgKey) ([]OrgKey, error) {
+		marked, added = false, false
+		for i := range keys {
+			if keys[i].ID != target.ID {
+				continue
+			}
+			if !keys[i].Compromised.IsZero() {
+				return keys, nil
+			}
+			marked = true
+			wasCurrent := i == currentKey(keys)
+			keys[i].Compromised, keys[i].CompromisedBy, keys[i].Reason = now, by.Ref(), reason
+			if wasCurrent {
+				if replacement == nil {
+					return nil, fmt.Errorf("key %s became the current one meanwhile: try again", target.ID)
+				}
+				keys = appendKey(keys, replacement)
+				added = true
+			}
+			return keys, nil
+		}
+		return nil, fmt.Errorf("key %s: %w", target.ID, ErrNotFound)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.signedLists.forget(o.Slug)
+	s.signers.forget(target.ID)
+	if !marked {
+		return nil, nil
+	}
+	objects := []audit.Object{{Kind: audit.ObjectKey, ID: target.ID}}
+	var newKey *KeyInfo
+	if added {
+		objects = append(objects, audit.Object{Kind: audit.ObjectKey, ID: replacement.ID})
+		infos, err := keyInfos(keys)
+		if err != nil {
+			return nil, err
+		}
+		newKey = &infos[len(infos)-1]
+	}
+	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: o.Slug, Action: audit.ActionKeyCompromise,
+		Objects: objects, Purpose: audit.PurposeSecurity}); err != nil {
+		return nil, err
+	}
+	return newKey, nil
 }
 
 // sweepBatch is how many credential records one transaction of a sweep

@@ -155,3 +155,55 @@ func TestCompromiseCurrentKey(t *testing.T) {
 		t.Fatalf("other's keys: %+v", again)
 	}
 }
+
+// TestCompromiseConcurrently: several administrators declaring the
+// current key compromised at once make one new key, one audit entry, and
+// revoke each credential once.
+func TestCompromiseConcurrently(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t)
+	reg, err := d.register(t, fatima(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if _, err := d.svc.Issue(ctx, d.registrar, "demo", reg.ID, issuer.IssueInput{Type: credentials.TypeRegistration}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, _ := d.svc.Keys(ctx, "demo")
+	admin := issuer.Principal{Org: "demo", Role: issuer.RoleAdmin, StaffID: "admin-id"}
+	results := make(chan issuer.Compromised, 4)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			out, err := d.svc.CompromiseKey(ctx, admin, "demo", keys[0].Fragment, issuer.CompromiseInput{Reason: "Leaked.", Confirm: true})
+			results <- out
+			errs <- err
+		}()
+	}
+	revoked, newKeys := 0, 0
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		out := <-results
+		revoked += out.Revoked
+		if out.NewKey != nil {
+			newKeys++
+		}
+	}
+	after, _ := d.svc.Keys(ctx, "demo")
+	if revoked != 4 || newKeys != 1 || len(after) != 2 || after[0].Revoked != 4 {
+		t.Fatalf("revoked %d, %d new keys, keys %+v", revoked, newKeys, after)
+	}
+	n := 0
+	for _, e := range d.entries(t) {
+		if e.Action == audit.ActionKeyCompromise {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d key-compromise entries", n)
+	}
+}
