@@ -20,8 +20,8 @@ type Organisation struct {
 	Name    string    `json:"name"`
 	DID     string    `json:"did"`
 	Created time.Time `json:"created"`
-	// Languages are the default languages of its staff's pages and new
-	// programmes; Contact how to reach it. Administrators change them
+	// Languages are its default languages (a new programme's form starts
+	// with them); Contact how to reach it. Administrators change them
 	// (Settings).
 	Languages []string `json:"languages,omitempty"`
 	Contact   string   `json:"contact,omitempty"`

@@ -24,11 +24,11 @@ type OrgUpdater interface {
 type Settings struct {
 	// Name is its display name, on cards and pages.
 	Name string `json:"name"`
-	// Languages are its staff's default languages, the first foremost: a
-	// new programme starts with them.
+	// Languages are its default languages, the first foremost: the form
+	// of a new programme starts with them.
 	Languages []string `json:"languages"`
 	// Contact is how people and other organisations reach it (an address,
-	// a telephone number, a web page), shown on its pages.
+	// a telephone number, a web page), one line.
 	Contact string `json:"contact"`
 }
 
