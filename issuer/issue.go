@@ -69,6 +69,20 @@ type CredentialRecord struct {
 	// Bound is set when the credential was issued to a wallet, bound to
 	// its key (OpenID4VCI): it cannot be signed again from the record.
 	Bound bool `json:"bound,omitempty"`
+	// Keys are the ids of the keys that signed the credential, first the
+	// one that issued it, then any that signed a reprint. Records made
+	// before keys were named have none: their key is the organisation's
+	// first.
+	Keys []string `json:"keys,omitempty"`
+}
+
+// Key is the id of the key that last signed the credential; "" for a
+// record that names none (the organisation's first key signed it).
+func (r CredentialRecord) Key() string {
+	if len(r.Keys) == 0 {
+		return ""
+	}
+	return r.Keys[len(r.Keys)-1]
 }
 
 // StatusBits are one status list number's revocation and suspension
@@ -242,12 +256,20 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 		ID: id, Org: org, Registration: reg.ID, Type: in.Type, Programme: prog.Code, Format: in.Format,
 		Issued: now, IssuedBy: by.Ref(), ValidFrom: now, ValidUntil: now.AddDate(0, validity(prog), 0), State: StateActive,
 		Bound: in.Holder != nil,
+		Keys:  []string{key.ID},
 	}
 	rec, err = add(rec)
 	if err != nil {
 		return Issued{}, err
 	}
-	text, err := sign(rec, reg, prog, key, s.StatusBase(org), in.Holder)
+	// The key may have been declared compromised since it was opened: a
+	// sweep that began before the record was stored would miss it. The
+	// record is stored now, so either the key's mark is seen here, or the
+	// sweep begins after and revokes the record.
+	text, err := "", s.stillSigning(ctx, org, key.ID)
+	if err == nil {
+		text, err = sign(rec, reg, prog, key, s.StatusBase(org), in.Holder)
+	}
 	if err != nil {
 		// Nothing was issued: the record's entry is marked revoked, so that
 		// it never stands for a valid credential.
@@ -313,6 +335,13 @@ func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentia
 // Reprint signs an issued credential again, as it was issued, to show or
 // print it once more: a card is not kept, only its record. A revoked
 // credential is not reprinted (ErrStateChange): issue a new one.
+//
+// It is signed with the organisation's current key. When that is not the
+// key that signed it before (the key was rotated since), the new key is
+// added to the record's keys first: the reprint has the same id and
+// status entry, and if any key that signed it is declared compromised,
+// the entry is revoked. A credential signed by a compromised key is not
+// reprinted (ErrStateChange).
 func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	if s.status == nil {
 		return Issued{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
@@ -326,6 +355,15 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	}
 	if rec.Bound {
 		return Issued{}, fmt.Errorf("credential %s was sent to a wallet, bound to its key: send a new offer: %w", id, ErrStateChange)
+	}
+	keys, err := s.orgs.OrgKeys(ctx, org)
+	if err != nil {
+		return Issued{}, err
+	}
+	for _, k := range keys {
+		if !k.Compromised.IsZero() && len(keys) > 0 && rec.SignedBy(k.ID, keys[0].ID) {
+			return Issued{}, fmt.Errorf("credential %s was signed by a compromised key: issue a new one: %w", id, ErrStateChange)
+		}
 	}
 	reg, err := s.Registration(ctx, org, rec.Registration)
 	if err != nil {
@@ -341,6 +379,21 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	}
 	key, err := s.signingKey(ctx, org)
 	if err != nil {
+		return Issued{}, err
+	}
+	if !rec.SignedBy(key.ID, keys[0].ID) {
+		rec, err = s.status.SetCredentialState(ctx, org, id, func(r CredentialRecord) (CredentialRecord, error) {
+			if len(r.Keys) == 0 {
+				r.Keys = []string{keys[0].ID}
+			}
+			r.Keys = append(r.Keys, key.ID)
+			return r, nil
+		})
+		if err != nil {
+			return Issued{}, err
+		}
+	}
+	if err := s.stillSigning(ctx, org, key.ID); err != nil {
 		return Issued{}, err
 	}
 	text, err := sign(rec, reg, prog, key, s.StatusBase(org), nil)
@@ -407,7 +460,7 @@ type signingKeys struct {
 	open map[string]*credentials.Key
 }
 
-// signingKey returns the organisation's newest key, opened once.
+// signingKey returns the organisation's current key, opened once.
 func (s *Service) signingKey(ctx context.Context, org string) (*credentials.Key, error) {
 	s.signers.mu.Lock()
 	defer s.signers.mu.Unlock()
@@ -415,8 +468,8 @@ func (s *Service) signingKey(ctx context.Context, org string) (*credentials.Key,
 	if err != nil {
 		return nil, err
 	}
-	if len(keys) > 0 {
-		if k := s.signers.open[keys[len(keys)-1].ID]; k != nil {
+	if cur := currentKey(keys); cur >= 0 {
+		if k := s.signers.open[keys[cur].ID]; k != nil {
 			return k, nil
 		}
 	}
@@ -429,6 +482,25 @@ func (s *Service) signingKey(ctx context.Context, org string) (*credentials.Key,
 	}
 	s.signers.open[k.ID] = k
 	return k, nil
+}
+
+// errKeyCompromised: the key opened to sign was declared compromised
+// meanwhile.
+var errKeyCompromised = fmt.Errorf("the signing key was declared compromised meanwhile: try again: %w", ErrStateChange)
+
+// stillSigning checks that key id of org has not been declared
+// compromised.
+func (s *Service) stillSigning(ctx context.Context, org, id string) error {
+	keys, err := s.orgs.OrgKeys(ctx, org)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.ID == id && !k.Compromised.IsZero() {
+			return errKeyCompromised
+		}
+	}
+	return nil
 }
 
 // Credentials lists the credentials issued from a registration, oldest

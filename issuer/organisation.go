@@ -20,6 +20,11 @@ type Organisation struct {
 	Name    string    `json:"name"`
 	DID     string    `json:"did"`
 	Created time.Time `json:"created"`
+	// Languages are its default languages (a new programme's form starts
+	// with them); Contact how to reach it. Administrators change them
+	// (Settings).
+	Languages []string `json:"languages,omitempty"`
+	Contact   string   `json:"contact,omitempty"`
 }
 
 // OrgKey is one of an organisation's signing keys, its private part
@@ -34,6 +39,16 @@ type OrgKey struct {
 	Sealed []byte `json:"sealed"`
 	// Created is when the key was made.
 	Created time.Time `json:"created"`
+	// Compromised is when the key was declared compromised (zero if it
+	// was not), CompromisedBy by whom, and Reason why. A compromised key
+	// is out of the DID document and signs nothing.
+	Compromised   time.Time `json:"compromised,omitzero"`
+	CompromisedBy string    `json:"compromisedBy,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
+	// Swept is when every credential the compromised key signed had been
+	// revoked; Revoked counts them.
+	Swept   time.Time `json:"swept,omitzero"`
+	Revoked int       `json:"revoked,omitempty"`
 }
 
 // OrgStore reads organisations and their keys.
@@ -90,7 +105,8 @@ func OrgDID(host, slug string) (string, error) {
 }
 
 // DIDDocument returns the DID document of an organisation: every key it
-// has had, so that what an older key signed still verifies.
+// has had, so that what an older key signed still verifies, except the
+// compromised ones.
 func (s *Service) DIDDocument(ctx context.Context, slug string) (*credentials.DIDDocument, error) {
 	org, err := s.orgs.Organisation(ctx, slug)
 	if err != nil {
@@ -105,6 +121,9 @@ func (s *Service) DIDDocument(ctx context.Context, slug string) (*credentials.DI
 	}
 	pubs := make([]*credentials.Key, 0, len(keys))
 	for _, k := range keys {
+		if !k.Compromised.IsZero() {
+			continue
+		}
 		pub, err := credentials.ReadPublicKey(k.Sealed)
 		if err != nil {
 			return nil, fmt.Errorf("organisation %s, key %s: %w", slug, k.ID, err)
@@ -114,21 +133,22 @@ func (s *Service) DIDDocument(ctx context.Context, slug string) (*credentials.DI
 	return credentials.NewDIDDocument(pubs...)
 }
 
-// SigningKey opens the organisation's newest key with the master
-// passphrase. It costs a scrypt derivation (about half a second): open it
+// SigningKey opens the organisation's current key (its newest key not
+// compromised) with the master passphrase. It costs a scrypt derivation (about half a second): open it
 // once and keep it.
 func (s *Service) SigningKey(ctx context.Context, slug string) (*credentials.Key, error) {
 	keys, err := s.orgs.OrgKeys(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	if len(keys) == 0 {
+	cur := currentKey(keys)
+	if cur < 0 {
 		return nil, fmt.Errorf("organisation %s has no key: %w", slug, ErrNotFound)
 	}
 	if len(s.masterKey) == 0 {
 		return nil, errNoMasterKey
 	}
-	k, err := credentials.OpenKey(keys[len(keys)-1].Sealed, s.masterKey, credentials.OpenOptions{MinScryptN: s.scryptN})
+	k, err := credentials.OpenKey(keys[cur].Sealed, s.masterKey, credentials.OpenOptions{MinScryptN: s.scryptN})
 	if err != nil {
 		return nil, fmt.Errorf("open organisation %s's key (is the master key the one it was sealed with?): %w", slug, err)
 	}

@@ -32,6 +32,15 @@ type Stores struct {
 	// Offers keeps OpenID4VCI credential offers; without it, none can be
 	// made.
 	Offers OfferStore
+
+	// Keys, Sweeper, Settings and Accounts change organisations' keys
+	// (rotation, compromise), revoke what a compromised key signed, change
+	// organisations' settings, and change staff accounts (passwords,
+	// disabling). Without them those actions fail; the rest works.
+	Keys     OrgKeyChanger
+	Sweeper  CredentialSweeper
+	Settings OrgUpdater
+	Accounts AccountStore
 }
 
 // Options configure a Service. Zero values take the defaults noted.
@@ -64,6 +73,9 @@ type Options struct {
 	// issuance of credentials re-issues and revokes there. Nil: nothing is
 	// done.
 	OnCorrected func(ctx context.Context, c Corrected) error
+	// SignInLimits bound refused sign-ins per user name and per client;
+	// DefaultSignInLimits if zero.
+	SignInLimits SignInLimits
 	// BaseURL is the instance's public base URL (https://HOST, no trailing
 	// slash): organisations' status lists are served below
 	// BASEURL/status/ORG. Without it, credentials carry no status and none
@@ -96,6 +108,11 @@ type Service struct {
 	baseURL       string
 	onCorrected   func(ctx context.Context, c Corrected) error
 	docSigner     DocumentSigner
+	keyChanger    OrgKeyChanger
+	sweeper       CredentialSweeper
+	orgUpdater    OrgUpdater
+	accounts      AccountStore
+	limiter       *signInLimiter
 
 	masterKey   []byte
 	now         func() time.Time
@@ -121,6 +138,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
 		status: stores.Status, offers: stores.Offers, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		keyChanger: stores.Keys, sweeper: stores.Sweeper, orgUpdater: stores.Settings, accounts: stores.Accounts,
 		keys: openKeys{open: map[string]*orgSecrets{}}, onCorrected: opts.OnCorrected, docSigner: opts.DataIntegrity,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,
@@ -149,6 +167,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 		n = 2
 	}
 	s.slots = make(hashSlots, n)
+	s.limiter = newSignInLimiter(opts.SignInLimits)
 	dummy, err := newPassword(s.rand)
 	if err != nil {
 		return nil, err
@@ -171,6 +190,9 @@ type NewOrganisation struct {
 	Host string
 	// Admin is the first administrator; Role is set to RoleAdmin.
 	Admin NewStaff
+	// By is who creates it, for the audit log: tally's first start if
+	// zero, or the command line (tally org new).
+	By Principal
 }
 
 // CreateOrganisation creates an organisation with a new Ed25519 signing
@@ -221,7 +243,11 @@ func (s *Service) CreateOrganisation(ctx context.Context, in NewOrganisation) (O
 	if err := s.creator.CreateOrganisation(ctx, org, ok, admin); err != nil {
 		return Organisation{}, Staff{}, "", err
 	}
-	if err := s.record(ctx, audit.Entry{Actor: audit.System("first-start"), Org: org.Slug, Action: audit.ActionOrganisationCreate,
+	actor := audit.System("first-start")
+	if in.By != (Principal{}) {
+		actor = in.By.Actor()
+	}
+	if err := s.record(ctx, audit.Entry{Actor: actor, Org: org.Slug, Action: audit.ActionOrganisationCreate,
 		Objects: []audit.Object{{Kind: audit.ObjectOrganisation, ID: org.Slug}, {Kind: audit.ObjectStaff, ID: admin.ID}, {Kind: audit.ObjectKey, ID: key.ID}},
 		Purpose: audit.PurposeAdministration}); err != nil {
 		return Organisation{}, Staff{}, "", err

@@ -51,6 +51,9 @@ type Principal struct {
 	// System names a job of tally's own (first-start), for what it does
 	// by itself; empty for people and tokens.
 	System string `json:"-"`
+	// MustChangePassword: the staff member signed in with a one-time
+	// password, and must choose their own before anything else.
+	MustChangePassword bool `json:"mustChangePassword,omitempty"`
 }
 
 // SystemPrincipal is tally itself, doing job (such as "first-start").
@@ -71,10 +74,24 @@ var errWrongPassword = unauthenticated("the user name or the password is wrong")
 // disabled accounts give the same error, wrapping ErrUnauthenticated, and
 // take the same time.
 func (s *Service) SignIn(ctx context.Context, username, password string) (string, Principal, error) {
+	return s.SignInFrom(ctx, "", username, password)
+}
+
+// SignInFrom is SignIn from a client (its IP address, "" if unknown):
+// refused sign-ins are counted per user name, per client and per both
+// (SignInLimits), and past a limit a sign-in is refused with a
+// *TooManyAttemptsError before its password is checked.
+func (s *Service) SignInFrom(ctx context.Context, client, username, password string) (string, Principal, error) {
+	username = NormaliseUsername(username)
+	now := s.now()
+	if wait := s.limiter.wait(username, client, now); wait > 0 {
+		return "", Principal{}, &TooManyAttemptsError{RetryAfter: wait}
+	}
 	if len(password) > MaxPasswordLength {
+		s.limiter.fail(username, client, now)
 		return "", Principal{}, errWrongPassword
 	}
-	st, err := s.staff.StaffByUsername(ctx, NormaliseUsername(username))
+	st, err := s.staff.StaffByUsername(ctx, username)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", Principal{}, err
 	}
@@ -91,6 +108,7 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (string
 		return "", Principal{}, fmt.Errorf("staff %s: %w", st.ID, herr)
 	}
 	if err != nil || !ok || st.Disabled {
+		s.limiter.fail(username, client, now)
 		actor := audit.Anonymous()
 		if err == nil {
 			actor = audit.Staff(st.ID)
@@ -100,11 +118,12 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (string
 		}
 		return "", Principal{}, errWrongPassword
 	}
+	s.limiter.succeed(username, client, now)
 	id, err := newSecret(s.rand)
 	if err != nil {
 		return "", Principal{}, err
 	}
-	now := s.now().UTC()
+	now = now.UTC()
 	sess := Session{Hash: SecretHash(id), StaffID: st.ID, Org: st.Org, Created: now, LastSeen: now, Expires: now.Add(s.sessionTTL)}
 	if err := s.sessions.CreateSession(ctx, sess); err != nil {
 		return "", Principal{}, err
@@ -120,7 +139,7 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (string
 }
 
 func staffPrincipal(st Staff) Principal {
-	return Principal{Org: st.Org, Role: st.Role, StaffID: st.ID, Name: st.Name, Username: st.Username}
+	return Principal{Org: st.Org, Role: st.Role, StaffID: st.ID, Name: st.Name, Username: st.Username, MustChangePassword: st.MustChangePassword}
 }
 
 // SessionPrincipal returns who a session id belongs to, and records the

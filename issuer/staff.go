@@ -21,6 +21,11 @@ type Staff struct {
 	PasswordHash string    `json:"-"`
 	Disabled     bool      `json:"disabled"`
 	Created      time.Time `json:"created"`
+	// MustChangePassword: the password is a one-time password, given by an
+	// administrator; the staff member must choose their own at sign-in.
+	MustChangePassword bool `json:"mustChangePassword"`
+	// PasswordChanged is when the staff member last chose their password.
+	PasswordChanged time.Time `json:"passwordChanged,omitzero"`
 }
 
 // NewStaff is the input that adds a staff member.
@@ -115,7 +120,7 @@ func (s *Service) newStaff(ctx context.Context, org string, in NewStaff) (Staff,
 	}
 	return Staff{
 		ID: id, Org: org, Name: in.Name, Username: in.Username, Role: in.Role,
-		PasswordHash: hash, Created: s.now().UTC(),
+		PasswordHash: hash, Created: s.now().UTC(), MustChangePassword: true,
 	}, password, nil
 }
 

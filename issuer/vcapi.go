@@ -141,7 +141,7 @@ func (s *Service) IssueVC(ctx context.Context, by Principal, org string, credent
 		r := CredentialRecord{
 			ID: req.id, Org: org, Source: SourceVCAPI, Format: credentials.Format(req.format),
 			Issued: now, IssuedBy: by.Ref(), ValidFrom: req.validFrom, ValidUntil: req.validUntil,
-			State: StateActive, StatusPurposes: req.status,
+			State: StateActive, StatusPurposes: req.status, Keys: []string{key.ID},
 		}
 		r, err = s.status.AddCredential(ctx, r, s.chooseIndex)
 		if isConflict(err) {
@@ -162,7 +162,12 @@ func (s *Service) IssueVC(ctx context.Context, by Principal, org string, credent
 			req.doc["credentialStatus"] = entries
 		}
 	}
-	out, err := s.secureVC(ctx, req, key, now)
+	// As Issue does: a key declared compromised since it was opened either
+	// is seen here, or its sweep begins after and revokes the record.
+	out, err := []byte(nil), s.stillSigning(ctx, org, key.ID)
+	if err == nil {
+		out, err = s.secureVC(ctx, req, key, now)
+	}
 	if err != nil {
 		if rec != nil {
 			// Nothing was issued: the entry is marked revoked, so that it

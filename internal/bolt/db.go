@@ -160,5 +160,6 @@ func putNew(tx *bbolt.Tx, bucket, key []byte, v any, exists error) error {
 // Stores returns the database as every store the issuer needs.
 func (d *DB) Stores() issuer.Stores {
 	return issuer.Stores{Orgs: d, Creator: d, Staff: d, Tokens: d, Sessions: d,
-		Programmes: d, DataKeys: d, Registrations: d, Index: d, Status: d, Offers: d}
+		Programmes: d, DataKeys: d, Registrations: d, Index: d, Status: d, Offers: d,
+		Keys: d, Sweeper: d, Settings: d, Accounts: d}
 }

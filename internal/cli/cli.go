@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/tally-id/tally/issuer"
 )
 
 // Exit codes: 0 success (a credential is valid), 1 failure (a credential
@@ -42,6 +44,10 @@ type Env struct {
 	// least it opens. Zero, as OSEnv leaves it, is
 	// credentials.DefaultScryptN; only tests lower it, to stay fast.
 	ScryptN int
+	// PasswordParams is the argon2id cost of the password hashes this run
+	// makes (tally org new); zero is issuer.DefaultPasswordParams. Only
+	// tests lower it.
+	PasswordParams issuer.PasswordParams
 }
 
 // OSEnv is the environment of a real process.
@@ -87,6 +93,7 @@ func commands() []command {
 		{"token new", "make an API token for an organisation, printed once", tokenNew},
 		// The dedup registry (docs/consortium.md).
 		{"registry", "dedup domains and token lists between agencies (registry domain add|domains|export|import|reconcile)", registryCmd},
+		{"org new", "add an organisation to this instance, with its first administrator", orgNew},
 	}
 }
 

@@ -130,6 +130,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := svc.OpenDataKeys(ctx); err != nil {
 		return fmt.Errorf("the master key in %s does not open the organisations' data keys: %w", m.Config.MasterKeyPath(), err)
 	}
+	// A compromised key's revocation sweep cut short (the process killed)
+	// is finished before anything is served.
+	if n, err := svc.ResumeKeySweeps(ctx); err != nil {
+		return fmt.Errorf("finish revoking what a compromised key signed: %w", err)
+	} else if n > 0 {
+		log.Warn("finished revoking what a compromised key signed", "revoked", n)
+	}
 
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {

@@ -28,6 +28,10 @@ func problemOf(err error) problem {
 	switch {
 	case errors.Is(err, issuer.ErrInvalid):
 		return problem{http.StatusBadRequest, "invalid", "err_invalid"}
+	case errors.Is(err, issuer.ErrTooManyAttempts):
+		return problem{http.StatusTooManyRequests, "too_many_attempts", "err_too_many_attempts"}
+	case errors.Is(err, errMustChangePassword):
+		return problem{http.StatusForbidden, "password_change", "err_password_change"}
 	case errors.Is(err, issuer.ErrUnauthenticated):
 		return problem{http.StatusUnauthorized, "unauthenticated", "err_unauthenticated"}
 	case errors.Is(err, issuer.ErrForbidden):
@@ -86,6 +90,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	p := problemOf(err)
+	setRetryAfter(c, err)
 	if p.status == http.StatusInternalServerError {
 		s.log.ErrorContext(c.Request().Context(), "request failed", logRoute, c.Path(), logError, err.Error())
 	}

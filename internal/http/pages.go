@@ -27,7 +27,16 @@ func (s *Server) signinForm(c echo.Context) error {
 func (s *Server) signin(c echo.Context) error {
 	username, password := c.FormValue("username"), c.FormValue("password")
 	next := localPath(c.FormValue("next"))
-	id, _, err := s.svc.SignIn(c.Request().Context(), username, password)
+	id, who, err := s.svc.SignInFrom(c.Request().Context(), clientIP(c), username, password)
+	var tm *issuer.TooManyAttemptsError
+	if errors.As(err, &tm) {
+		d := s.newPage(c, "signin_title")
+		d.Message = d.T.Get("err_too_many_signins", retryMinutes(tm.RetryAfter))
+		d.Form = map[string]string{"username": username}
+		d.Next = next
+		setRetryAfter(c, err)
+		return s.render(c, http.StatusTooManyRequests, "signin", d)
+	}
 	if errors.Is(err, issuer.ErrUnauthenticated) {
 		d := s.newPage(c, "signin_title")
 		d.Message = d.T.Get("err_wrong_password")
@@ -46,6 +55,9 @@ func (s *Server) signin(c echo.Context) error {
 		}
 	}
 	s.setSession(c, id)
+	if who.MustChangePassword {
+		return c.Redirect(http.StatusSeeOther, passwordPath+"?next="+urlQueryEscape(next))
+	}
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -72,6 +84,14 @@ func (s *Server) staffPage(c echo.Context) error {
 	return s.renderStaff(c, http.StatusOK, nil, nil)
 }
 
+// staffNotice is the staff page's notice after a change (keys part).
+func staffNotice(c echo.Context, m *Messages) string {
+	if c.QueryParam("done") == "disabled" {
+		return m.Get("done_disabled")
+	}
+	return ""
+}
+
 func (s *Server) renderStaff(c echo.Context, status int, form map[string]string, ie *issuer.InvalidError) error {
 	d := s.newPage(c, "nav_staff")
 	p := mustPrincipal(c)
@@ -87,6 +107,7 @@ func (s *Server) renderStaff(c echo.Context, status int, form map[string]string,
 	if d.Form == nil {
 		d.Form = map[string]string{"role": string(issuer.RoleRegistrar)}
 	}
+	d.Notice = staffNotice(c, d.T)
 	if ie != nil {
 		d.Message = d.T.Get("form_fix")
 		d.Errors = fieldMessages(d.T, ie)

@@ -31,7 +31,9 @@ func (s *Server) renderProgrammes(c echo.Context, status int, form map[string]st
 	d.Programmes, d.CredentialTypes = list, credentials.Types()
 	d.Form = form
 	if d.Form == nil {
-		d.Form = map[string]string{"retentionMonths": "24", "type_" + string(credentials.TypeRegistration): "on"}
+		d.Form = map[string]string{"retentionMonths": "24", "type_" + string(credentials.TypeRegistration): "on",
+			// keys: a new programme starts with the organisation's default languages.
+			"languages": strings.Join(d.Org.SettingsOf().Languages, ", ")}
 	}
 	if ie != nil {
 		d.Message = d.T.Get("form_fix")

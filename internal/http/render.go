@@ -129,6 +129,9 @@ type pageData struct {
 
 	// Offer is an OpenID4VCI offer just made (oid4vci.go).
 	Offer *offerView
+	// keys: an organisation's signing keys, and the key a page is about.
+	Keys []issuer.KeyInfo
+	Key  *issuer.KeyInfo
 }
 
 // Reasons says in words why a registration was found.

@@ -124,6 +124,24 @@ func (s *Server) routes() []Route {
 		// both routes are public and act for one organisation.
 		{Method: http.MethodPost, Path: "/credentials/issue", Kind: API, Public: s.vcOpenOrg != "", Roles: registrars, Handler: s.vcIssue},
 		{Method: http.MethodPost, Path: "/credentials/status", Kind: API, Public: s.vcOpenOrg != "", Roles: registrars, Handler: s.vcStatus},
+		// --- keys: organisation settings, signing keys, staff accounts ---
+		{Method: http.MethodGet, Path: "/account/password", Kind: Page, Roles: staff, Handler: s.passwordForm},
+		{Method: http.MethodPost, Path: "/account/password", Kind: Page, Roles: staff, Handler: s.passwordChange},
+		{Method: http.MethodPost, Path: "/admin/staff/:staff/password", Kind: Page, Roles: admin, Handler: s.staffReset},
+		{Method: http.MethodPost, Path: "/admin/staff/:staff/disable", Kind: Page, Roles: admin, Handler: s.staffDisable},
+		{Method: http.MethodGet, Path: "/admin/organisation", Kind: Page, Roles: admin, Handler: s.orgPage},
+		{Method: http.MethodPost, Path: "/admin/organisation", Kind: Page, Roles: admin, Handler: s.orgUpdate},
+		{Method: http.MethodPost, Path: "/admin/organisation/keys", Kind: Page, Roles: admin, Handler: s.keyRotate},
+		{Method: http.MethodGet, Path: "/admin/organisation/keys/:key/compromise", Kind: Page, Roles: admin, Handler: s.compromiseForm},
+		{Method: http.MethodPost, Path: "/admin/organisation/keys/:key/compromise", Kind: Page, Roles: admin, Handler: s.compromise},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/staff/:staff/password", Kind: API, Roles: admin, Handler: s.apiStaffReset},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/staff/:staff/disable", Kind: API, Roles: admin, Handler: s.apiStaffDisable},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org", Kind: API, Roles: admin, Handler: s.apiOrg},
+		{Method: http.MethodPut, Path: "/api/v1/orgs/:org", Kind: API, Roles: admin, Handler: s.apiOrgUpdate},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/keys", Kind: API, Roles: admin, Handler: s.apiKeys},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/keys", Kind: API, Roles: admin, Handler: s.apiKeyRotate},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/keys/:key/compromise", Kind: API, Roles: admin, Handler: s.apiCompromise},
+		// --- end keys ---
 	}
 }
 
@@ -162,6 +180,9 @@ func (s *Server) guard(r Route) echo.HandlerFunc {
 			return err
 		}
 		c.Set(principalKey, p)
+		if err := mustChangeFirst(c, p, r); err != nil || c.Response().Committed {
+			return err
+		}
 		if !slices.Contains(r.Roles, p.Role) {
 			return issuer.ErrForbidden
 		}

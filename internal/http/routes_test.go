@@ -287,7 +287,7 @@ func (e *env) path(pattern, org string) string {
 	if strings.HasSuffix(pattern, "/revoke") {
 		cred = e.revokeID
 	}
-	return strings.NewReplacer(":org", org, ":id", e.regID, ":code", "MPCA-2026", ":cred", cred).Replace(pattern)
+	return strings.NewReplacer(":org", org, ":id", e.regID, ":code", "MPCA-2026", ":cred", cred).Replace(e.keysPath(pattern))
 }
 
 // TestRouteTable walks the route table: every guarded route refuses a
@@ -306,6 +306,9 @@ func TestRouteTable(t *testing.T) {
 	}
 	// OpenID4VCI offers (oid4vci_routes_test.go).
 	for k, v := range offerCases() {
+		cases[k] = v
+	}
+	for k, v := range keysCases() {
 		cases[k] = v
 	}
 	seen := map[string]bool{}
