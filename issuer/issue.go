@@ -177,6 +177,9 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 	if err != nil {
 		return Issued{}, err
 	}
+	if reg.Erased() {
+		return Issued{}, fmt.Errorf("registration %s: %w", regID, ErrErased)
+	}
 	code := strings.TrimSpace(in.Programme)
 	if code == "" || in.Type == credentials.TypeRegistration {
 		code = reg.Programme
@@ -278,6 +281,9 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	reg, err := s.Registration(ctx, org, rec.Registration)
 	if err != nil {
 		return Issued{}, err
+	}
+	if reg.Erased() {
+		return Issued{}, fmt.Errorf("credential %s: its registration %s: %w", id, rec.Registration, ErrErased)
 	}
 	prog, err := s.programmes.Programme(ctx, org, rec.Programme)
 	if err != nil {

@@ -111,7 +111,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
 		status: stores.Status, baseURL: strings.TrimRight(opts.BaseURL, "/"),
-		keys: openKeys{open: map[string]*orgSecrets{}}, onCorrected: opts.OnCorrected,
+		keys: openKeys{open: map[string]*keyring{}}, onCorrected: opts.OnCorrected,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,
 		params: opts.Password, scryptN: opts.ScryptN, audit: opts.Audit,
