@@ -161,3 +161,8 @@ func (d *DB) Stores() issuer.Stores {
 	return issuer.Stores{Orgs: d, Creator: d, Staff: d, Tokens: d, Sessions: d,
 		Programmes: d, DataKeys: d, Registrations: d, Index: d, Status: d}
 }
+
+// Wrap returns the stores of an open bbolt database without preparing it:
+// for reading a database opened read-only (tally audit verify), whose
+// buckets must be there already.
+func Wrap(db *bbolt.DB) *DB { return &DB{db: db} }

@@ -85,6 +85,7 @@ func commands() []command {
 		{"demo", "issue the samples in every format and verify them", demo},
 		{"serve", "run the issuer's web server and API (first start: an organisation and its administrator)", serve},
 		{"token new", "make an API token for an organisation, printed once", tokenNew},
+		{"issuer retention", "erase the personal data whose retention period has ended (the server does it hourly)", issuerRetention},
 	}
 }
 

@@ -45,6 +45,11 @@ type Main struct {
 	server  *http.Server
 	done    chan error
 	baseURL string
+
+	// retention: stopSweep ends the retention sweep; sweepDone is closed
+	// when it has.
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 }
 
 // Run starts the server and returns once it listens (or fails to).
@@ -124,6 +129,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("the master key in %s does not open the organisations' data keys: %w", m.Config.MasterKeyPath(), err)
 	}
 
+	m.startRetention(svc, log)
+
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand,
 	})
@@ -172,6 +179,10 @@ func (m *Main) Close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 	} else if m.ln != nil {
 		errs = append(errs, m.ln.Close())
+	}
+	if m.stopSweep != nil {
+		m.stopSweep()
+		<-m.sweepDone
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

@@ -177,6 +177,7 @@ func (s *Server) renderRegistration(c echo.Context, status int, form map[string]
 	}
 	d := s.newPage(c, "registration_title")
 	d.Registration, d.CanRegister, d.CanRevoke = &reg, canRegister(p.Role), p.Role == issuer.RoleSupervisor
+	d.CanErase = p.Role == issuer.RoleSupervisor // retention: erase on request
 	if d.Credentials, err = s.svc.Credentials(ctx, p.Org, reg.ID); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/issuer/audit"
 )
 
 // pages are the parsed page templates, each with the layout.
@@ -126,6 +127,14 @@ type pageData struct {
 	CardImage      template.URL
 	CredentialText string
 	CanRevoke      bool
+
+	// --- retention ---
+	// CanErase says the viewer may erase a registration on request.
+	CanErase bool
+	// AuditEntries are a page of the audit log; Audit its filters and
+	// the chain's verification.
+	AuditEntries []audit.Entry
+	Audit        *auditView
 }
 
 // Reasons says in words why a registration was found.
@@ -149,6 +158,9 @@ func (d *pageData) StaffName(ref string) string {
 	}
 	if strings.HasPrefix(ref, "token:") {
 		return d.T.Get("by_token")
+	}
+	if strings.HasPrefix(ref, "system:") {
+		return d.T.Get("by_system")
 	}
 	return ref
 }
