@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -113,5 +116,56 @@ func TestRetention(t *testing.T) {
 	}
 	if _, _, page := registrar.send("GET", fatima, "", ""); !strings.Contains(page, "Registration erased") || strings.Contains(page, "Fatima") {
 		t.Fatal("Fatima's page after erasure")
+	}
+}
+
+// TestSignedAnchor: an administrator fetches the signed anchor while the
+// server runs; with it stopped, tally audit verify --anchor checks the
+// chain against it and its signature against the organisation's key, and
+// refuses it altered.
+func TestSignedAnchor(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fakeClock{t: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)}
+	m, stdout := startMainAt(t, dir, clock)
+	admin := newBrowser(t, m.URL())
+	if code, _, _ := admin.postForm("/signin", "username", "admin", "password", firstPassword.FindStringSubmatch(stdout.String())[1]); code != 303 {
+		t.Fatalf("admin signs in: %d", code)
+	}
+	code, _, body := admin.send("GET", "/api/v1/orgs/demo/audit/anchor", "", "")
+	var got struct {
+		JWS string `json:"jws"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil || got.JWS == "" {
+		t.Fatalf("anchor: %d %s", code, body)
+	}
+	code, _, page := admin.send("GET", "/admin/audit?verify=1", "", "")
+	if code != 200 || !strings.Contains(page, "The chain is intact") {
+		t.Fatalf("the audit page's verification: %d", code)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "anchors.txt")
+	if err := os.WriteFile(file, []byte(got.JWS+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runIn2(t, testEnv(), "audit", "verify", "--data", dir, "--anchor", file)
+	if code != 0 || !strings.Contains(out, "signed:    1") || !strings.Contains(out, "OK") {
+		t.Fatalf("verify: %d %s %s", code, out, errOut)
+	}
+	// The signature altered: refused.
+	altered := []byte(got.JWS)
+	i := len(altered) - 10
+	if altered[i] == 'A' {
+		altered[i] = 'B'
+	} else {
+		altered[i] = 'A'
+	}
+	if err := os.WriteFile(file, append(altered, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runIn2(t, testEnv(), "audit", "verify", "--data", dir, "--anchor", file)
+	if code != 1 || !strings.Contains(errOut, "not signed by any key") {
+		t.Fatalf("an altered signed anchor: %d %s", code, errOut)
 	}
 }
