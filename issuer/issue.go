@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,9 @@ type CredentialRecord struct {
 	// ValidUntil is when the credential expires.
 	ValidUntil time.Time       `json:"validUntil"`
 	State      CredentialState `json:"state"`
+	// Referral is, for a ReferralCredential, what it refers the person
+	// to, and their consent; nothing personal.
+	Referral *ReferralTerms `json:"referral,omitempty"`
 	// Changed is when the state last changed, and ChangedBy by whom.
 	Changed   time.Time `json:"changed,omitzero"`
 	ChangedBy string    `json:"changedBy,omitempty"`
@@ -109,6 +113,8 @@ type IssueInput struct {
 	Programme string `json:"programme,omitempty"`
 	// Format is qr (a card, the default) or jwt.
 	Format credentials.Format `json:"format,omitempty"`
+	// Referral is required for a ReferralCredential, and only for it.
+	Referral *ReferralInput `json:"referral,omitempty"`
 }
 
 // Issued is a credential just issued: its record, and the credential
@@ -166,9 +172,15 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 		p.add("format", "unknown", "choose qr or jwt")
 	}
 	if in.Type == "" {
-		p.add("type", "required", "choose RegistrationCredential or EligibilityCredential")
-	} else if in.Type != credentials.TypeRegistration && in.Type != credentials.TypeEligibility {
-		p.add("type", "unknown", "choose RegistrationCredential or EligibilityCredential")
+		p.add("type", "required", "choose RegistrationCredential, EligibilityCredential or ReferralCredential")
+	} else if !slices.Contains(credentials.Types(), in.Type) {
+		p.add("type", "unknown", "choose RegistrationCredential, EligibilityCredential or ReferralCredential")
+	}
+	switch {
+	case in.Type == credentials.TypeReferral && in.Referral == nil:
+		p.add("referral", "required", "say whom the person is referred to, for what, and what they consented to pass on")
+	case in.Type != credentials.TypeReferral && in.Referral != nil:
+		p.add("referral", "format", "only a ReferralCredential takes a referral")
 	}
 	if err := p.err(); err != nil {
 		return Issued{}, err
@@ -200,6 +212,16 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 	if err != nil {
 		return Issued{}, err
 	}
+	var terms *ReferralTerms
+	reason := ""
+	if in.Type == credentials.TypeReferral {
+		var p problems
+		t := s.checkReferral(&p, in.Referral, reg, o.DID)
+		if err := p.err(); err != nil {
+			return Issued{}, err
+		}
+		terms, reason = &t, in.Referral.Reason
+	}
 	key, err := s.signingKey(ctx, org)
 	if err != nil {
 		return Issued{}, err
@@ -212,12 +234,13 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 	rec := CredentialRecord{
 		ID: id, Org: org, Registration: reg.ID, Type: in.Type, Programme: prog.Code, Format: in.Format,
 		Issued: now, IssuedBy: by.Ref(), ValidFrom: now, ValidUntil: now.AddDate(0, validity(prog), 0), State: StateActive,
+		Referral: terms,
 	}
 	rec, err = s.status.AddCredential(ctx, rec, s.chooseIndex)
 	if err != nil {
 		return Issued{}, err
 	}
-	text, err := sign(rec, reg, prog, key, s.StatusBase(org))
+	text, err := sign(rec, reg, prog, key, s.StatusBase(org), reason)
 	if err != nil {
 		// Nothing was issued: the record's entry is marked revoked, so that
 		// it never stands for a valid credential.
@@ -239,7 +262,10 @@ func (s *Service) Issue(ctx context.Context, by Principal, org, regID string, in
 // same record signed again gives the same credential, byte for byte
 // (Ed25519 signatures are deterministic, and the time of issue is the
 // record's).
-func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase string) (string, error) {
+//
+// A referral's reason is not in its record: it is given when the referral
+// is issued, and a referral that had one is not signed again.
+func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase, reason string) (string, error) {
 	c := &credentials.Credential{
 		ID: rec.ID, Type: rec.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
 		Status: credentials.StatusEntries(statusBase, rec.List, rec.Index),
@@ -247,6 +273,11 @@ func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentia
 	switch rec.Type {
 	case credentials.TypeRegistration:
 		c.Subject = reg.Subject()
+	case credentials.TypeReferral:
+		if rec.Referral == nil {
+			return "", fmt.Errorf("credential %s: a referral without its terms", rec.ID)
+		}
+		c.Subject = referralSubject(reg, *rec.Referral, reason)
 	default:
 		c.Subject = &credentials.Eligibility{RegistrationID: reg.Person.RegistrationID, Programme: prog.Code, Purpose: prog.Purpose,
 			HouseholdSize: reg.Person.HouseholdSize, DedupSeed: append(credentials.Seed(nil), reg.Seed...)}
@@ -285,6 +316,9 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	if reg.Erased() {
 		return Issued{}, fmt.Errorf("credential %s: its registration %s: %w", id, rec.Registration, ErrErased)
 	}
+	if rec.Referral != nil && rec.Referral.HadReason {
+		return Issued{}, fmt.Errorf("credential %s is a referral whose reason is not kept: it was shown once; issue a new one: %w", id, ErrStateChange)
+	}
 	prog, err := s.programmes.Programme(ctx, org, rec.Programme)
 	if err != nil {
 		return Issued{}, err
@@ -297,7 +331,7 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
-	text, err := sign(rec, reg, prog, key, s.StatusBase(org))
+	text, err := sign(rec, reg, prog, key, s.StatusBase(org), "")
 	if err != nil {
 		return Issued{}, err
 	}

@@ -135,6 +135,13 @@ type pageData struct {
 	// the chain's verification.
 	AuditEntries []audit.Entry
 	Audit        *auditView
+	// ReferralForm holds the referral form's values sent (checked fields
+	// as "field:NAME"); ReferralFields, ReferralMethods and Urgencies are
+	// its choices.
+	ReferralForm    map[string]string
+	ReferralFields  []string
+	ReferralMethods []string
+	Urgencies       []string
 }
 
 // Reasons says in words why a registration was found.

@@ -150,3 +150,32 @@ func (s *Server) apiAuditAnchor(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, a)
 }
+
+// referralFormKey is where issueCredential leaves a refused referral
+// form's values for the registration page to show again.
+const referralFormKey = "tally.referralForm"
+
+// referralForm reads the referral form of a registration's page.
+func referralForm(c echo.Context) *issuer.ReferralInput {
+	_ = c.Request().ParseForm()
+	return &issuer.ReferralInput{
+		ReferredTo: c.FormValue("referral.referredTo"), Service: c.FormValue("referral.service"), Urgency: c.FormValue("referral.urgency"),
+		Consent: issuer.ReferralConsent{Given: c.FormValue("referral.consent.given") == "yes", Purpose: c.FormValue("referral.consent.purpose"),
+			Method: c.FormValue("referral.consent.method"), Date: c.FormValue("referral.consent.date"),
+			Fields: c.Request().PostForm["referral.consent.fields"]},
+	}
+}
+
+// referralFormValues are the values a referral form was sent with, to
+// show it again.
+func referralFormValues(c echo.Context) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{"programme", "format", "referral.referredTo", "referral.service", "referral.urgency",
+		"referral.consent.purpose", "referral.consent.method", "referral.consent.date"} {
+		out[k] = c.FormValue(k)
+	}
+	for _, f := range c.Request().PostForm["referral.consent.fields"] {
+		out["field:"+f] = "yes"
+	}
+	return out
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -207,4 +209,106 @@ func TestAuditAnchorRoute(t *testing.T) {
 	if err != nil || lines[0].Anchor.Hash != sum.Head.Hash || lines[0].Org != "demo" {
 		t.Fatalf("the JWS as an anchor file line: %+v %v", lines, err)
 	}
+}
+
+// TestReferral: a registrar refers Fatima to a health organisation from
+// her page, with her consent to pass on her name and date of birth; the
+// card verifies and prints; over the API a VC-JWT carries the reason
+// once. Bad input names the field and issues nothing.
+func TestReferral(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.UpdateProgramme(ctx, issuer.SystemPrincipal("test"), "demo", "MPCA-2026", issuer.ProgrammeInput{
+		Name: "Cash demo", Languages: []string{"en", "so", "ar"}, RetentionMonths: 24,
+		CredentialTypes: []string{"registration", "referral"}, Purpose: "Monthly cash in 2026.",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	reg := e.asStaff("demo", issuer.RoleRegistrar)
+	page := readBody(t, e.do(http.MethodGet, "/issuer/registrations/"+e.regID, "", "", reg))
+	if !strings.Contains(page, `value="ReferralCredential"`) || !strings.Contains(page, `name="referral.consent.fields" value="dateOfBirth"`) {
+		t.Fatal("no referral form on the registration page")
+	}
+	good := []string{"type", "ReferralCredential", "programme", "MPCA-2026", "referral.referredTo", "did:web:health.example.org",
+		"referral.service", "primary-health-care", "referral.urgency", "high", "referral.consent.purpose", "referral for health care",
+		"referral.consent.method", "verbal", "referral.consent.given", "yes",
+		"referral.consent.fields", "fullName", "referral.consent.fields", "dateOfBirth"}
+	before := len(credentialsOf(t, e))
+	bad := formMulti(append(slices.Clone(good[:len(good)-6]), "referral.consent.fields", "fullName", "referral.consent.fields", "photo")...)
+	res := e.do(http.MethodPost, "/issuer/registrations/"+e.regID+"/credentials", formType, bad, reg)
+	page = readBody(t, res)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="referral.consent.given-error"`) ||
+		!strings.Contains(page, `id="referral.consent.fields-error"`) || !strings.Contains(page, `value="did:web:health.example.org"`) {
+		t.Fatalf("bad referral: %d, fields not marked or values lost", res.StatusCode)
+	}
+	if len(credentialsOf(t, e)) != before {
+		t.Fatal("a refused referral was issued")
+	}
+	res = e.do(http.MethodPost, "/issuer/registrations/"+e.regID+"/credentials", formType, formMulti(good...), reg)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/issuer/credentials/") {
+		t.Fatalf("referral: %d %s", res.StatusCode, readBody(t, res))
+	}
+	page = readBody(t, e.do(http.MethodGet, loc, "", "", reg))
+	if !strings.Contains(page, "data:image/png;base64,") || !strings.Contains(page, "did:web:health.example.org") {
+		t.Fatal("the referral's page shows no card or no receiving organisation")
+	}
+	credPath, _, _ := strings.Cut(loc, "?")
+	res = e.do(http.MethodGet, credPath+"/card.pdf", "", "", reg)
+	if body := readBody(t, res); res.StatusCode != http.StatusOK || !strings.HasPrefix(body, "%PDF") {
+		t.Fatalf("the referral card's PDF: %d", res.StatusCode)
+	}
+	out, err := e.svc.Reprint(ctx, "demo", strings.TrimPrefix(credPath, "/issuer/credentials/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := credentials.ParseCard([]byte(out.Credential))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := parsed.Credential().Subject.(*credentials.Referral)
+	if sub.SharedFields["fullName"] != "Fatima Hassan Abdi" || sub.SharedFields["dateOfBirth"] != "1991-03-14" || len(sub.SharedFields) != 2 {
+		t.Fatalf("shared %v", sub.SharedFields)
+	}
+
+	body := `{"type":"ReferralCredential","format":"jwt","referral":{"referredTo":"did:web:health.example.org","service":"primary-health-care",` +
+		`"reason":"Follow-up of chronic condition","consent":{"given":true,"purpose":"referral for health care","method":"verbal","fields":["language"]}}}`
+	res = e.do(http.MethodPost, "/api/v1/orgs/demo/registrations/"+e.regID+"/credentials", "application/json", body, e.asToken("demo", issuer.RoleRegistrar))
+	var issued struct {
+		Credential string `json:"credential"`
+	}
+	if err := json.Unmarshal([]byte(readBody(t, res)), &issued); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("API referral: %d %v", res.StatusCode, err)
+	}
+	pj, err := credentials.ParseJWT([]byte(issued.Credential))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := pj.Credential().Subject.(*credentials.Referral); s.Reason != "Follow-up of chronic condition" || s.SharedFields["language"] != "som" {
+		t.Fatalf("the JWT: %+v", s)
+	}
+	e.secrets = append(e.secrets, "chronic")
+	res = e.do(http.MethodPost, "/api/v1/orgs/demo/registrations/"+e.regID+"/credentials", "application/json",
+		`{"type":"ReferralCredential","referral":{"referredTo":"health","service":"x","consent":{"given":true,"purpose":"p","method":"sms"}}}`, e.asToken("demo", issuer.RoleRegistrar))
+	if _, fields := apiErr(t, res); res.StatusCode != http.StatusBadRequest || !slices.Equal(fields, []string{"referral.referredTo", "referral.consent.method"}) {
+		t.Fatalf("API bad referral: %d %v", res.StatusCode, fields)
+	}
+}
+
+func credentialsOf(t *testing.T, e *env) []issuer.CredentialRecord {
+	t.Helper()
+	recs, err := e.svc.Credentials(context.Background(), "demo", e.regID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// formMulti is form with repeated names kept (checkboxes).
+func formMulti(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v.Encode()
 }
