@@ -103,6 +103,11 @@ func (s *Server) auditPage(c echo.Context) error {
 	d := s.newPage(c, "audit_title")
 	v := &auditView{Actions: audit.Actions()}
 	d.Audit = v
+	// Staff are named beside their ids, and offered to the actor filter.
+	var err error
+	if d.StaffNames, err = s.staffNames(c, p.Org); err != nil {
+		return err
+	}
 	status := http.StatusOK
 	var ie *issuer.InvalidError
 	if b := c.QueryParam("before"); b != "" {
@@ -113,7 +118,8 @@ func (s *Server) auditPage(c echo.Context) error {
 		q.Before = n
 	}
 	if ie == nil {
-		page, err := s.svc.AuditEntries(ctx, p.Org, q)
+		var page issuer.AuditPage
+		page, err = s.svc.AuditEntries(ctx, p.Org, q)
 		if !errors.As(err, &ie) && err != nil {
 			return err
 		}

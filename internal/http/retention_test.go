@@ -121,6 +121,14 @@ func TestAuditPage(t *testing.T) {
 	if strings.Contains(page, "organisation-create</bdi></td>") && strings.Contains(page, "Organisation other") {
 		t.Fatal("the page shows another organisation")
 	}
+	if !strings.Contains(page, "<bdi>Staff demo-registrar</bdi>") || !strings.Contains(page, `<option value="`+e.staffID["demo/registrar"]+`">`) {
+		t.Fatal("staff are not named beside their ids, or not offered to the filter")
+	}
+	page = readBody(t, e.do(http.MethodGet, "/admin/audit?actor="+e.staffID["demo/registrar"], "", "", auditor))
+	rows := strings.Count(page, "<tr>") - 1
+	if rows < 2 || strings.Count(page, "staff:"+e.staffID["demo/registrar"]) != rows || !strings.Contains(page, `<bdi dir="ltr">register</bdi></td>`) {
+		t.Fatalf("the actor filter: %d rows", rows)
+	}
 	page = readBody(t, e.do(http.MethodGet, "/admin/audit?action=register", "", "", auditor))
 	if strings.Contains(page, `<bdi dir="ltr">issue</bdi></td>`) || !strings.Contains(page, `<bdi dir="ltr">register</bdi></td>`) {
 		t.Fatal("the action filter does not filter")
