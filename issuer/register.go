@@ -145,6 +145,12 @@ func (s *Service) storeNew(ctx context.Context, ring *keyring, org string, in Ne
 		if err != nil {
 			return err
 		}
+		// The keys are read after the generation: a data key rotation that
+		// re-seals a record after this point moves the generation on, and
+		// the next attempt reads the keys it left.
+		if ring, err = s.keyring(ctx, org); err != nil {
+			return err
+		}
 		matches, err := s.duplicates(ctx, ring, org, in.Person, "")
 		if err != nil {
 			return err
