@@ -175,3 +175,21 @@ func (s *Service) recordKey(ctx context.Context, by Principal, org string, versi
 	return s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionKeyRotate,
 		Objects: []audit.Object{{Kind: audit.ObjectKey, ID: fmt.Sprintf("data-key-%d", version)}}, Purpose: audit.PurposeSecurity})
 }
+
+// DataKeyVersions returns the versions of the data keys organisation org
+// keeps, oldest first: the last is the current one; more than one means a
+// rotation is unfinished.
+func (s *Service) DataKeyVersions(ctx context.Context, org string) ([]int, error) {
+	if _, err := s.keyring(ctx, org); err != nil {
+		return nil, err
+	}
+	dks, err := s.dataKeys.DataKeys(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(dks))
+	for i, k := range dks {
+		out[i] = k.Version
+	}
+	return out, nil
+}

@@ -142,6 +142,9 @@ type pageData struct {
 	ReferralFields  []string
 	ReferralMethods []string
 	Urgencies       []string
+	// DataKeyVersions are the organisation's data key versions kept, the
+	// current one last.
+	DataKeyVersions []int
 }
 
 // Reasons says in words why a registration was found.

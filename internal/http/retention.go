@@ -185,3 +185,40 @@ func referralFormValues(c echo.Context) map[string]string {
 	}
 	return out
 }
+
+// dataKeyPage shows the organisation's data key version, and the button
+// that rotates it (or finishes a rotation left unfinished).
+func (s *Server) dataKeyPage(c echo.Context) error {
+	p := mustPrincipal(c)
+	versions, err := s.svc.DataKeyVersions(c.Request().Context(), p.Org)
+	if err != nil {
+		return err
+	}
+	d := s.newPage(c, "datakey_title")
+	d.DataKeyVersions = versions
+	d.Notice = doneNotice(c, d.T)
+	return s.render(c, http.StatusOK, "datakey", d)
+}
+
+// dataKeyRotate rotates the organisation's data key from its page.
+func (s *Server) dataKeyRotate(c echo.Context) error {
+	p := mustPrincipal(c)
+	rep, err := s.svc.RotateDataKey(c.Request().Context(), p, p.Org)
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(c.Request().Context(), "data key rotated", "org", p.Org, "version", rep.Version, "resealed", rep.Resealed, "done", rep.Done, "by", p.Ref())
+	done := "rotated"
+	if !rep.Done {
+		done = "rotation_unfinished"
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/datakey?done="+done)
+}
+
+// DataKeyVersion is the current data key's version: the last kept.
+func (d *pageData) DataKeyVersion() int {
+	if len(d.DataKeyVersions) == 0 {
+		return 0
+	}
+	return d.DataKeyVersions[len(d.DataKeyVersions)-1]
+}

@@ -60,6 +60,8 @@ func retentionCases() map[string]routeCase {
 			},
 		},
 		"POST /api/v1/orgs/:org/datakey/rotate": {status: http.StatusOK},
+		"GET /admin/datakey":                    {status: http.StatusOK},
+		"POST /admin/datakey":                   {contentType: formType, status: http.StatusSeeOther},
 		"GET /admin/audit":                      {status: http.StatusOK},
 		"GET /api/v1/orgs/:org/audit/anchor":    {status: http.StatusOK},
 	}
@@ -319,4 +321,27 @@ func formMulti(kv ...string) string {
 		v.Add(kv[i], kv[i+1])
 	}
 	return v.Encode()
+}
+
+// TestDataKeyPage: an administrator rotates the data key from its page;
+// Fatima's registration still reads, and is found, under the new key.
+func TestDataKeyPage(t *testing.T) {
+	e := newEnv(t)
+	admin := e.asStaff("demo", issuer.RoleAdmin)
+	page := readBody(t, e.do(http.MethodGet, "/admin/datakey", "", "", admin))
+	if !strings.Contains(page, "<dd>1</dd>") {
+		t.Fatalf("version 1 not shown: %.600s", page)
+	}
+	res := e.do(http.MethodPost, "/admin/datakey", formType, "", admin)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/datakey?done=rotated" {
+		t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	page = readBody(t, e.do(http.MethodGet, "/admin/datakey?done=rotated", "", "", admin))
+	if !strings.Contains(page, "<dd>2</dd>") || !strings.Contains(page, "Rotated") {
+		t.Fatalf("after rotation: %.600s", page)
+	}
+	m, err := e.svc.Search(context.Background(), "demo", issuer.SearchQuery{Name: "Fatima Hassan Abdi"})
+	if err != nil || len(m) != 1 || m[0].Registration.ID != e.regID {
+		t.Fatalf("search after rotation: %v %v", m, err)
+	}
 }

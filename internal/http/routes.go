@@ -117,6 +117,8 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/issuer/registrations/:id/erase", Kind: Page, Roles: erasers, Handler: s.erase},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/erase", Kind: API, Roles: erasers, Handler: s.apiErase},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/datakey/rotate", Kind: API, Roles: admin, Handler: s.apiRotateDataKey},
+		{Method: http.MethodGet, Path: "/admin/datakey", Kind: Page, Roles: admin, Handler: s.dataKeyPage},
+		{Method: http.MethodPost, Path: "/admin/datakey", Kind: Page, Roles: admin, Handler: s.dataKeyRotate},
 		{Method: http.MethodGet, Path: "/admin/audit", Kind: Page, Roles: auditors, Handler: s.auditPage},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/audit/anchor", Kind: API, Roles: auditors, Handler: s.apiAuditAnchor},
 	}
