@@ -41,13 +41,25 @@ type DataKey struct {
 	Created    time.Time `json:"created"`
 }
 
-// DataKeyStore keeps organisations' sealed data keys.
+// DataKeyStore keeps organisations' sealed data keys: the current one,
+// and older ones while records sealed under them remain.
 type DataKeyStore interface {
-	// DataKey returns an organisation's data key, or ErrNotFound.
+	// DataKey returns an organisation's current data key, or ErrNotFound.
 	DataKey(ctx context.Context, org string) (DataKey, error)
 	// CreateDataKey stores an organisation's first data key; ErrConflict
 	// if it has one.
 	CreateDataKey(ctx context.Context, k DataKey) error
+	// DataKeys returns every data key an organisation keeps, oldest
+	// first: the current one is the last.
+	DataKeys(ctx context.Context, org string) ([]DataKey, error)
+	// AddDataKey makes k the organisation's current data key, keeping the
+	// one before: ErrConflict unless the current one's version is
+	// k.Version-1.
+	AddDataKey(ctx context.Context, k DataKey) error
+	// DeleteDataKey deletes one of the organisation's older data keys:
+	// ErrConflict if it is the current one, or a registration is still
+	// sealed under it.
+	DeleteDataKey(ctx context.Context, org string, version int) error
 }
 
 const (
@@ -66,47 +78,105 @@ type orgSecrets struct {
 	index []byte
 }
 
+// keyring is an organisation's open data keys: the current one, which
+// seals, and the older ones still kept, which open what they sealed
+// until a rotation has sealed it again.
+type keyring struct {
+	current *orgSecrets
+	older   []*orgSecrets
+}
+
+// version returns the keys of data key version v, or nil.
+func (r *keyring) version(v int) *orgSecrets {
+	if r.current.version == v {
+		return r.current
+	}
+	for _, k := range r.older {
+		if k.version == v {
+			return k
+		}
+	}
+	return nil
+}
+
+// all returns the current keys, then the older ones.
+func (r *keyring) all() []*orgSecrets { return append([]*orgSecrets{r.current}, r.older...) }
+
 // openKeys caches the organisations' open data keys. Opening one costs a
 // scrypt derivation, so one runs at a time.
 type openKeys struct {
 	mu   sync.Mutex
-	open map[string]*orgSecrets
+	open map[string]*keyring
 }
 
 // ErrNoDataKey is returned when an organisation's data key cannot be
 // opened: there is no master key, or not the one that sealed it.
 var ErrNoDataKey = errors.New("the organisation's data key cannot be opened")
 
-// secrets returns organisation org's derived keys, opening its data key
-// (or making it, the first time) when this process has not yet.
+// secrets returns organisation org's current derived keys, opening its
+// data key (or making it, the first time) when this process has not yet.
 func (s *Service) secrets(ctx context.Context, org string) (*orgSecrets, error) {
+	ring, err := s.keyring(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	return ring.current, nil
+}
+
+// keyring returns organisation org's open data keys, opening them (or
+// making the first, the first time) when this process has not yet.
+func (s *Service) keyring(ctx context.Context, org string) (*keyring, error) {
 	s.keys.mu.Lock()
 	defer s.keys.mu.Unlock()
-	if k, ok := s.keys.open[org]; ok {
-		return k, nil
+	if r, ok := s.keys.open[org]; ok {
+		return r, nil
 	}
 	if len(s.masterKey) == 0 {
 		return nil, fmt.Errorf("%w: %w", ErrNoDataKey, errNoMasterKey)
 	}
-	dk, err := s.dataKeys.DataKey(ctx, org)
+	_, err := s.dataKeys.DataKey(ctx, org)
 	if errors.Is(err, ErrNotFound) {
-		if dk, err = s.newDataKey(ctx, org); isConflict(err) {
-			dk, err = s.dataKeys.DataKey(ctx, org)
+		if _, err = s.newDataKey(ctx, org, dataKeyVersion); isConflict(err) {
+			err = nil
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.openDataKey(dk)
+	dks, err := s.dataKeys.DataKeys(ctx, org)
 	if err != nil {
 		return nil, err
 	}
-	k, err := deriveSecrets(dk.Version, raw)
-	if err != nil {
-		return nil, err
+	if len(dks) == 0 {
+		return nil, fmt.Errorf("data key of %q: %w", org, ErrNotFound)
 	}
-	s.keys.open[org] = k
-	return k, nil
+	r := &keyring{}
+	for i, dk := range dks {
+		raw, err := s.openDataKey(dk)
+		if err != nil {
+			return nil, err
+		}
+		k, err := deriveSecrets(dk.Version, raw)
+		clear(raw)
+		if err != nil {
+			return nil, err
+		}
+		if i == len(dks)-1 {
+			r.current = k
+		} else {
+			r.older = append(r.older, k)
+		}
+	}
+	s.keys.open[org] = r
+	return r, nil
+}
+
+// forgetKeys drops organisation org's open data keys, so that the next
+// use reads them again (after a rotation).
+func (s *Service) forgetKeys(org string) {
+	s.keys.mu.Lock()
+	defer s.keys.mu.Unlock()
+	delete(s.keys.open, org)
 }
 
 // OpenDataKeys opens every organisation's data key, making those that have
@@ -125,13 +195,16 @@ func (s *Service) OpenDataKeys(ctx context.Context) error {
 	return nil
 }
 
-// newDataKey draws and seals a data key and stores it.
-func (s *Service) newDataKey(ctx context.Context, org string) (DataKey, error) {
+// newDataKey draws and seals a data key of version version, and stores
+// it: as the organisation's first, or as the current one after the
+// version before.
+func (s *Service) newDataKey(ctx context.Context, org string, version int) (DataKey, error) {
 	raw := make([]byte, dataKeySize)
 	if _, err := io.ReadFull(s.rand, raw); err != nil {
 		return DataKey{}, fmt.Errorf("draw data key: %w", err)
 	}
-	dk := DataKey{Org: org, Version: dataKeyVersion, KDF: "scrypt", N: s.scryptN, R: scryptR, P: scryptP,
+	defer clear(raw)
+	dk := DataKey{Org: org, Version: version, KDF: "scrypt", N: s.scryptN, R: scryptR, P: scryptP,
 		Salt: make([]byte, 16), Created: s.now().UTC()}
 	if _, err := io.ReadFull(s.rand, dk.Salt); err != nil {
 		return DataKey{}, fmt.Errorf("draw salt: %w", err)
@@ -145,7 +218,11 @@ func (s *Service) newDataKey(ctx context.Context, org string) (DataKey, error) {
 		return DataKey{}, fmt.Errorf("draw nonce: %w", err)
 	}
 	dk.Ciphertext = aead.Seal(nil, dk.Nonce, raw, dataKeyAD(dk))
-	if err := s.dataKeys.CreateDataKey(ctx, dk); err != nil {
+	store := s.dataKeys.AddDataKey
+	if version == dataKeyVersion {
+		store = s.dataKeys.CreateDataKey
+	}
+	if err := store(ctx, dk); err != nil {
 		return DataKey{}, err
 	}
 	return dk, nil

@@ -26,6 +26,13 @@ var (
 	// ErrLikelyDuplicates: the person may be registered already; the
 	// error is a *DuplicatesError that lists the likely duplicates.
 	ErrLikelyDuplicates = errors.New("the person may be registered already")
+	// ErrErased: the registration's personal data was erased (its
+	// retention period ended, or the person asked): nothing can be done
+	// with it but read that it was.
+	ErrErased = errors.New("this registration's personal data was erased")
+	// ErrRaced: a store refused a change because another one was made
+	// since the caller read what it checked; checking again sees it.
+	ErrRaced = errors.New("another change was made at the same moment: try again")
 )
 
 // FieldError is one bad field of an input.

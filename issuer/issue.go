@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,9 @@ type CredentialRecord struct {
 	// ValidUntil is when the credential expires.
 	ValidUntil time.Time       `json:"validUntil"`
 	State      CredentialState `json:"state"`
+	// Referral is, for a ReferralCredential, what it refers the person
+	// to, and their consent; nothing personal.
+	Referral *ReferralTerms `json:"referral,omitempty"`
 	// Changed is when the state last changed, and ChangedBy by whom.
 	Changed   time.Time `json:"changed,omitzero"`
 	ChangedBy string    `json:"changedBy,omitempty"`
@@ -144,6 +148,8 @@ type IssueInput struct {
 	// Offer is the id of the credential offer the credential is issued
 	// for, named in the audit entry.
 	Offer string `json:"-"`
+	// Referral is required for a ReferralCredential, and only for it.
+	Referral *ReferralInput `json:"referral,omitempty"`
 }
 
 // Issued is a credential just issued: its record, and the credential
@@ -212,9 +218,15 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 		p.add("format", "unknown", "choose qr or jwt")
 	}
 	if in.Type == "" {
-		p.add("type", "required", "choose RegistrationCredential or EligibilityCredential")
-	} else if in.Type != credentials.TypeRegistration && in.Type != credentials.TypeEligibility {
-		p.add("type", "unknown", "choose RegistrationCredential or EligibilityCredential")
+		p.add("type", "required", "choose RegistrationCredential, EligibilityCredential or ReferralCredential")
+	} else if !slices.Contains(credentials.Types(), in.Type) {
+		p.add("type", "unknown", "choose RegistrationCredential, EligibilityCredential or ReferralCredential")
+	}
+	switch {
+	case in.Type == credentials.TypeReferral && in.Referral == nil:
+		p.add("referral", "required", "say whom the person is referred to, for what, and what they consented to pass on")
+	case in.Type != credentials.TypeReferral && in.Referral != nil:
+		p.add("referral", "format", "only a ReferralCredential takes a referral")
 	}
 	if err := p.err(); err != nil {
 		return Issued{}, err
@@ -222,6 +234,9 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 	reg, err := s.Registration(ctx, org, regID)
 	if err != nil {
 		return Issued{}, err
+	}
+	if reg.Erased() {
+		return Issued{}, fmt.Errorf("registration %s: %w", regID, ErrErased)
 	}
 	code := strings.TrimSpace(in.Programme)
 	if code == "" || in.Type == credentials.TypeRegistration {
@@ -243,6 +258,16 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 	if err != nil {
 		return Issued{}, err
 	}
+	var terms *ReferralTerms
+	reason := ""
+	if in.Type == credentials.TypeReferral {
+		var p problems
+		t := s.checkReferral(&p, in.Referral, reg, o.DID)
+		if err := p.err(); err != nil {
+			return Issued{}, err
+		}
+		terms, reason = &t, in.Referral.Reason
+	}
 	key, err := s.signingKey(ctx, org)
 	if err != nil {
 		return Issued{}, err
@@ -255,8 +280,9 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 	rec := CredentialRecord{
 		ID: id, Org: org, Registration: reg.ID, Type: in.Type, Programme: prog.Code, Format: in.Format,
 		Issued: now, IssuedBy: by.Ref(), ValidFrom: now, ValidUntil: now.AddDate(0, validity(prog), 0), State: StateActive,
-		Bound: in.Holder != nil,
-		Keys:  []string{key.ID},
+		Bound:    in.Holder != nil,
+		Keys:     []string{key.ID},
+		Referral: terms,
 	}
 	rec, err = add(rec)
 	if err != nil {
@@ -268,7 +294,7 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 	// sweep begins after and revokes the record.
 	text, err := "", s.stillSigning(ctx, org, key.ID)
 	if err == nil {
-		text, err = sign(rec, reg, prog, key, s.StatusBase(org), in.Holder)
+		text, err = sign(rec, reg, prog, key, s.StatusBase(org), in.Holder, reason)
 	}
 	if err != nil {
 		// Nothing was issued: the record's entry is marked revoked, so that
@@ -296,7 +322,10 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 // record's), unless it is bound to a holder's key (then it is signed
 // once). A VC-JWT bound to holder names the holder's did:key as
 // credentialSubject.id; an SD-JWT VC carries the key as cnf.jwk.
-func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase string, holder crypto.PublicKey) (string, error) {
+//
+// A referral's reason is not in its record: it is given when the referral
+// is issued, and a referral that had one is not signed again.
+func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase string, holder crypto.PublicKey, reason string) (string, error) {
 	c := &credentials.Credential{
 		ID: rec.ID, Type: rec.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
 		Status: credentials.StatusEntries(statusBase, rec.List, rec.Index),
@@ -304,6 +333,11 @@ func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentia
 	switch rec.Type {
 	case credentials.TypeRegistration:
 		c.Subject = reg.Subject()
+	case credentials.TypeReferral:
+		if rec.Referral == nil {
+			return "", fmt.Errorf("credential %s: a referral without its terms", rec.ID)
+		}
+		c.Subject = referralSubject(reg, *rec.Referral, reason)
 	default:
 		c.Subject = &credentials.Eligibility{RegistrationID: reg.Person.RegistrationID, Programme: prog.Code, Purpose: prog.Purpose,
 			HouseholdSize: reg.Person.HouseholdSize, DedupSeed: append(credentials.Seed(nil), reg.Seed...)}
@@ -369,6 +403,12 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	if err != nil {
 		return Issued{}, err
 	}
+	if reg.Erased() {
+		return Issued{}, fmt.Errorf("credential %s: its registration %s: %w", id, rec.Registration, ErrErased)
+	}
+	if rec.Referral != nil && rec.Referral.HadReason {
+		return Issued{}, fmt.Errorf("credential %s is a referral whose reason is not kept: it was shown once; issue a new one: %w", id, ErrStateChange)
+	}
 	prog, err := s.programmes.Programme(ctx, org, rec.Programme)
 	if err != nil {
 		return Issued{}, err
@@ -396,7 +436,7 @@ func (s *Service) Reprint(ctx context.Context, org, id string) (Issued, error) {
 	if err := s.stillSigning(ctx, org, key.ID); err != nil {
 		return Issued{}, err
 	}
-	text, err := sign(rec, reg, prog, key, s.StatusBase(org), nil)
+	text, err := sign(rec, reg, prog, key, s.StatusBase(org), nil, "")
 	if err != nil {
 		return Issued{}, err
 	}

@@ -166,11 +166,17 @@ func compare(p, stored credentials.Registration) (Match, bool) {
 // best first. Candidates are found by the blind indexes of the
 // registration ID and the names; the dates of birth are compared once they
 // are opened.
-func (s *Service) duplicates(ctx context.Context, k *orgSecrets, org string, p credentials.Registration, except string) ([]Match, error) {
+//
+// While a data key rotation is under way, records sealed under the older
+// keys still hold index entries of their keys: the query has the entries
+// of every key kept.
+func (s *Service) duplicates(ctx context.Context, ring *keyring, org string, p credentials.Registration, except string) ([]Match, error) {
 	var query []IndexKey
-	for _, key := range k.indexKeys(p) {
-		if key.Kind == IndexRegistrationID || key.Kind == IndexName || key.Kind == IndexNamePart {
-			query = append(query, key)
+	for _, k := range ring.all() {
+		for _, key := range k.indexKeys(p) {
+			if key.Kind == IndexRegistrationID || key.Kind == IndexName || key.Kind == IndexNamePart {
+				query = append(query, key)
+			}
 		}
 	}
 	hits, err := s.index.FindRegistrations(ctx, org, query, perKeyLimit)
@@ -182,12 +188,15 @@ func (s *Service) duplicates(ctx context.Context, k *orgSecrets, org string, p c
 		if h.ID == except {
 			continue
 		}
-		reg, err := s.openHit(ctx, k, org, h.ID)
+		reg, err := s.openHit(ctx, ring, org, h.ID)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
+		}
+		if reg.Erased() {
+			continue
 		}
 		if m, ok := compare(p, reg.Person); ok {
 			m.Registration = reg
@@ -197,12 +206,12 @@ func (s *Service) duplicates(ctx context.Context, k *orgSecrets, org string, p c
 	return best(matches), nil
 }
 
-func (s *Service) openHit(ctx context.Context, k *orgSecrets, org, id string) (Registration, error) {
+func (s *Service) openHit(ctx context.Context, ring *keyring, org, id string) (Registration, error) {
 	sr, err := s.registrations.Registration(ctx, org, id)
 	if err != nil {
 		return Registration{}, err
 	}
-	return s.openRecord(k, sr)
+	return s.openRecord(ring, sr)
 }
 
 // best sorts matches by their reasons' weight, then newest first, and
@@ -258,18 +267,20 @@ func (s *Service) Search(ctx context.Context, org string, q SearchQuery) ([]Matc
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	k, err := s.secrets(ctx, org)
+	ring, err := s.keyring(ctx, org)
 	if err != nil {
 		return nil, err
 	}
 	probe := credentials.Registration{RegistrationID: q.RegistrationID, FullName: q.Name, DateOfBirth: q.DateOfBirth}
 	var byWho, byBirth []IndexKey
-	for _, key := range k.indexKeys(probe) {
-		switch {
-		case key.Kind == IndexDateOfBirth && date != year, key.Kind == IndexYearOfBirth && date == year:
-			byBirth = append(byBirth, key)
-		case key.Kind == IndexRegistrationID, key.Kind == IndexName, key.Kind == IndexNamePart:
-			byWho = append(byWho, key)
+	for _, k := range ring.all() {
+		for _, key := range k.indexKeys(probe) {
+			switch {
+			case key.Kind == IndexDateOfBirth && date != year, key.Kind == IndexYearOfBirth && date == year:
+				byBirth = append(byBirth, key)
+			case key.Kind == IndexRegistrationID, key.Kind == IndexName, key.Kind == IndexNamePart:
+				byWho = append(byWho, key)
+			}
 		}
 	}
 	query := byWho
@@ -282,12 +293,15 @@ func (s *Service) Search(ctx context.Context, org string, q SearchQuery) ([]Matc
 	}
 	var matches []Match
 	for _, h := range hits {
-		reg, err := s.openHit(ctx, k, org, h.ID)
+		reg, err := s.openHit(ctx, ring, org, h.ID)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return nil, err
+		}
+		if reg.Erased() {
+			continue
 		}
 		m, _ := compare(probe, reg.Person)
 		if q.DateOfBirth != "" && !m.Has(ReasonDateOfBirth) && !(date == year && m.Has(ReasonYearOfBirth)) {

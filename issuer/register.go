@@ -83,19 +83,11 @@ func (s *Service) Register(ctx context.Context, by Principal, org string, in New
 	if err := p.err(); err != nil {
 		return Registration{}, err
 	}
-	k, err := s.secrets(ctx, org)
+	ring, err := s.keyring(ctx, org)
 	if err != nil {
 		return Registration{}, err
 	}
-	if !in.Confirm {
-		matches, err := s.duplicates(ctx, k, org, in.Person, "")
-		if err != nil {
-			return Registration{}, err
-		}
-		if len(matches) > 0 {
-			return Registration{}, &DuplicatesError{Matches: matches}
-		}
-	}
+	k := ring.current
 	if in.Person.RegistrationID == "" {
 		if in.Person.RegistrationID, err = s.drawRegistrationID(prog.Code); err != nil {
 			return Registration{}, err
@@ -122,8 +114,8 @@ func (s *Service) Register(ctx context.Context, by Principal, org string, in New
 	if err := s.sealRecord(k, reg, &sr); err != nil {
 		return Registration{}, err
 	}
-	if err := s.registrations.CreateRegistration(ctx, sr); err != nil {
-		return Registration{}, registrationIDTaken(err)
+	if err := s.storeNew(ctx, ring, org, in, sr); err != nil {
+		return Registration{}, err
 	}
 	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionRegister,
 		Objects: []audit.Object{{Kind: audit.ObjectRegistration, ID: id}, {Kind: audit.ObjectConsent, ID: consent.ID}},
@@ -131,6 +123,50 @@ func (s *Service) Register(ctx context.Context, by Principal, org string, in New
 		return Registration{}, err
 	}
 	return reg, nil
+}
+
+// raceRetries is how many times Register checks for duplicates again when
+// another registration was stored between its check and its insert.
+const raceRetries = 8
+
+// storeNew stores a new registration. Unless staff confirmed it is
+// another person, the check for likely duplicates and the insert are one
+// atomic step: the insert is refused (ErrRaced) if any registration of the
+// organisation was stored after the check read the organisation's
+// registration generation, and the check runs again, and sees it. Two
+// registrars registering the same person at the same moment do not both
+// create a registration.
+func (s *Service) storeNew(ctx context.Context, ring *keyring, org string, in NewRegistration, sr SealedRegistration) error {
+	if in.Confirm {
+		return registrationIDTaken(s.registrations.CreateRegistration(ctx, sr))
+	}
+	for range raceRetries {
+		gen, err := s.registrations.RegistrationGeneration(ctx, org)
+		if err != nil {
+			return err
+		}
+		// The keys are read after the generation: a data key rotation that
+		// re-seals a record after this point moves the generation on, and
+		// the next attempt reads the keys it left.
+		if ring, err = s.keyring(ctx, org); err != nil {
+			return err
+		}
+		matches, err := s.duplicates(ctx, ring, org, in.Person, "")
+		if err != nil {
+			return err
+		}
+		if len(matches) > 0 {
+			return &DuplicatesError{Matches: matches}
+		}
+		err = s.registrations.CreateRegistrationIf(ctx, sr, gen)
+		if !errors.Is(err, ErrRaced) {
+			return registrationIDTaken(err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("registration %s: other registrations kept being stored during the check for duplicates: %w", sr.ID, ErrRaced)
 }
 
 // drawRegistrationID makes a registration ID for a person who has none
@@ -181,6 +217,9 @@ func (s *Service) Link(ctx context.Context, by Principal, org, id string, in Lin
 	if err := s.sealRecord(k, reg, &sr); err != nil {
 		return Registration{}, err
 	}
+	// The link seals the record under the current data key; its index is
+	// that key's too.
+	sr.Index = k.indexKeys(reg.Person)
 	if err := s.registrations.UpdateRegistration(ctx, sr); err != nil {
 		return Registration{}, err
 	}
@@ -189,21 +228,26 @@ func (s *Service) Link(ctx context.Context, by Principal, org, id string, in Lin
 		Purpose: audit.ProgrammePurpose(prog.Code)}); err != nil {
 		return Registration{}, err
 	}
-	return s.openRecord(k, sr)
+	return s.openRecord(&keyring{current: k}, sr)
 }
 
-// load reads and opens a registration.
+// load reads and opens a registration to change it, and returns the
+// organisation's current data key, which seals the change. An erased
+// registration cannot change (ErrErased).
 func (s *Service) load(ctx context.Context, org, id string) (SealedRegistration, Registration, *orgSecrets, error) {
 	sr, err := s.registrations.Registration(ctx, org, id)
 	if err != nil {
 		return SealedRegistration{}, Registration{}, nil, err
 	}
-	k, err := s.secrets(ctx, org)
+	if sr.Erasure != nil {
+		return SealedRegistration{}, Registration{}, nil, fmt.Errorf("registration %s: %w", id, ErrErased)
+	}
+	ring, err := s.keyring(ctx, org)
 	if err != nil {
 		return SealedRegistration{}, Registration{}, nil, err
 	}
-	reg, err := s.openRecord(k, sr)
-	return sr, reg, k, err
+	reg, err := s.openRecord(ring, sr)
+	return sr, reg, ring.current, err
 }
 
 // PersonCorrection is the input that corrects a registration: each field
@@ -305,7 +349,7 @@ func (s *Service) Correct(ctx context.Context, by Principal, org, id string, in 
 		Objects: []audit.Object{{Kind: audit.ObjectRegistration, ID: id}}, Purpose: audit.PurposeRectification}); err != nil {
 		return Registration{}, err
 	}
-	out, err := s.openRecord(k, sr)
+	out, err := s.openRecord(&keyring{current: k}, sr)
 	if err != nil {
 		return Registration{}, err
 	}

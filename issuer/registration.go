@@ -47,7 +47,14 @@ type Registration struct {
 	UpdatedBy string    `json:"updatedBy"`
 	// Rev counts the registration's changes, from 1.
 	Rev int `json:"rev"`
+	// Erasure, when set, says that the registration's personal data was
+	// erased: Person, Seed, Consent and Links are empty, for good. Its
+	// credentials' records and status entries, and the audit log, stay.
+	Erasure *Erasure `json:"erasure,omitempty"`
 }
+
+// Erased reports whether the registration's personal data was erased.
+func (r Registration) Erased() bool { return r.Erasure != nil }
 
 // ConsentMethod is how a person gave consent.
 type ConsentMethod string
@@ -178,6 +185,9 @@ type SealedRegistration struct {
 	Sealed []byte `json:"sealed"`
 	// Index are the record's blind index entries.
 	Index []IndexKey `json:"index"`
+	// Erasure, when set, makes the record a tombstone: Sealed and Index
+	// are empty, and nothing personal is left.
+	Erasure *Erasure `json:"erasure,omitempty"`
 }
 
 // RegistrationStore keeps sealed registrations.
@@ -190,8 +200,23 @@ type RegistrationStore interface {
 	// UpdateRegistration replaces a registration whose stored revision is
 	// r.Rev-1, and its index entries, in one step: ErrConflict if the
 	// stored revision is another, or a unique index entry is taken;
-	// ErrNotFound if there is none.
+	// ErrNotFound if there is none. A tombstone (r.Erasure set, no sealed
+	// record, no index) replaces a registration the same way.
 	UpdateRegistration(ctx context.Context, r SealedRegistration) error
+	// ListRegistrations returns up to limit registrations of org whose
+	// ids sort after after, in id order: pages of a walk over them all.
+	ListRegistrations(ctx context.Context, org, after string, limit int) ([]SealedRegistration, error)
+	// ReplaceRegistrations updates several registrations as
+	// UpdateRegistration does, all in one step: if one fails, none is
+	// changed.
+	ReplaceRegistrations(ctx context.Context, rs []SealedRegistration) error
+	// RegistrationGeneration returns a number that changes whenever a
+	// registration of org is created or updated.
+	RegistrationGeneration(ctx context.Context, org string) (uint64, error)
+	// CreateRegistrationIf stores a new registration as
+	// CreateRegistration does, but only if org's registration generation
+	// is still gen: ErrRaced if another registration was stored since.
+	CreateRegistrationIf(ctx context.Context, r SealedRegistration, gen uint64) error
 }
 
 // IndexHit is a registration that holds some of the index keys looked
@@ -240,8 +265,25 @@ func (s *Service) sealRecord(k *orgSecrets, reg Registration, sr *SealedRegistra
 	return nil
 }
 
-// openRecord opens a sealed registration.
-func (s *Service) openRecord(k *orgSecrets, sr SealedRegistration) (Registration, error) {
+// openRecord opens a sealed registration with the organisation's data
+// key of the version that sealed it. A tombstone opens to a registration
+// with nothing personal in it.
+func (s *Service) openRecord(ring *keyring, sr SealedRegistration) (Registration, error) {
+	corrections := sr.Corrections
+	if corrections == nil {
+		corrections = []Correction{}
+	}
+	if sr.Erasure != nil {
+		return Registration{
+			ID: sr.ID, Org: sr.Org, Programme: sr.Programme, Links: []Link{}, Corrections: corrections,
+			Created: sr.Created, CreatedBy: sr.CreatedBy, Updated: sr.Updated, UpdatedBy: sr.UpdatedBy, Rev: sr.Rev,
+			Erasure: sr.Erasure,
+		}, nil
+	}
+	k := ring.version(sr.DataKey)
+	if k == nil {
+		return Registration{}, fmt.Errorf("registration %s: sealed under data key %d, which is not kept: %w", sr.ID, sr.DataKey, errDamaged)
+	}
 	if sr.DataKey != k.version {
 		return Registration{}, fmt.Errorf("registration %s: sealed under data key %d, not %d: %w", sr.ID, sr.DataKey, k.version, errDamaged)
 	}
@@ -261,10 +303,6 @@ func (s *Service) openRecord(k *orgSecrets, sr SealedRegistration) (Registration
 	if rec.Links == nil {
 		rec.Links = []Link{}
 	}
-	corrections := sr.Corrections
-	if corrections == nil {
-		corrections = []Correction{}
-	}
 	return Registration{
 		ID: sr.ID, Org: sr.Org, Programme: sr.Programme, Person: rec.Person, Seed: seed,
 		Consent: rec.Consent, Links: rec.Links, Corrections: corrections,
@@ -278,9 +316,9 @@ func (s *Service) Registration(ctx context.Context, org, id string) (Registratio
 	if err != nil {
 		return Registration{}, err
 	}
-	k, err := s.secrets(ctx, org)
+	ring, err := s.keyring(ctx, org)
 	if err != nil {
 		return Registration{}, err
 	}
-	return s.openRecord(k, sr)
+	return s.openRecord(ring, sr)
 }

@@ -139,7 +139,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
 		status: stores.Status, offers: stores.Offers, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		keyChanger: stores.Keys, sweeper: stores.Sweeper, orgUpdater: stores.Settings, accounts: stores.Accounts,
-		keys: openKeys{open: map[string]*orgSecrets{}}, onCorrected: opts.OnCorrected, docSigner: opts.DataIntegrity,
+		keys: openKeys{open: map[string]*keyring{}}, onCorrected: opts.OnCorrected, docSigner: opts.DataIntegrity,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,
 		params: opts.Password, scryptN: opts.ScryptN, audit: opts.Audit,

@@ -147,3 +147,44 @@ func auditBucketOf(tx *bbolt.Tx) (*bbolt.Bucket, error) {
 }
 
 func auditKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// RecordsBefore calls fn with the records under sequence numbers below
+// before (all when before is 0), newest first, in one read-only
+// transaction. It implements audit.ReverseStore.
+func (s *AuditStore) RecordsBefore(ctx context.Context, before uint64, fn func(seq uint64, record []byte) (bool, error)) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		b, err := auditBucketOf(tx)
+		if err != nil {
+			return err
+		}
+		c := b.Cursor()
+		var k, v []byte
+		if before == 0 {
+			k, v = c.Last()
+		} else if k, v = c.Seek(auditKey(before)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		n := 0
+		for ; k != nil; k, v = c.Prev() {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if len(k) != 8 || v == nil {
+				return fmt.Errorf("%w: the audit bucket holds something under key %x that tally did not write", audit.ErrMalformed, k)
+			}
+			seq := binary.BigEndian.Uint64(k)
+			if before != 0 && seq >= before {
+				continue
+			}
+			more, err := fn(seq, v)
+			if err != nil || !more {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+}

@@ -163,3 +163,8 @@ func (d *DB) Stores() issuer.Stores {
 		Programmes: d, DataKeys: d, Registrations: d, Index: d, Status: d, Offers: d,
 		Keys: d, Sweeper: d, Settings: d, Accounts: d}
 }
+
+// Wrap returns the stores of an open bbolt database without preparing it:
+// for reading a database opened read-only (tally audit verify), whose
+// buckets must be there already.
+func Wrap(db *bbolt.DB) *DB { return &DB{db: db} }

@@ -61,7 +61,9 @@ func printAuditUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage:")
 	fmt.Fprintln(w, "  tally audit verify [--data DIR] [--anchor FILE]   check the audit log's hash chain")
 	fmt.Fprintln(w, "  tally audit export [--data DIR] [--anchor]        print its entries as JSON lines, or its anchor")
-	fmt.Fprintln(w, "\nThe server must be stopped: it holds the database alone. Docs: docs/audit.md")
+	fmt.Fprintln(w, "\nThe server must be stopped: it holds the database alone (bbolt locks the file for its writer).")
+	fmt.Fprintln(w, "While it runs, verify from the audit page (/admin/audit) and fetch signed anchors from")
+	fmt.Fprintln(w, "GET /api/v1/orgs/ORG/audit/anchor. Docs: docs/audit.md")
 }
 
 // auditVerify checks the chain of DIR/tally.db's audit log, and its
@@ -80,22 +82,33 @@ func auditVerify(ctx context.Context, env Env, args []string) error {
 		return usagef("unexpected argument %q", rest[0])
 	}
 	var anchors []audit.Anchor
+	var signed []audit.AnchorLine
 	for _, f := range anchorFiles {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		as, err := audit.ParseAnchors(data)
+		lines, err := audit.ParseAnchorLines(data)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
-		anchors = append(anchors, as...)
+		for _, l := range lines {
+			anchors = append(anchors, l.Anchor)
+			if l.Token != "" {
+				signed = append(signed, l)
+			}
+		}
 	}
 	log, path, closeDB, err := openAuditLog(env, *dir)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
+	// --- retention: signed anchors ---
+	if err := checkSignedAnchors(ctx, path, signed); err != nil {
+		fmt.Fprintf(env.Stderr, "tally audit verify: %v\n", err)
+		return &invalidError{err}
+	}
 	sum, err := log.Verify(ctx, anchors...)
 	if errors.Is(err, audit.ErrBroken) {
 		fmt.Fprintf(env.Stderr, "tally audit verify: %s: the audit log is broken: %v\n", path, err)
@@ -113,6 +126,9 @@ func auditVerify(ctx context.Context, env Env, args []string) error {
 	}
 	if len(anchors) > 0 {
 		fmt.Fprintf(env.Stdout, "anchors:   %d matched\n", len(anchors))
+	}
+	if len(signed) > 0 {
+		fmt.Fprintf(env.Stdout, "signed:    %d, each by its organisation's key as this database holds it (compare the kid with the organisation's DID document you keep)\n", len(signed))
 	}
 	fmt.Fprintln(env.Stdout, "OK")
 	return nil
@@ -182,7 +198,7 @@ func openAuditLog(env Env, dir string) (*audit.Log, string, func(), error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, path, nil, fmt.Errorf("%s is in use by another process (a running tally serve?), which holds it alone: stop it, then verify", path)
+		return nil, path, nil, fmt.Errorf("%s is in use by another process (a running tally serve?), which holds it alone: stop it, then verify; or, while it runs, use the audit page's verify button (/admin/audit)", path)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, path, nil, fmt.Errorf("%s is not a tally database, or it is damaged: %w", path, err)
 	case err != nil:

@@ -46,6 +46,11 @@ type Main struct {
 	server  *http.Server
 	done    chan error
 	baseURL string
+
+	// retention: stopSweep ends the retention sweep; sweepDone is closed
+	// when it has.
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 }
 
 // Run starts the server and returns once it listens (or fails to).
@@ -138,6 +143,8 @@ func (m *Main) Run(ctx context.Context) error {
 		log.Warn("finished revoking what a compromised key signed", "revoked", n)
 	}
 
+	m.startRetention(svc, log)
+
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {
 		return err
@@ -213,6 +220,10 @@ func (m *Main) Close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 	} else if m.ln != nil {
 		errs = append(errs, m.ln.Close())
+	}
+	if m.stopSweep != nil {
+		m.stopSweep()
+		<-m.sweepDone
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

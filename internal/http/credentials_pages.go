@@ -24,9 +24,15 @@ const cardPNGSize = 384
 func (s *Server) issueCredential(c echo.Context) error {
 	p := mustPrincipal(c)
 	in := issuer.IssueInput{Type: credentials.Type(c.FormValue("type")), Programme: strings.TrimSpace(c.FormValue("programme"))}
+	if in.Type == credentials.TypeReferral {
+		in.Referral, in.Format = referralForm(c), credentials.Format(c.FormValue("format")) // retention: referrals
+	}
 	out, err := s.svc.Issue(c.Request().Context(), p, p.Org, c.Param("id"), in)
 	var ie *issuer.InvalidError
 	if errors.As(err, &ie) {
+		if in.Referral != nil {
+			c.Set(referralFormKey, referralFormValues(c))
+		}
 		return s.renderRegistration(c, http.StatusBadRequest, nil, ie)
 	}
 	if err != nil {

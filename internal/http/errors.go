@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/issuer/audit"
 )
 
 // errCrossOrigin is the refusal of a cross-origin unsafe request.
@@ -38,7 +39,7 @@ func problemOf(err error) problem {
 		return problem{http.StatusForbidden, "forbidden", "err_forbidden"}
 	case errors.Is(err, errCrossOrigin):
 		return problem{http.StatusForbidden, "cross_origin", "err_cross_origin"}
-	case errors.Is(err, issuer.ErrNotFound):
+	case errors.Is(err, issuer.ErrNotFound), errors.Is(err, issuer.ErrNoAuditLog):
 		return problem{http.StatusNotFound, "not_found", "err_not_found"}
 	case errors.Is(err, issuer.ErrNoConsent):
 		return problem{http.StatusConflict, "no_consent", "err_no_consent"}
@@ -48,6 +49,12 @@ func problemOf(err error) problem {
 		return problem{http.StatusConflict, "likely_duplicates", "err_likely_duplicates"}
 	case errors.Is(err, issuer.ErrUnsupportedKey):
 		return problem{http.StatusUnprocessableEntity, "unsupported_key", "err_unsupported_key"}
+	case errors.Is(err, issuer.ErrErased):
+		return problem{http.StatusGone, "erased", "err_erased"}
+	case errors.Is(err, issuer.ErrRaced):
+		return problem{http.StatusConflict, "raced", "err_raced"}
+	case errors.Is(err, audit.ErrBroken):
+		return problem{http.StatusConflict, "audit_broken", "err_audit_broken"}
 	case errors.Is(err, issuer.ErrConflict):
 		return problem{http.StatusConflict, "conflict", "err_conflict"}
 	case errors.As(err, &tooLarge):

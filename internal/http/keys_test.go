@@ -36,7 +36,7 @@ func (e *env) spare() *spare {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		st, pw, err := e.svc.CreateStaff(ctx, issuer.Principal{}, "demo", issuer.NewStaff{Name: "Spare Person", Username: "demo-spare", Role: issuer.RoleRegistrar})
+		st, pw, err := e.svc.CreateStaff(ctx, issuer.SystemPrincipal("test"), "demo", issuer.NewStaff{Name: "Spare Person", Username: "demo-spare", Role: issuer.RoleRegistrar})
 		if err != nil {
 			e.t.Fatal(err)
 		}

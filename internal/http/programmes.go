@@ -186,7 +186,7 @@ func (s *Server) apiProgrammeUpdate(c echo.Context) error {
 func doneNotice(c echo.Context, m *Messages) string {
 	done := c.QueryParam("done")
 	switch done {
-	case "created", "saved", "registered", "linked", "corrected", "issued", "revoked", "suspended", "reinstated":
+	case "created", "saved", "registered", "linked", "corrected", "issued", "revoked", "suspended", "reinstated", "erased", "datakey_rotated", "rotation_unfinished":
 		return m.Get("done_" + done)
 	}
 	return ""

@@ -86,7 +86,7 @@ func TestPublicRoutes(t *testing.T) {
 
 func TestSignInAndOut(t *testing.T) {
 	e := newEnv(t)
-	st, pw, err := e.svc.CreateStaff(t.Context(), issuer.Principal{}, "demo", issuer.NewStaff{Name: "Rita", Username: "rita", Role: issuer.RoleRegistrar})
+	st, pw, err := e.svc.CreateStaff(t.Context(), issuer.SystemPrincipal("test"), "demo", issuer.NewStaff{Name: "Rita", Username: "rita", Role: issuer.RoleRegistrar})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,6 +177,11 @@ func (s *Server) renderRegistration(c echo.Context, status int, form map[string]
 	}
 	d := s.newPage(c, "registration_title")
 	d.Registration, d.CanRegister, d.CanRevoke = &reg, canRegister(p.Role), p.Role == issuer.RoleSupervisor
+	d.CanErase = p.Role == issuer.RoleSupervisor // retention: erase on request
+	d.ReferralFields, d.ReferralMethods, d.Urgencies = issuer.ReferralFields(), []string{"verbal", "written", "digital"}, []string{"low", "medium", "high"}
+	if rf, ok := c.Get(referralFormKey).(map[string]string); ok {
+		d.ReferralForm = rf
+	}
 	if d.Credentials, err = s.svc.Credentials(ctx, p.Org, reg.ID); err != nil {
 		return err
 	}

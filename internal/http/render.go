@@ -13,6 +13,7 @@ import (
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/issuer/audit"
 )
 
 // pages are the parsed page templates, each with the layout.
@@ -132,6 +133,23 @@ type pageData struct {
 	// keys: an organisation's signing keys, and the key a page is about.
 	Keys []issuer.KeyInfo
 	Key  *issuer.KeyInfo
+	// --- retention ---
+	// CanErase says the viewer may erase a registration on request.
+	CanErase bool
+	// AuditEntries are a page of the audit log; Audit its filters and
+	// the chain's verification.
+	AuditEntries []audit.Entry
+	Audit        *auditView
+	// ReferralForm holds the referral form's values sent (checked fields
+	// as "field:NAME"); ReferralFields, ReferralMethods and Urgencies are
+	// its choices.
+	ReferralForm    map[string]string
+	ReferralFields  []string
+	ReferralMethods []string
+	Urgencies       []string
+	// DataKeyVersions are the organisation's data key versions kept, the
+	// current one last.
+	DataKeyVersions []int
 }
 
 // Reasons says in words why a registration was found.
@@ -155,6 +173,9 @@ func (d *pageData) StaffName(ref string) string {
 	}
 	if strings.HasPrefix(ref, "token:") {
 		return d.T.Get("by_token")
+	}
+	if strings.HasPrefix(ref, "system:") {
+		return d.T.Get("by_system")
 	}
 	return ref
 }

@@ -54,6 +54,10 @@ func (s *Server) routes() []Route {
 	// registrars issue credentials, and suspend and reinstate them (a card
 	// reported lost at the desk); only supervisors revoke.
 	supervisors := []issuer.Role{issuer.RoleSupervisor}
+	// --- retention: supervisors and administrators erase on request;
+	// administrators and auditors read the audit log ---
+	erasers := []issuer.Role{issuer.RoleSupervisor, issuer.RoleAdmin}
+	auditors := []issuer.Role{issuer.RoleAdmin, issuer.RoleAuditor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -142,6 +146,17 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/keys", Kind: API, Roles: admin, Handler: s.apiKeyRotate},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/keys/:key/compromise", Kind: API, Roles: admin, Handler: s.apiCompromise},
 		// --- end keys ---
+		// --- retention: erasure on request (supervisors and administrators,
+		// who see no personal data on the confirmation page), data key
+		// rotation, the audit page and signed anchors ---
+		{Method: http.MethodGet, Path: "/issuer/registrations/:id/erase", Kind: Page, Roles: erasers, Handler: s.eraseForm},
+		{Method: http.MethodPost, Path: "/issuer/registrations/:id/erase", Kind: Page, Roles: erasers, Handler: s.erase},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/erase", Kind: API, Roles: erasers, Handler: s.apiErase},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/datakey/rotate", Kind: API, Roles: admin, Handler: s.apiRotateDataKey},
+		{Method: http.MethodGet, Path: "/admin/datakey", Kind: Page, Roles: admin, Handler: s.dataKeyPage},
+		{Method: http.MethodPost, Path: "/admin/datakey", Kind: Page, Roles: admin, Handler: s.dataKeyRotate},
+		{Method: http.MethodGet, Path: "/admin/audit", Kind: Page, Roles: auditors, Handler: s.auditPage},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/audit/anchor", Kind: API, Roles: auditors, Handler: s.apiAuditAnchor},
 	}
 }
 

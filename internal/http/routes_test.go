@@ -287,7 +287,11 @@ func (e *env) path(pattern, org string) string {
 	if strings.HasSuffix(pattern, "/revoke") {
 		cred = e.revokeID
 	}
-	return strings.NewReplacer(":org", org, ":id", e.regID, ":code", "MPCA-2026", ":cred", cred).Replace(e.keysPath(pattern))
+	id := e.regID
+	if strings.HasSuffix(pattern, "/erase") {
+		id = e.eraseID() // retention: not Fatima's, which other routes use
+	}
+	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred).Replace(e.keysPath(pattern))
 }
 
 // TestRouteTable walks the route table: every guarded route refuses a
@@ -309,6 +313,9 @@ func TestRouteTable(t *testing.T) {
 		cases[k] = v
 	}
 	for k, v := range keysCases() {
+		cases[k] = v
+	}
+	for k, v := range retentionCases() {
 		cases[k] = v
 	}
 	seen := map[string]bool{}

@@ -22,6 +22,7 @@ import (
 	"github.com/tally-id/tally/internal/bolt"
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/web"
 	"go.etcd.io/bbolt"
 )
@@ -74,10 +75,12 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { db.Close() })
 	ts := httptest.NewUnstartedServer(nil)
 	di, err := dataintegrity.New(dataintegrity.Options{})
+	auditStore, err := bolt.NewAuditStore(db.Bolt())
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc, err := issuer.New(db.Stores(), issuer.Options{
+		Audit:     audit.NewLog(auditStore, audit.Options{Programmes: db}),
 		BaseURL:   "http://" + ts.Listener.Addr().String(),
 		MasterKey: []byte("river lantern cobalt pepper"),
 		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
@@ -100,7 +103,7 @@ func newEnv(t *testing.T) *env {
 		for _, role := range issuer.AllRoles() {
 			if role != issuer.RoleAdmin {
 				username := org + "-" + string(role)
-				st, pw, err := svc.CreateStaff(ctx, issuer.Principal{}, org, issuer.NewStaff{Name: "Staff " + username, Username: username, Role: role})
+				st, pw, err := svc.CreateStaff(ctx, issuer.SystemPrincipal("test"), org, issuer.NewStaff{Name: "Staff " + username, Username: username, Role: role})
 				if err != nil {
 					t.Fatal(err)
 				}

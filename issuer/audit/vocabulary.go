@@ -56,6 +56,15 @@ func (a Action) Valid() bool {
 	return false
 }
 
+// Actions lists every action, in the order above (for filters).
+func Actions() []Action {
+	return []Action{ActionSignIn, ActionSignOut, ActionPasswordChange, ActionRegister, ActionLink,
+		ActionCorrect, ActionIssue, ActionOfferCreate, ActionRevoke, ActionSuspend, ActionReinstate,
+		ActionErase, ActionImport, ActionKeyRotate, ActionKeyCompromise, ActionTokenCreate,
+		ActionTokenRevoke, ActionStaffCreate, ActionStaffChange, ActionOrganisationCreate,
+		ActionProgrammeChange, ActionSettingsChange, ActionExport}
+}
+
 // Outcome is how the action ended.
 type Outcome string
 
