@@ -16,7 +16,10 @@ import (
 
 // This file photographs cards synthetically: a card drawn with its QR
 // code, laid in a frame at an angle and a slant (a perspective
-// projection), then the troubles of a real camera added one by one.
+// projection), then the troubles of a real camera added one by one. The
+// pixel loops are marked go:norace: each frame is drawn by one goroutine
+// into buffers of its own, and the race detector would make them ten
+// times slower for nothing.
 
 // shot describes one synthetic photograph.
 type shot struct {
@@ -132,6 +135,8 @@ func photograph(t testing.TB, text string, s shot) []byte {
 // photographCard renders s of a card image. The person aims at the code,
 // at qr (its centre and width in the card's pixels), or at the card's
 // centre when qr is nil.
+//
+//go:norace
 func photographCard(t testing.TB, card *image.RGBA, qr *[3]float64, s shot) []byte {
 	t.Helper()
 	fw, fh := s.frameW, s.frameH
@@ -247,6 +252,8 @@ func toRGBA(img image.Image) *image.RGBA {
 }
 
 // bilinearRGB samples img at (x, y), in pixel-centre coordinates.
+//
+//go:norace
 func bilinearRGB(img *image.RGBA, x, y float64) [3]float64 {
 	b := img.Bounds()
 	x = math.Min(math.Max(x, 0), float64(b.Dx()-1))
@@ -265,6 +272,8 @@ func bilinearRGB(img *image.RGBA, x, y float64) [3]float64 {
 }
 
 // gaussianBlur blurs the frame in place, separably.
+//
+//go:norace
 func gaussianBlur(frame [][3]float64, w, h int, sigma float64) {
 	r := int(math.Ceil(3 * sigma))
 	k := make([]float64, 2*r+1)

@@ -3,6 +3,6 @@
 package scan
 
 // raceEvery thins the synthetic test set under the race detector, which
-// makes image code ten times slower: every sixth frame is enough to catch
+// makes image code ten times slower: every eleventh frame is enough to catch
 // a data race, and the full set runs without -race.
-const raceEvery = 6
+const raceEvery = 11

@@ -94,7 +94,7 @@ func TestDecodeBounded(t *testing.T) {
 // decoder has a fast path for, and from one it has not.
 func TestDecodeImageTypes(t *testing.T) {
 	cards := newTestCards(t)
-	frame := photograph(t, cards.texts[0], shot{name: "types", cardW: 760, cx: 0.5, cy: 0.5, blur: 0.6})
+	frame := photograph(t, cards.texts[0], shot{name: "types", frameW: 640, frameH: 480, cardW: 560, cx: 0.5, cy: 0.5, blur: 0.6})
 	img, err := png.Decode(bytes.NewReader(frame))
 	if err != nil {
 		t.Fatal(err)

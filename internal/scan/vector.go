@@ -39,7 +39,7 @@ func (m matrix) apply(x, y float64) [2]float64 {
 
 // contentShapes interprets a content stream and returns the rectangles it
 // fills, within the operator and shape limits.
-func contentShapes(content []byte) []shape {
+func contentShapes(ctx context.Context, content []byte) []shape {
 	type state struct {
 		ctm  matrix
 		grey float64
@@ -69,6 +69,9 @@ func contentShapes(content []byte) []shape {
 			continue
 		}
 		ops++
+		if ops%4096 == 0 && ctx.Err() != nil {
+			return shapes
+		}
 		op := string(tok)
 		switch op {
 		case "q":
@@ -243,7 +246,7 @@ func (l *lexer) skipInlineImage() {
 // image per cluster of dark rectangles (a QR code), at pdfModulePixels
 // pixels per module, within maxPixels, with a white quiet zone.
 func paintVectors(ctx context.Context, content []byte, maxPixels int) []*plane {
-	shapes := contentShapes(content)
+	shapes := contentShapes(ctx, content)
 	var dark []int
 	module := math.Inf(1)
 	for i, s := range shapes {
@@ -284,8 +287,8 @@ func paintVectors(ctx context.Context, content []byte, maxPixels int) []*plane {
 		// Painting is bounded too: twenty times the image's pixels, as many
 		// large shapes drawn over each other would otherwise cost.
 		paint := 20 * w * h
-		for _, s := range shapes {
-			if paint <= 0 {
+		for i, s := range shapes {
+			if paint <= 0 || i%1024 == 0 && ctx.Err() != nil {
 				break
 			}
 			var q [4][2]float64
