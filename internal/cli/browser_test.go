@@ -120,6 +120,18 @@ func TestBrowserStaffPages(t *testing.T) {
 	}
 	b.open("/admin/staff")
 	b.shot("staff")
+	// The organisation's settings and keys, the data key, the audit log.
+	b.open("/admin/organisation")
+	b.wantText("main", "did:web:")
+	b.shot("organisation")
+	b.open("/admin/datakey")
+	b.shot("datakey")
+	b.open("/admin/audit")
+	b.wantText("main", "sign-in")
+	b.shot("audit")
+	b.openLang("/admin/audit", "ar")
+	b.shot("audit-ar")
+	b.openLang("/admin/audit", "en")
 	b.signOut()
 
 	// The registrar registers Fatima with her consent.
@@ -199,6 +211,13 @@ func TestBrowserStaffPages(t *testing.T) {
 	b.submit(`form[action="/issuer/search"] button[type=submit]`, 200)
 	b.wantText("ul.results", f.RegistrationID)
 	b.shot("search")
+
+	// Her credential sent to a phone wallet: the offer's QR code and its
+	// transaction code, shown once.
+	b.open(regPath)
+	b.submit(`form[action$="/offers"] button[type=submit]`, 200)
+	b.wantText("main", "scan this code")
+	b.shot("offer")
 	b.signOut()
 
 	// The supervisor revokes the card.
