@@ -117,6 +117,31 @@ func (s *Server) credentialPDF(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
 }
 
+// cardPNGPrintSize is the width, in pixels, of a downloaded card's QR
+// image: enough for 35 mm at 600 dpi.
+const cardPNGPrintSize = 840
+
+// credentialPNG serves a card's QR code as a PNG to save or send to a
+// printer of one's own; like the PDF, it is signed again from the record.
+func (s *Server) credentialPNG(c echo.Context) error {
+	p := mustPrincipal(c)
+	out, err := s.svc.Reprint(c.Request().Context(), p.Org, c.Param("cred"))
+	if err != nil {
+		return err
+	}
+	if out.Record.Format != credentials.FormatQR {
+		return echo.ErrNotFound
+	}
+	png, err := credentials.CardPNG(out.Credential, cardPNGPrintSize)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Disposition", `attachment; filename="card.png"`)
+	return c.Blob(http.StatusOK, "image/png", png)
+}
+
 // changeCredential changes a credential's state from its page, and goes
 // back to it.
 func (s *Server) changeCredential(change stateChange, done string) echo.HandlerFunc {

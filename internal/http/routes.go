@@ -99,6 +99,7 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/issuer/registrations/:id/credentials", Kind: Page, Roles: registrars, Handler: s.issueCredential},
 		{Method: http.MethodGet, Path: "/issuer/credentials/:cred", Kind: Page, Roles: registrars, Handler: s.credentialPage},
 		{Method: http.MethodGet, Path: "/issuer/credentials/:cred/card.pdf", Kind: Page, Roles: registrars, Handler: s.credentialPDF},
+		{Method: http.MethodGet, Path: "/issuer/credentials/:cred/card.png", Kind: Page, Roles: registrars, Handler: s.credentialPNG},
 		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/revoke", Kind: Page, Roles: supervisors, Handler: s.changeCredential(s.svc.Revoke, "revoked")},
 		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/suspend", Kind: Page, Roles: registrars, Handler: s.changeCredential(s.svc.Suspend, "suspended")},
 		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/reinstate", Kind: Page, Roles: registrars, Handler: s.changeCredential(s.svc.Reinstate, "reinstated")},

@@ -271,6 +271,7 @@ func issueCases() map[string]routeCase {
 		},
 		"GET /issuer/credentials/:cred":                      {status: http.StatusOK, otherStatus: http.StatusNotFound},
 		"GET /issuer/credentials/:cred/card.pdf":             {status: http.StatusOK, otherStatus: http.StatusNotFound},
+		"GET /issuer/credentials/:cred/card.png":             {status: http.StatusOK, otherStatus: http.StatusNotFound},
 		"POST /issuer/credentials/:cred/revoke":              {contentType: formType, status: http.StatusSeeOther, otherStatus: http.StatusNotFound},
 		"POST /issuer/credentials/:cred/suspend":             {contentType: formType, status: http.StatusSeeOther, otherStatus: http.StatusNotFound},
 		"POST /issuer/credentials/:cred/reinstate":           {contentType: formType, status: http.StatusSeeOther, otherStatus: http.StatusNotFound},
