@@ -68,6 +68,13 @@ const registrationIDDigits = 8
 // registration's personal data is sealed under the organisation's data
 // key; its dedup seed is drawn here, once.
 func (s *Service) Register(ctx context.Context, by Principal, org string, in NewRegistration) (Registration, error) {
+	return s.register(ctx, by, org, in, "")
+}
+
+// register is Register with the registration's internal id given, or
+// drawn when id is empty: a bulk import derives it from the job and the
+// row, so that a retried row finds the registration it made.
+func (s *Service) register(ctx context.Context, by Principal, org string, in NewRegistration, id string) (Registration, error) {
 	var p problems
 	checkPerson(&p, &in.Person, true)
 	if in.Person.ID != "" {
@@ -101,9 +108,10 @@ func (s *Service) Register(ctx context.Context, by Principal, org string, in New
 			return Registration{}, err
 		}
 	}
-	id, err := newID(s.rand)
-	if err != nil {
-		return Registration{}, err
+	if id == "" {
+		if id, err = newID(s.rand); err != nil {
+			return Registration{}, err
+		}
 	}
 	seed, err := credentials.NewSeed(s.rand)
 	if err != nil {
