@@ -3,6 +3,7 @@ package issuer
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -449,9 +450,10 @@ func (im *Importer) Cards(ctx context.Context, org, id string, fn func(Issued) e
 	return ctx.Err()
 }
 
-// nameLocks are striped locks over the blind index values that can make
-// two people likely duplicates of each other: registration ID, whole
-// name, date of birth, year of birth (see compare).
+// nameLocks are striped locks over what can make two people likely
+// duplicates of each other (see compare): the registration ID, the whole
+// name, the date of birth, and each pair of name parts (a similar name,
+// with the same year of birth). A name of one part locks that part.
 type nameLocks [nameStripes]sync.Mutex
 
 const nameStripes = 4096
@@ -475,16 +477,32 @@ func (k *orgSecrets) nameStripes(row bulk.Row) []int {
 		return nil
 	}
 	var out []int
+	add := func(v ...[]byte) {
+		h := sha256.New()
+		for _, b := range v {
+			h.Write(b)
+		}
+		sum := h.Sum(nil)
+		if i := (int(sum[0])<<8 | int(sum[1])) % nameStripes; !slices.Contains(out, i) {
+			out = append(out, i)
+		}
+	}
+	var parts [][]byte
 	for _, key := range k.indexKeys(*person) {
 		switch key.Kind {
-		case IndexRegistrationID, IndexName, IndexDateOfBirth, IndexYearOfBirth:
-			if len(key.Value) < 2 {
-				continue
-			}
-			i := (int(key.Value[0])<<8 | int(key.Value[1])) % nameStripes
-			if !slices.Contains(out, i) {
-				out = append(out, i)
-			}
+		case IndexRegistrationID, IndexName, IndexDateOfBirth:
+			add([]byte(key.Kind), key.Value)
+		case IndexNamePart:
+			parts = append(parts, key.Value)
+		}
+	}
+	slices.SortFunc(parts, bytes.Compare)
+	if len(parts) == 1 {
+		add([]byte(IndexNamePart), parts[0])
+	}
+	for i := range parts {
+		for j := i + 1; j < len(parts); j++ {
+			add([]byte("pair"), parts[i], parts[j])
 		}
 	}
 	slices.Sort(out)

@@ -85,6 +85,7 @@ func commands() []command {
 		{"demo", "issue the samples in every format and verify them", demo},
 		{"serve", "run the issuer's web server and API (first start: an organisation and its administrator)", serve},
 		{"token new", "make an API token for an organisation, printed once", tokenNew},
+		{"issuer import", "import a spreadsheet: register and issue every good row, with a progress bar", issuerImport},
 	}
 }
 
