@@ -257,7 +257,12 @@ func (im *Importer) Check(ctx context.Context, by Principal, org string, in Impo
 		p.add("format", "unknown", "choose qr or jwt")
 	}
 	in.Programme = strings.TrimSpace(in.Programme)
-	prog, consent, err := s.checkConsent(ctx, &p, by, org, in.Programme, in.Consent)
+	cby := by
+	if in.DryRun && cby.StaffID == "" && strings.TrimSpace(in.Consent.StaffID) == "" {
+		// A dry run records no consent: no one need be named.
+		cby.StaffID = "dry-run"
+	}
+	prog, consent, err := s.checkConsent(ctx, &p, cby, org, in.Programme, in.Consent)
 	if err != nil {
 		return ImportJob{}, nil, false, err
 	}

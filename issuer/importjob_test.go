@@ -315,4 +315,3 @@ func TestImportRefuses(t *testing.T) {
 		t.Fatal("a dry run made a job")
 	}
 }
-

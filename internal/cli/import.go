@@ -248,11 +248,11 @@ func progressOf(env Env, total int) (func(issuer.ImportJob), func()) {
 	}
 	var last time.Time
 	return func(j issuer.ImportJob) {
-			if time.Since(last) >= time.Second || j.Done == j.Rows {
-				last = time.Now()
-				fmt.Fprintf(env.Stderr, "imported %d of %d rows\n", j.Done, j.Rows)
-			}
-		}, func() {}
+		if time.Since(last) >= time.Second || j.Done == j.Rows {
+			last = time.Now()
+			fmt.Fprintf(env.Stderr, "imported %d of %d rows\n", j.Done, j.Rows)
+		}
+	}, func() {}
 }
 
 // writeCardsPDF writes the cards to path, readable by its owner only (they
