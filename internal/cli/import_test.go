@@ -111,13 +111,16 @@ func TestImportKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	start := time.Now()
 	bin := filepath.Join(t.TempDir(), "tally")
 	build := exec.Command("go", "build", "-o", bin, "github.com/tally-id/tally/cmd/tally")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
 	// The binary opens keys at tally's own cost only.
 	dir := prepareData(t, 0)
+	t.Logf("data ready at %s", time.Since(start).Round(time.Millisecond))
 	const rows = 600
 	csv := filepath.Join(t.TempDir(), "people.csv")
 	if err := os.WriteFile(csv, importPeople(rows), 0o600); err != nil {
@@ -158,6 +161,7 @@ func TestImportKilled(t *testing.T) {
 		t.Fatalf("after the kill: %v (registrations, credentials, files kept)", counts)
 	}
 
+	t.Logf("killed at %s", time.Since(start).Round(time.Millisecond))
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("second run: %v\n%s", err, out)
@@ -192,6 +196,7 @@ func TestImportKilled(t *testing.T) {
 		t.Errorf("%d registrations have credentials, want %d", len(regs), rows)
 	}
 
+	t.Logf("second run done at %s", time.Since(start).Round(time.Millisecond))
 	pdfPath := filepath.Join(t.TempDir(), "cards.pdf")
 	out, err = exec.Command(bin, append(args, "--pdf", pdfPath)...).CombinedOutput()
 	if err != nil {
@@ -244,3 +249,4 @@ func TestImportUsage(t *testing.T) {
 		})
 	}
 }
+
