@@ -249,4 +249,3 @@ func TestImportUsage(t *testing.T) {
 		})
 	}
 }
-

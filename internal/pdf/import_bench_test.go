@@ -136,4 +136,5 @@ func BenchmarkImport10000RowsToPDF(b *testing.B) {
 	b.ReportMetric(printing.Seconds()/float64(b.N), "s-pdf")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/10000-rows")
 }
+
 var benchImportRows = 10000
