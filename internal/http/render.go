@@ -126,6 +126,15 @@ type pageData struct {
 	CardImage      template.URL
 	CredentialText string
 	CanRevoke      bool
+
+	// Bulk imports: the list, the one shown, its problems (the dry run's,
+	// or its refused rows'); Refresh reloads a running one's page every so
+	// many seconds, and Script is the page's script, if any.
+	Imports        []issuer.ImportJob
+	Import         *issuer.ImportJob
+	ImportProblems []issuer.ImportProblem
+	Refresh        int
+	Script         string
 }
 
 // Reasons says in words why a registration was found.

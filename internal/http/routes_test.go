@@ -287,7 +287,11 @@ func (e *env) path(pattern, org string) string {
 	if strings.HasSuffix(pattern, "/revoke") {
 		cred = e.revokeID
 	}
-	return strings.NewReplacer(":org", org, ":id", e.regID, ":code", "MPCA-2026", ":cred", cred).Replace(pattern)
+	id := e.regID
+	if strings.Contains(pattern, "/imports/") {
+		id = e.importID
+	}
+	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred).Replace(pattern)
 }
 
 // TestRouteTable walks the route table: every guarded route refuses a
@@ -299,6 +303,9 @@ func TestRouteTable(t *testing.T) {
 	e := newEnv(t)
 	cases := guardedCases(e)
 	for k, v := range issueCases() {
+		cases[k] = v
+	}
+	for k, v := range importCases(e) {
 		cases[k] = v
 	}
 	seen := map[string]bool{}
