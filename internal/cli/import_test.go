@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -247,5 +249,74 @@ func TestImportUsage(t *testing.T) {
 				t.Fatalf("something was stored: %v", c)
 			}
 		})
+	}
+}
+
+// TestServeResumesImports: an import left running when the server
+// stopped goes on when it starts again, and ends.
+func TestServeResumesImports(t *testing.T) {
+	ctx := context.Background()
+	dir := prepareData(t, credentials.LowestScryptN)
+	db, err := bolt.Open(filepath.Join(dir, bolt.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, err := os.ReadFile(filepath.Join(dir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := issuer.Options{MasterKey: bytes.TrimSpace(master), ScryptN: credentials.LowestScryptN, BaseURL: "http://127.0.0.1:1",
+		Password: issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1}}
+	im, err := importer(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := issuer.New(db.Stores(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.StaffByUsername(ctx, "rania")
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := issuer.Principal{Org: "demo", Role: issuer.RoleRegistrar, StaffID: st.ID}
+	job, _, _, err := im.Check(ctx, by, "demo", issuer.ImportInput{Programme: "MPCA-2026",
+		Consent: issuer.ConsentInput{Given: true, Method: issuer.ConsentVerbal, Language: "so"}}, importPeople(50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Start(ctx, by, "demo", job.ID); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := svc.NewToken(ctx, "demo", issuer.RoleAuditor, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.Close()
+	db.Close()
+
+	m, _, _ := startMain(t, dir)
+	defer m.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, m.URL()+"/api/v1/orgs/demo/imports/"+job.ID, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Import issuer.ImportJob }
+		json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if out.Import.State == issuer.ImportDone {
+			if out.Import.Issued != 50 {
+				t.Fatalf("resumed import = %+v", out.Import)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the import was not resumed: %+v (%d)", out.Import, res.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
