@@ -149,7 +149,7 @@ func TestImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[int]string{5: "likely-duplicate", 6: "date", 8: "duplicate-row"}
+	want := map[int]string{5: "registered-already", 6: "date", 8: "duplicate-row"}
 	if len(fails) != 3 {
 		t.Fatalf("failures = %+v", fails)
 	}

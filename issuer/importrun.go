@@ -287,6 +287,11 @@ func (im *Importer) registerRow(ctx context.Context, by Principal, job ImportJob
 		for i, m := range de.Matches {
 			ids[i] = m.Registration.ID
 		}
+		if de.Matches[0].Has(ReasonRegistrationID) {
+			// Most often the same person from an earlier file.
+			return fail("registered-already", "", fmt.Sprintf("line %d: this registration ID is registered already (registration %s): not issued again; to issue a new card, open the registration",
+				row.Line, ids[0])), nil
+		}
 		return fail("likely-duplicate", "", fmt.Sprintf("line %d: the person may be registered already (registration %s): open it and link the visit, or register the person by hand",
 			row.Line, strings.Join(ids, ", "))), nil
 	case errors.As(err, &ie):
