@@ -36,6 +36,8 @@ bench:
 	@$(GO) test -count=1 -run TestEmbedderFootprint -v ./verifier | grep 'embedder:' | sed 's/^ *embed_test.go:[0-9]*: //'
 	@echo "bulk issuance, 10,000 spreadsheet rows to signed cards and their PDF (target <= 20 s on 2 cores):"
 	@$(GO) test ./internal/pdf -run '^$$' -bench Bulk10000RowsToPDF -benchtime 1x | grep '^Benchmark'
+	@echo "bulk import, the whole path: 10,000 rows registered and issued in bbolt on disk (audit entries too), then the PDF of every card re-signed (target <= 20 s on 2 cores):"
+	@$(GO) test ./internal/pdf -run '^$$' -bench Import10000RowsToPDF -benchtime 1x | grep '^Benchmark'
 
 # Run every fuzz target for FUZZTIME each. Minimizing a new input is capped
 # (it can take a whole minute on a 2 KiB credential and no input runs then).
