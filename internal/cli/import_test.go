@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -51,35 +52,52 @@ func importPeople(n int) []byte {
 }
 
 // prepareData makes a data directory as a first tally serve does, with a
-// registrar, rania, to take consent.
-func prepareData(t *testing.T, scryptN int) string {
+// registrar, rania, to take consent. With bin, the binary's serve makes
+// it, sealing keys at tally's own cost (slow under the race detector in
+// this process); else Main does, at scryptN.
+func prepareData(t *testing.T, scryptN int, bin string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.Addr, cfg.DataDir = "127.0.0.1:0", dir
-	m := &Main{Config: cfg, passwordParams: issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1}, scryptN: scryptN}
-	if err := m.Run(context.Background()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	if err := m.Close(); err != nil {
-		t.Fatal(err)
+	if bin != "" {
+		cmd := exec.Command(bin, "serve", "--data", dir, "--addr", "127.0.0.1:0")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(out)
+		for sc.Scan() && !strings.Contains(sc.Text(), "serving") {
+		}
+		cmd.Process.Signal(os.Interrupt)
+		go io.Copy(io.Discard, out)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("tally serve: %v", err)
+		}
+	} else {
+		cfg := config.Default()
+		cfg.Addr, cfg.DataDir = "127.0.0.1:0", dir
+		m := &Main{Config: cfg, passwordParams: issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1}, scryptN: scryptN}
+		if err := m.Run(context.Background()); err != nil {
+			m.Close()
+			t.Fatal(err)
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	db, err := bolt.Open(filepath.Join(dir, bolt.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	master, err := os.ReadFile(cfg.MasterKeyPath())
+	// Making staff opens no key.
+	svc, err := issuer.New(db.Stores(), issuer.Options{Password: issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := issuer.New(db.Stores(), issuer.Options{MasterKey: bytes.TrimSpace(master), ScryptN: scryptN,
-		Password: issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := svc.CreateStaff(context.Background(), issuer.SystemPrincipal("test"), cfg.OrgSlug,
+	if _, _, err := svc.CreateStaff(context.Background(), issuer.SystemPrincipal("test"), "demo",
 		issuer.NewStaff{Name: "Rania", Username: "rania", Role: issuer.RoleRegistrar}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +139,7 @@ func TestImportKilled(t *testing.T) {
 	}
 	t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
 	// The binary opens keys at tally's own cost only.
-	dir := prepareData(t, 0)
+	dir := prepareData(t, 0, bin)
 	t.Logf("data ready at %s", time.Since(start).Round(time.Millisecond))
 	const rows = 600
 	csv := filepath.Join(t.TempDir(), "people.csv")
@@ -217,7 +235,7 @@ func TestImportKilled(t *testing.T) {
 }
 
 func TestImportUsage(t *testing.T) {
-	dir := prepareData(t, credentials.LowestScryptN)
+	dir := prepareData(t, credentials.LowestScryptN, "")
 	csv := filepath.Join(t.TempDir(), "people.csv")
 	os.WriteFile(csv, importPeople(3), 0o600)
 	garbage := filepath.Join(t.TempDir(), "garbage.csv")
@@ -256,7 +274,7 @@ func TestImportUsage(t *testing.T) {
 // stopped goes on when it starts again, and ends.
 func TestServeResumesImports(t *testing.T) {
 	ctx := context.Background()
-	dir := prepareData(t, credentials.LowestScryptN)
+	dir := prepareData(t, credentials.LowestScryptN, "")
 	db, err := bolt.Open(filepath.Join(dir, bolt.FileName))
 	if err != nil {
 		t.Fatal(err)
