@@ -182,3 +182,22 @@ func TestImportAPI(t *testing.T) {
 		t.Fatalf("the done import's page: %.500s", page)
 	}
 }
+
+// TestImportUploadSize: the upload route takes files larger than other
+// requests' 1 MiB, up to the import's limit.
+func TestImportUploadSize(t *testing.T) {
+	e := newEnv(t)
+	var b bytes.Buffer
+	b.WriteString("Registration ID,Full name,Notes\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "BIG-%d,Sagal %d,%s\n", i, i, strings.Repeat("n", 30000))
+	}
+	body := upload(b.Bytes(), "programme", "MPCA-2026", "consent.given", "true", "consent.method", "verbal",
+		"consent.language", "so", "consent.staffId", e.staffID["demo/registrar"], "dryRun", "true")
+	res := e.do(http.MethodPost, "/api/v1/orgs/demo/imports", multipartType, body, e.asToken("demo", issuer.RoleRegistrar))
+	var out struct{ Import issuer.ImportJob }
+	json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode != http.StatusOK || out.Import.Good != 100 || len(body) < 2<<20 {
+		t.Fatalf("a %d-byte upload: %d, %+v", len(body), res.StatusCode, out.Import)
+	}
+}
