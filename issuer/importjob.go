@@ -184,7 +184,7 @@ type Importer struct {
 
 // ImporterOptions configure an Importer.
 type ImporterOptions struct {
-	// Workers is how many rows are handled at once; 32 if zero. Most of
+	// Workers is how many rows are handled at once; 128 if zero. Most of
 	// a row's time is spent waiting for the disk, and stores that share
 	// one transaction among changes made at the same time (internal/bolt's
 	// Batched) make many workers fast.
@@ -194,7 +194,7 @@ type ImporterOptions struct {
 // NewImporter returns an Importer over the service and its store.
 func NewImporter(s *Service, store ImportStore, opts ImporterOptions) *Importer {
 	if opts.Workers <= 0 {
-		opts.Workers = 32
+		opts.Workers = 128
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Importer{s: s, store: store, workers: opts.Workers, running: map[string]bool{}, ctx: ctx, cancel: cancel}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -397,9 +398,11 @@ func (im *Importer) Cards(ctx context.Context, org, id string, fn func(Issued) e
 		res chan result
 	}
 	tasks := make(chan task)
-	order := make(chan chan result, 4*im.workers)
+	order := make(chan chan result, 64)
 	var wg sync.WaitGroup
-	for range im.workers {
+	// Reading and signing again: a few workers a core keep the printer
+	// fed while some wait for the database.
+	for range min(im.workers, 16*runtime.GOMAXPROCS(0)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
