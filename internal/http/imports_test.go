@@ -13,7 +13,6 @@ import (
 
 	"github.com/tally-id/tally/internal/bolt"
 	"github.com/tally-id/tally/issuer"
-	"github.com/tally-id/tally/issuer/audit"
 )
 
 const importBoundary = "tally-import-boundary"
@@ -74,8 +73,6 @@ func (e *env) importDone(ctx context.Context) *issuer.Importer {
 	e.secrets = append(e.secrets, "Ayaan", "Hibaaq")
 	return im
 }
-
-var _ = audit.ActionImport
 
 // importCases are the cases of the bulk import routes.
 func importCases(e *env) map[string]routeCase {
@@ -199,5 +196,46 @@ func TestImportUploadSize(t *testing.T) {
 	json.NewDecoder(res.Body).Decode(&out)
 	if res.StatusCode != http.StatusOK || out.Import.Good != 100 || len(body) < 2<<20 {
 		t.Fatalf("a %d-byte upload: %d, %+v", len(body), res.StatusCode, out.Import)
+	}
+}
+
+// TestImportPageRunning: a running import's page refreshes itself every
+// 2 s without JavaScript, and loads the polling script; the upload form
+// and the dry run's report come before.
+func TestImportPageRunning(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	store, err := bolt.NewImportStore(e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := issuer.NewImporter(e.svc, store, issuer.ImporterOptions{})
+	by := issuer.Principal{Org: "demo", Role: issuer.RoleRegistrar, StaffID: e.staffID["demo/registrar"]}
+	file := append(peopleCSV(5, "Deeqa"), "IMP-99,Sagal 99,31/31/1990,female\n"...)
+	job, _, _, err := im.Check(ctx, by, "demo", issuer.ImportInput{Programme: "MPCA-2026",
+		Consent: issuer.ConsentInput{Given: true, Method: issuer.ConsentVerbal, Language: "so"}}, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	registrar := e.asStaff("demo", issuer.RoleRegistrar)
+	page := readBody(t, e.do(http.MethodGet, "/issuer/imports/"+job.ID, "", "", registrar))
+	if !strings.Contains(page, "Issue 1 credentials") || !strings.Contains(page, "line 3") || strings.Contains(page, "31/31") {
+		t.Fatalf("the checked import's page: %s", page)
+	}
+	if _, err := im.Start(ctx, by, "demo", job.ID); err != nil {
+		t.Fatal(err)
+	}
+	page = readBody(t, e.do(http.MethodGet, "/issuer/imports/"+job.ID, "", "", registrar))
+	if !strings.Contains(page, `<meta http-equiv="refresh" content="2">`) || !strings.Contains(page, `<script src="/static/import.js" defer>`) ||
+		!strings.Contains(page, "<progress") {
+		t.Fatalf("the running import's page: %s", page)
+	}
+	res := e.do(http.MethodGet, "/static/import.js", "", "", who{})
+	if res.StatusCode != http.StatusOK || !strings.Contains(readBody(t, res), "fetch(") {
+		t.Fatalf("the script: %d", res.StatusCode)
+	}
+	list := readBody(t, e.do(http.MethodGet, "/issuer/imports", "", "", e.asStaff("demo", issuer.RoleAuditor)))
+	if !strings.Contains(list, "/issuer/imports/"+job.ID) || strings.Contains(list, `enctype="multipart/form-data"`) {
+		t.Fatal("an auditor's list: the import missing, or an upload form shown")
 	}
 }
