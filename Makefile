@@ -38,6 +38,8 @@ bench:
 	@$(GO) test ./internal/pdf -run '^$$' -bench Bulk10000RowsToPDF -benchtime 1x | grep '^Benchmark'
 	@echo "dedup registry, 1,000,000 tokens in bbolt (targets: >= 20,000 inserts/s batched, lookup p99 <= 1000 us):"
 	@$(GO) test ./internal/bolt -run '^$$' -bench 'Registry1M$$' -benchtime 1x | grep '^Benchmark'
+	@echo "bulk import, the whole path: 10,000 rows registered and issued in bbolt on disk (audit entries too), then the PDF of every card re-signed (target <= 20 s on 2 cores):"
+	@$(GO) test ./internal/pdf -run '^$$' -bench Import10000RowsToPDF -benchtime 1x | grep '^Benchmark'
 
 # Run every fuzz target for FUZZTIME each. Minimizing a new input is capped
 # (it can take a whole minute on a 2 KiB credential and no input runs then).

@@ -129,7 +129,18 @@ func (s *Service) keyring(ctx context.Context, org string) (*keyring, error) {
 	s.keys.mu.Lock()
 	defer s.keys.mu.Unlock()
 	if r, ok := s.keys.open[org]; ok {
-		return r, nil
+		// Another Service on the same stores (the bulk importer's) may
+		// have rotated the data key: what is cached serves only while it
+		// is still the current one, so that nothing is sealed, nor
+		// indexed, under a key a rotation has retired.
+		dk, err := s.dataKeys.DataKey(ctx, org)
+		if err != nil {
+			return nil, err
+		}
+		if dk.Version == r.current.version {
+			return r, nil
+		}
+		delete(s.keys.open, org)
 	}
 	if len(s.masterKey) == 0 {
 		return nil, fmt.Errorf("%w: %w", ErrNoDataKey, errNoMasterKey)

@@ -171,15 +171,7 @@ func compare(p, stored credentials.Registration) (Match, bool) {
 // keys still hold index entries of their keys: the query has the entries
 // of every key kept.
 func (s *Service) duplicates(ctx context.Context, ring *keyring, org string, p credentials.Registration, except string) ([]Match, error) {
-	var query []IndexKey
-	for _, k := range ring.all() {
-		for _, key := range k.indexKeys(p) {
-			if key.Kind == IndexRegistrationID || key.Kind == IndexName || key.Kind == IndexNamePart {
-				query = append(query, key)
-			}
-		}
-	}
-	hits, err := s.index.FindRegistrations(ctx, org, query, perKeyLimit)
+	hits, err := s.index.FindRegistrations(ctx, org, duplicateQuery(ring, p), perKeyLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +196,20 @@ func (s *Service) duplicates(ctx context.Context, ring *keyring, org string, p c
 		}
 	}
 	return best(matches), nil
+}
+
+// duplicateQuery is the index keys that find the candidates for p: its
+// registration ID and names, under every data key kept.
+func duplicateQuery(ring *keyring, p credentials.Registration) []IndexKey {
+	var query []IndexKey
+	for _, k := range ring.all() {
+		for _, key := range k.indexKeys(p) {
+			if key.Kind == IndexRegistrationID || key.Kind == IndexName || key.Kind == IndexNamePart {
+				query = append(query, key)
+			}
+		}
+	}
+	return query
 }
 
 func (s *Service) openHit(ctx context.Context, ring *keyring, org, id string) (Registration, error) {

@@ -68,6 +68,13 @@ const registrationIDDigits = 8
 // registration's personal data is sealed under the organisation's data
 // key; its dedup seed is drawn here, once.
 func (s *Service) Register(ctx context.Context, by Principal, org string, in NewRegistration) (Registration, error) {
+	return s.register(ctx, by, org, in, "")
+}
+
+// register is Register with the registration's internal id given, or
+// drawn when id is empty: a bulk import derives it from the job and the
+// row, so that a retried row finds the registration it made.
+func (s *Service) register(ctx context.Context, by Principal, org string, in NewRegistration, id string) (Registration, error) {
 	var p problems
 	checkPerson(&p, &in.Person, true)
 	if in.Person.ID != "" {
@@ -93,9 +100,10 @@ func (s *Service) Register(ctx context.Context, by Principal, org string, in New
 			return Registration{}, err
 		}
 	}
-	id, err := newID(s.rand)
-	if err != nil {
-		return Registration{}, err
+	if id == "" {
+		if id, err = newID(s.rand); err != nil {
+			return Registration{}, err
+		}
 	}
 	seed, err := credentials.NewSeed(s.rand)
 	if err != nil {
@@ -114,7 +122,7 @@ func (s *Service) Register(ctx context.Context, by Principal, org string, in New
 	if err := s.sealRecord(k, reg, &sr); err != nil {
 		return Registration{}, err
 	}
-	if err := s.storeNew(ctx, ring, org, in, sr); err != nil {
+	if err := s.storeNew(ctx, org, in, sr); err != nil {
 		return Registration{}, err
 	}
 	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionRegister,
@@ -131,25 +139,35 @@ const raceRetries = 8
 
 // storeNew stores a new registration. Unless staff confirmed it is
 // another person, the check for likely duplicates and the insert are one
-// atomic step: the insert is refused (ErrRaced) if any registration of the
-// organisation was stored after the check read the organisation's
-// registration generation, and the check runs again, and sees it. Two
-// registrars registering the same person at the same moment do not both
-// create a registration.
-func (s *Service) storeNew(ctx context.Context, ring *keyring, org string, in NewRegistration, sr SealedRegistration) error {
+// atomic step: the insert is refused (ErrRaced) if, since the check began,
+// a registration holding any of the index keys the check looked up was
+// stored, or any registration of the organisation was updated (a
+// correction, a data key rotation re-sealing it); then the check runs
+// again, and sees it. Two registrars registering the same person at the
+// same moment do not both create a registration, while registrations of
+// other people (a bulk import makes them by the hundred) do not hold each
+// other up.
+func (s *Service) storeNew(ctx context.Context, org string, in NewRegistration, sr SealedRegistration) error {
 	if in.Confirm {
 		return registrationIDTaken(s.registrations.CreateRegistration(ctx, sr))
 	}
 	for range raceRetries {
-		gen, err := s.registrations.RegistrationGeneration(ctx, org)
+		ring, err := s.keyring(ctx, org)
 		if err != nil {
 			return err
 		}
-		// The keys are read after the generation: a data key rotation that
-		// re-seals a record after this point moves the generation on, and
-		// the next attempt reads the keys it left.
-		if ring, err = s.keyring(ctx, org); err != nil {
+		keys := duplicateQuery(ring, in.Person)
+		gen, err := s.registrations.RegistrationGeneration(ctx, org, keys)
+		if err != nil {
 			return err
+		}
+		// A data key rotation makes its new key current before it
+		// re-seals any record: if the keys are still current now, every
+		// re-seal to come moves the generation on.
+		if again, err := s.keyring(ctx, org); err != nil {
+			return err
+		} else if again.current.version != ring.current.version {
+			continue
 		}
 		matches, err := s.duplicates(ctx, ring, org, in.Person, "")
 		if err != nil {
@@ -158,7 +176,7 @@ func (s *Service) storeNew(ctx context.Context, ring *keyring, org string, in Ne
 		if len(matches) > 0 {
 			return &DuplicatesError{Matches: matches}
 		}
-		err = s.registrations.CreateRegistrationIf(ctx, sr, gen)
+		err = s.registrations.CreateRegistrationIf(ctx, sr, keys, gen)
 		if !errors.Is(err, ErrRaced) {
 			return registrationIDTaken(err)
 		}

@@ -211,12 +211,14 @@ type RegistrationStore interface {
 	// changed.
 	ReplaceRegistrations(ctx context.Context, rs []SealedRegistration) error
 	// RegistrationGeneration returns a number that changes whenever a
-	// registration of org is created or updated.
-	RegistrationGeneration(ctx context.Context, org string) (uint64, error)
+	// registration of org is updated, or one is stored holding any of
+	// keys (so that registrations of other people, as a bulk import makes
+	// them by the hundred, do not hold each other up).
+	RegistrationGeneration(ctx context.Context, org string, keys []IndexKey) (uint64, error)
 	// CreateRegistrationIf stores a new registration as
-	// CreateRegistration does, but only if org's registration generation
-	// is still gen: ErrRaced if another registration was stored since.
-	CreateRegistrationIf(ctx context.Context, r SealedRegistration, gen uint64) error
+	// CreateRegistration does, but only if RegistrationGeneration of org
+	// and keys is still gen: ErrRaced if it moved on since.
+	CreateRegistrationIf(ctx context.Context, r SealedRegistration, keys []IndexKey, gen uint64) error
 }
 
 // IndexHit is a registration that holds some of the index keys looked

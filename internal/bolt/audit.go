@@ -26,7 +26,13 @@ var ErrNoAuditLog = errors.New("the database has no audit log")
 // bbolt database. It implements audit.Store.
 type AuditStore struct {
 	db *bbolt.DB
+	// batch appends with bbolt's Batch (see Batched).
+	batch bool
 }
+
+// Batched returns the store appending with bbolt's Batch, as DB.Batched
+// does: appends made at the same time share a transaction, in one chain.
+func (s *AuditStore) Batched() *AuditStore { return &AuditStore{db: s.db, batch: true} }
 
 var _ audit.Store = (*AuditStore)(nil)
 
@@ -64,7 +70,11 @@ func (s *AuditStore) Append(ctx context.Context, build func(seq uint64, last []b
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	update := s.db.Update
+	if s.batch {
+		update = s.db.Batch
+	}
+	return update(func(tx *bbolt.Tx) error {
 		b, err := auditBucketOf(tx)
 		if err != nil {
 			return err

@@ -56,7 +56,15 @@ func allBuckets() [][]byte {
 // DB is the open database.
 type DB struct {
 	db *bbolt.DB
+	// batch makes changes with bbolt's Batch (see Batched).
+	batch bool
 }
+
+// Batched returns the database as stores whose changes are made with
+// bbolt's Batch: changes made at the same time by many goroutines share
+// one transaction and one sync to disk, each still all or nothing. A bulk
+// import uses it; a lone change waits up to bbolt's MaxBatchDelay (10 ms).
+func (d *DB) Batched() *DB { return &DB{db: d.db, batch: true} }
 
 // ErrLocked is returned by Open when another process (a running tally
 // serve) holds the file.
@@ -123,6 +131,9 @@ func (d *DB) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 func (d *DB) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if d.batch {
+		return d.db.Batch(fn)
 	}
 	return d.db.Update(fn)
 }

@@ -90,10 +90,7 @@ func createRegistration(tx *bbolt.Tx, r issuer.SealedRegistration) error {
 	if err := putNew(tx, bucketRegistrations, registrationKey(r.Org, r.ID), r, fmt.Errorf("registration %s: %w", r.ID, issuer.ErrConflict)); err != nil {
 		return err
 	}
-	if err := addIndex(tx, r); err != nil {
-		return err
-	}
-	return bumpGeneration(tx, r.Org)
+	return addIndex(tx, r)
 }
 
 // addIndex writes a registration's index entries, refusing a unique one
@@ -111,6 +108,9 @@ func addIndex(tx *bbolt.Tx, r issuer.SealedRegistration) error {
 			}
 		}
 		if err := b.Put(indexEntry(r.Org, k, r.ID), nil); err != nil {
+			return err
+		}
+		if err := bumpIndexGeneration(tx, r.Org, k); err != nil {
 			return err
 		}
 	}
@@ -228,25 +228,55 @@ func generation(tx *bbolt.Tx, org string) uint64 {
 	return 0
 }
 
-// RegistrationGeneration returns org's registration generation.
-func (d *DB) RegistrationGeneration(ctx context.Context, org string) (uint64, error) {
+// indexGenerationKey is where the meta bucket keeps the generation of
+// one index key: a counter that every entry added under it moves on.
+func indexGenerationKey(org string, k issuer.IndexKey) []byte {
+	return append([]byte("index-generation\x00"), indexPrefix(org, k)...)
+}
+
+func bumpIndexGeneration(tx *bbolt.Tx, org string, k issuer.IndexKey) error {
+	b := tx.Bucket(bucketMeta)
+	key := indexGenerationKey(org, k)
+	var n uint64
+	if v := b.Get(key); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	return b.Put(key, binary.BigEndian.AppendUint64(nil, n+1))
+}
+
+// generations is org's registration generation plus those of the index
+// keys: counters only grow, so the sum changes whenever any of them does.
+func generations(tx *bbolt.Tx, org string, keys []issuer.IndexKey) uint64 {
+	n := generation(tx, org)
+	b := tx.Bucket(bucketMeta)
+	for _, k := range keys {
+		if v := b.Get(indexGenerationKey(org, k)); len(v) == 8 {
+			n += binary.BigEndian.Uint64(v)
+		}
+	}
+	return n
+}
+
+// RegistrationGeneration returns a number that changes whenever a
+// registration of org is updated, or one is stored under any of keys.
+func (d *DB) RegistrationGeneration(ctx context.Context, org string, keys []issuer.IndexKey) (uint64, error) {
 	var n uint64
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
-		n = generation(tx, org)
+		n = generations(tx, org, keys)
 		return nil
 	})
 	return n, err
 }
 
 // CreateRegistrationIf stores a new registration, in one transaction with
-// the check that no registration of its organisation was created or
-// updated since the generation gen was read.
-func (d *DB) CreateRegistrationIf(ctx context.Context, r issuer.SealedRegistration, gen uint64) error {
+// the check that no registration of its organisation was updated, and
+// none stored under keys, since the generation gen was read.
+func (d *DB) CreateRegistrationIf(ctx context.Context, r issuer.SealedRegistration, keys []issuer.IndexKey, gen uint64) error {
 	if err := checkRegistration(r); err != nil {
 		return err
 	}
 	return d.update(ctx, func(tx *bbolt.Tx) error {
-		if now := generation(tx, r.Org); now != gen {
+		if now := generations(tx, r.Org, keys); now != gen {
 			return fmt.Errorf("registration %s: organisation %s's registrations changed since the check for duplicates (generation %d, now %d): %w", r.ID, r.Org, gen, now, issuer.ErrRaced)
 		}
 		return createRegistration(tx, r)

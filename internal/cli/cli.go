@@ -95,6 +95,7 @@ func commands() []command {
 		{"registry", "dedup domains and token lists between agencies (registry domain add|domains|export|import|reconcile)", registryCmd},
 		{"org new", "add an organisation to this instance, with its first administrator", orgNew},
 		{"issuer retention", "erase the personal data whose retention period has ended (the server does it hourly)", issuerRetention},
+		{"issuer import", "import a spreadsheet: register and issue every good row, with a progress bar", issuerImport},
 	}
 }
 

@@ -42,6 +42,7 @@ type Main struct {
 	scryptN        int
 
 	db      *bolt.DB
+	imports *issuer.Importer
 	ln      net.Listener
 	server  *http.Server
 	done    chan error
@@ -145,12 +146,25 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.startRetention(svc, log)
 
+	// Bulk imports: their own service on batched stores; imports that
+	// were running when the server stopped go on now.
+	if m.imports, err = importer(m.db, issuer.Options{
+		MasterKey: master, Now: m.Now, Rand: m.Rand, Password: m.passwordParams, ScryptN: m.scryptN, BaseURL: m.baseURL,
+	}); err != nil {
+		return err
+	}
+	if n, err := m.imports.Resume(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("imports resumed", "imports", n)
+	}
+
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {
 		return err
 	}
 	h, err := tallyhttp.New(tallyhttp.Options{
-		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand,
+		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
 		VCAPIOpenOrg: openOrg,
 	})
 	if err != nil {
@@ -224,6 +238,11 @@ func (m *Main) Close() error {
 	if m.stopSweep != nil {
 		m.stopSweep()
 		<-m.sweepDone
+	}
+	if m.imports != nil {
+		// Running imports save what they did and stay running, to go on
+		// at the next start.
+		m.imports.Close()
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

@@ -150,6 +150,14 @@ type pageData struct {
 	// DataKeyVersions are the organisation's data key versions kept, the
 	// current one last.
 	DataKeyVersions []int
+	// Bulk imports: the list, the one shown, its problems (the dry run's,
+	// or its refused rows'); Refresh reloads a running one's page every so
+	// many seconds, and Script is the page's script, if any.
+	Imports        []issuer.ImportJob
+	Import         *issuer.ImportJob
+	ImportProblems []issuer.ImportProblem
+	Refresh        int
+	Script         string
 }
 
 // Reasons says in words why a registration was found.

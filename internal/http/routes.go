@@ -104,6 +104,17 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/suspend", Kind: Page, Roles: registrars, Handler: s.changeCredential(s.svc.Suspend, "suspended")},
 		{Method: http.MethodPost, Path: "/issuer/credentials/:cred/reinstate", Kind: Page, Roles: registrars, Handler: s.changeCredential(s.svc.Reinstate, "reinstated")},
 
+		// --- bulk imports ---
+		{Method: http.MethodGet, Path: "/issuer/imports", Kind: Page, Roles: readers, Handler: s.importsPage},
+		{Method: http.MethodPost, Path: "/issuer/imports", Kind: Page, Roles: registrars, Handler: s.importUpload},
+		{Method: http.MethodGet, Path: "/issuer/imports/:id", Kind: Page, Roles: readers, Handler: s.importPage},
+		{Method: http.MethodPost, Path: "/issuer/imports/:id/start", Kind: Page, Roles: registrars, Handler: s.importStart},
+		{Method: http.MethodGet, Path: "/issuer/imports/:id/cards.pdf", Kind: Page, Roles: registrars, Handler: s.importCards},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/imports", Kind: API, Roles: registrars, Handler: s.apiImportCreate},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/imports/:id", Kind: API, Roles: readers, Handler: s.apiImport},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/imports/:id/cards.pdf", Kind: API, Roles: registrars, Handler: s.importCards},
+		// --- end of bulk imports ---
+
 		{Method: http.MethodGet, Path: "/api/v1/whoami", Kind: API, Roles: staff, Handler: s.apiWhoami},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/staff", Kind: API, Roles: admin, Handler: s.apiStaffList},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/staff", Kind: API, Roles: admin, Handler: s.apiStaffCreate},

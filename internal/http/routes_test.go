@@ -292,6 +292,9 @@ func (e *env) path(pattern, org string) string {
 	if strings.HasSuffix(pattern, "/erase") {
 		id = e.eraseID() // retention: not Fatima's, which other routes use
 	}
+	if strings.Contains(pattern, "/imports/") {
+		id = e.importID
+	}
 	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred).Replace(e.keysPath(pattern))
 }
 
@@ -317,6 +320,9 @@ func TestRouteTable(t *testing.T) {
 		cases[k] = v
 	}
 	for k, v := range retentionCases() {
+		cases[k] = v
+	}
+	for k, v := range importCases(e) {
 		cases[k] = v
 	}
 	seen := map[string]bool{}

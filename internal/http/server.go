@@ -67,11 +67,15 @@ type Options struct {
 	// credentials, acting for this organisation: for conformance test
 	// suites on a loopback address only (config.Config.VCAPIOpen).
 	VCAPIOpenOrg string
+	// Importer runs bulk imports (/issuer/imports); without it, those
+	// routes answer 404.
+	Importer *issuer.Importer
 }
 
 // Server is the HTTP handler of tally serve.
 type Server struct {
 	svc     *issuer.Service
+	imports *issuer.Importer
 	printer *pdf.Printer
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
@@ -93,7 +97,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Issuer == nil || opts.Files == nil {
 		return nil, errors.New("http: Issuer and Files are required")
 	}
-	s := &Server{svc: opts.Issuer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg}
+	s := &Server{svc: opts.Issuer, imports: opts.Importer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -184,12 +188,16 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		if s.secure {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		r := c.Request()
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBody)
+		limit := int64(maxBody)
+		if isUpload(c) {
+			limit = maxUpload
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}
 }

@@ -63,6 +63,8 @@ type env struct {
 	regID string
 	// credID and revokeID are cards issued from it.
 	credID, revokeID string
+	// importID is a done import of demo's, of two people.
+	importID string
 }
 
 func newEnv(t *testing.T) *env {
@@ -148,8 +150,9 @@ func newEnv(t *testing.T) *env {
 		*id = out.Record.ID
 	}
 	e.secrets = append(e.secrets, "Fatima", "Hassan", "1991-03-14", "KE-DAD-2026-000123", "asylum-seeker")
+	im := e.importDone(ctx)
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
-		Issuer: svc, Ready: db.Ping, Files: web.FS,
+		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
