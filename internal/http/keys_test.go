@@ -221,8 +221,9 @@ func TestKeyCompromise(t *testing.T) {
 	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&out) != nil {
 		t.Fatalf("compromise: %d", res.StatusCode)
 	}
-	// A signed the three, and the two cards newEnv issued.
-	if out.Revoked != 5 || out.Key.State != issuer.KeyCompromised || out.Key.Swept.IsZero() || out.NewKey != nil {
+	// A signed the three, the two cards newEnv issued, and the two of its
+	// import.
+	if out.Revoked != 7 || out.Key.State != issuer.KeyCompromised || out.Key.Swept.IsZero() || out.NewKey != nil {
 		t.Fatalf("compromise: %+v", out)
 	}
 	revoked := func(err error) bool {
@@ -254,7 +255,7 @@ func TestKeyCompromise(t *testing.T) {
 	}
 	res = e.do(http.MethodPost, "/api/v1/orgs/demo/keys/"+a.Fragment+"/compromise", "application/json",
 		`{"reason":"Again.","confirm":true}`, e.asToken("demo", issuer.RoleAdmin))
-	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&out) != nil || out.Revoked != 0 || out.Key.Revoked != 5 {
+	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&out) != nil || out.Revoked != 0 || out.Key.Revoked != 7 {
 		t.Fatalf("again: %d %+v", res.StatusCode, out)
 	}
 	// The settings page shows the keys and their states.
