@@ -260,7 +260,7 @@ func TestKeyCompromise(t *testing.T) {
 	}
 	// The settings page shows the keys and their states.
 	page := readBody(t, e.do(http.MethodGet, "/admin/organisation", "", "", e.asStaff("demo", issuer.RoleAdmin)))
-	for _, want := range []string{a.Fragment, b.Fragment, "Compromised", "Current", "5 credentials revoked"} {
+	for _, want := range []string{a.Fragment, b.Fragment, "Compromised", "Current", "7 credentials revoked"} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("the settings page lacks %q", want)
 		}
