@@ -5,7 +5,7 @@ GO ?= go
 PKGS := ./...
 FUZZTIME ?= 20s
 
-.PHONY: run demo test vet fmt-check bench fuzz build clean
+.PHONY: run demo test test-deps vet fmt-check bench fuzz build clean
 
 run:
 	$(GO) run ./cmd/tally serve
@@ -25,8 +25,13 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 # go test runs every fuzz target's seed corpus (testdata/fuzz/...) as tests.
-test: fmt-check vet
+test: fmt-check vet test-deps
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# poppler-utils and chromium for the PDF and browser tests, installed with
+# apt-get when missing and running as root; otherwise those tests skip.
+test-deps:
+	@./.ci/deps
 
 # Benchmarks in package verifier, printed with their ratios to the bare
 # ed25519.Verify baseline measured in the same run.
