@@ -68,7 +68,7 @@ func (s *Service) changeState(ctx context.Context, by Principal, org, id string,
 	}
 	// A credential issued through the VC API has no registration nor
 	// programme, and an id of the caller's making.
-	objects := []audit.Object{{Kind: audit.ObjectCredential, ID: AuditCredentialID(rec.ID)}}
+	objects := []audit.Object{{Kind: audit.ObjectCredential, ID: s.AuditCredentialID(rec.ID)}}
 	purpose := audit.PurposeVCAPI
 	if rec.Registration != "" {
 		objects = append(objects, audit.Object{Kind: audit.ObjectRegistration, ID: rec.Registration})

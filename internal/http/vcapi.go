@@ -108,7 +108,7 @@ func (s *Server) vcIssue(c echo.Context) error {
 	}
 	attrs := []any{"org", org, "by", by.Ref(), "format", opts.Format}
 	if out.Record != nil {
-		attrs = append(attrs, "credential", issuer.AuditCredentialID(out.Record.ID))
+		attrs = append(attrs, "credential", s.svc.AuditCredentialID(out.Record.ID))
 	}
 	s.log.InfoContext(c.Request().Context(), "issued through the VC API", attrs...)
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -128,7 +128,7 @@ func (s *Server) vcStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(c.Request().Context(), "status updated through the VC API", "credential", issuer.AuditCredentialID(rec.ID), "org", org, "by", by.Ref(), "state", string(rec.State))
+	s.log.InfoContext(c.Request().Context(), "status updated through the VC API", "credential", s.svc.AuditCredentialID(rec.ID), "org", org, "by", by.Ref(), "state", string(rec.State))
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, rec)
 }

@@ -2,7 +2,10 @@ package issuer_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,5 +47,26 @@ func TestChangePasswordLimited(t *testing.T) {
 	d.now = d.now.Add(15*time.Minute + time.Second)
 	if err := d.svc.ChangePassword(ctx, p, sess, issuer.PasswordChange{Current: pw, New: chosen}); err != nil {
 		t.Fatalf("after the window: %v", err)
+	}
+}
+
+// TestAuditCredentialIDKeyed: a caller's credential id is named in the
+// audit log by a hash keyed with a key derived from the master key, so
+// that a leaked log cannot be matched against every passport number; the
+// plain SHA-256 it used to be is not what the log shows.
+func TestAuditCredentialIDKeyed(t *testing.T) {
+	d := newDesk(t)
+	const id = "urn:example:passport:AB1234567"
+	got := d.svc.AuditCredentialID(id)
+	plain := sha256.Sum256([]byte(id))
+	if !strings.HasPrefix(got, "hmac:") || strings.Contains(got, hex.EncodeToString(plain[:16])) || strings.Contains(got, "AB1234567") {
+		t.Fatalf("audit id %q", got)
+	}
+	if d.svc.AuditCredentialID(id) != got {
+		t.Fatal("the audit id of one credential changes")
+	}
+	const uuid = "urn:uuid:3f0c9a52-7d1e-4b8a-9c55-0f2e6b1d4a77"
+	if d.svc.AuditCredentialID(uuid) != uuid {
+		t.Fatal("a urn:uuid tally drew is named as it is")
 	}
 }
