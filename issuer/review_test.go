@@ -2,6 +2,9 @@ package issuer_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/issuer"
 )
 
@@ -68,5 +72,42 @@ func TestAuditCredentialIDKeyed(t *testing.T) {
 	const uuid = "urn:uuid:3f0c9a52-7d1e-4b8a-9c55-0f2e6b1d4a77"
 	if d.svc.AuditCredentialID(uuid) != uuid {
 		t.Fatal("a urn:uuid tally drew is named as it is")
+	}
+}
+
+// TestOfferOfErasedRegistration: once a registration is erased, no offer
+// is made from it (ErrErased, not a misleading "no consent"), and an offer
+// made before, even redeemed, yields no credential.
+func TestOfferOfErasedRegistration(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t)
+	reg, err := d.register(t, fatima(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := d.svc.CreateOffer(ctx, d.registrar, "demo", reg.ID, issuer.OfferInput{Type: credentials.TypeRegistration})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := d.svc.RedeemOffer(ctx, "demo", live.Code, live.TxCode, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	supervisor := issuer.Principal{Org: "demo", Role: issuer.RoleSupervisor, StaffID: d.registrar.StaffID}
+	if _, err := d.svc.EraseRegistration(ctx, supervisor, "demo", reg.ID, issuer.EraseInput{Confirm: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.CreateOffer(ctx, d.registrar, "demo", reg.ID, issuer.OfferInput{Type: credentials.TypeRegistration}); !errors.Is(err, issuer.ErrErased) {
+		t.Fatalf("an offer of an erased registration: %v", err)
+	}
+	holder, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.IssueOffered(ctx, "demo", token, credentials.FormatSDJWT, &holder.PublicKey); !errors.Is(err, issuer.ErrErased) {
+		t.Fatalf("a credential from an offer made before the erasure: %v", err)
+	}
+	if recs, err := d.svc.Credentials(ctx, "demo", reg.ID); err != nil || len(recs) != 0 {
+		t.Fatalf("records: %+v %v", recs, err)
 	}
 }

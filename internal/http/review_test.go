@@ -1,11 +1,14 @@
 package http_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/tally-id/tally/issuer"
 )
 
 // TestSignInLimitsIPv6Prefix: guesses from many addresses of one IPv6 /64
@@ -34,5 +37,29 @@ func TestSignInLimitsIPv6Prefix(t *testing.T) {
 	}
 	if code := signin("[2001:db8:1:3::1]:4000", ownPassword("demo-auditor")); code != http.StatusSeeOther {
 		t.Fatalf("another /64: %d, want 303", code)
+	}
+}
+
+// TestCredentialAfterErasure: a wallet holding an access token for a
+// registration erased since gets an OAuth credential_request_denied that
+// says nothing of the erasure, and nothing is issued.
+func TestCredentialAfterErasure(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	w, m, token := e.redeemed(t, `{"type":"RegistrationCredential"}`)
+	sup := issuer.Principal{Org: "demo", Role: issuer.RoleSupervisor, StaffID: e.staffID["demo/supervisor"]}
+	if _, err := e.svc.EraseRegistration(ctx, sup, "demo", e.regID, issuer.EraseInput{Confirm: true}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := e.svc.Credentials(ctx, "demo", e.regID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := w.credential(m, token, "RegistrationCredential_dc+sd-jwt", w.proof(e.ts.URL+"/orgs/demo", w.nonce(m), proofOptions{}))
+	if code := res.oauthError(t); res.status != http.StatusBadRequest || code != "credential_request_denied" || strings.Contains(string(res.body), "erase") {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	if after, _ := e.svc.Credentials(ctx, "demo", e.regID); len(after) != len(before) {
+		t.Fatalf("issued after erasure: %d records, %d before", len(after), len(before))
 	}
 }
