@@ -106,23 +106,23 @@ func (s *Service) ChangePassword(ctx context.Context, by Principal, sessionID st
 	// guess the password with at leisure.
 	now := s.now()
 	client := passwordChangeClient + st.ID
-	if wait := s.limiter.wait(st.Username, client, now); wait > 0 {
+	if wait := s.limiter.begin(st.Username, client, now); wait > 0 {
 		return &TooManyAttemptsError{RetryAfter: wait}
 	}
 	if len(in.Current) > MaxPasswordLength {
-		s.limiter.fail(st.Username, client, now)
 		return &InvalidError{Fields: []FieldError{{Field: "current", Code: "wrong", Message: "this is not your current password"}}}
 	}
 	if err := s.slots.acquire(ctx); err != nil {
+		s.limiter.abort(st.Username, client)
 		return err
 	}
 	ok, err := checkPassword(in.Current, st.PasswordHash)
 	s.slots.release()
 	if err != nil {
+		s.limiter.abort(st.Username, client)
 		return fmt.Errorf("staff %s: %w", st.ID, err)
 	}
 	if !ok {
-		s.limiter.fail(st.Username, client, now)
 		if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: st.Org, Action: audit.ActionPasswordChange,
 			Objects: []audit.Object{{Kind: audit.ObjectStaff, ID: st.ID}}, Purpose: audit.PurposeSecurity, Outcome: audit.OutcomeDenied}); err != nil {
 			return err

@@ -8,7 +8,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,5 +111,51 @@ func TestOfferOfErasedRegistration(t *testing.T) {
 	}
 	if recs, err := d.svc.Credentials(ctx, "demo", reg.ID); err != nil || len(recs) != 0 {
 		t.Fatalf("records: %+v %v", recs, err)
+	}
+}
+
+// TestSignInLimitsConcurrentBurst: a burst of concurrent guesses for one
+// user name from one client has no more passwords checked than the limit
+// allows. Before, every request of the burst passed the check before any
+// was counted, and queued for the password hash: all were tried.
+func TestSignInLimitsConcurrentBurst(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t)
+	sys := issuer.SystemPrincipal("test")
+	_, pw, err := d.svc.CreateStaff(ctx, sys, "demo", issuer.NewStaff{Name: "Ayan Farah", Username: "ayan", Role: issuer.RoleRegistrar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const burst = 40
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked, refused := 0, 0
+	for i := range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := d.svc.SignInFrom(ctx, "203.0.113.50", "ayan", fmt.Sprintf("guess %d", i))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, issuer.ErrTooManyAttempts):
+				refused++
+			case errors.Is(err, issuer.ErrUnauthenticated):
+				checked++
+			default:
+				t.Errorf("guess %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if checked != 5 || refused != burst-5 {
+		t.Fatalf("%d passwords checked, %d refused; want 5 and %d", checked, refused, burst-5)
+	}
+	// A right password from elsewhere still signs in, and signing in does
+	// not count as a failure: the user's count stays below its limit.
+	for i := range 3 {
+		if _, _, err := d.svc.SignInFrom(ctx, fmt.Sprintf("198.51.100.%d", i), "ayan", pw); err != nil {
+			t.Fatalf("sign-in %d: %v", i, err)
+		}
 	}
 }
