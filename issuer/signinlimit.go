@@ -240,16 +240,21 @@ func (c counters) add(key string, now time.Time, limits SignInLimits) {
 		delete(c, key)
 	}
 	if len(c) >= limits.MaxEntries {
-		var oldest string
+		// Ended entries go first; then the one with the fewest failures,
+		// the oldest of those: a flood of one-off guesses under new names
+		// must not push out the count of the user name under attack.
+		var victim string
 		for k, f := range c {
 			if now.Sub(f.first) >= limits.Window {
 				delete(c, k)
-			} else if oldest == "" || f.first.Before(c[oldest].first) {
-				oldest = k
+				continue
+			}
+			if v, ok := c[victim]; !ok || f.n < v.n || f.n == v.n && f.first.Before(v.first) {
+				victim = k
 			}
 		}
 		if len(c) >= limits.MaxEntries {
-			delete(c, oldest)
+			delete(c, victim)
 		}
 	}
 	c[key] = &failures{n: 1, first: now}
