@@ -159,3 +159,25 @@ func TestSignInLimitsConcurrentBurst(t *testing.T) {
 		}
 	}
 }
+
+// TestIssueVCStatusUnderAnotherName: the VC API refuses a credential that
+// names the status property otherwise in its context (a status entry of
+// the caller's making, pointing anywhere), as a field error; nothing is
+// kept.
+func TestIssueVCStatusUnderAnotherName(t *testing.T) {
+	d := newVCDesk(t)
+	doc := `{"@context":["https://www.w3.org/ns/credentials/v2",{"myStatus":{"@id":"https://www.w3.org/2018/credentials#credentialStatus","@type":"@id"}}],
+"id":"urn:example:smuggled:1","type":["VerifiableCredential"],"issuer":"did:web:tally.example:orgs:demo","credentialSubject":{"id":"did:example:1"},
+"myStatus":{"id":"https://tally.example/status/other/revocation/0#5","type":"BitstringStatusListEntry","statusPurpose":"revocation","statusListIndex":"5","statusListCredential":"https://tally.example/status/other/revocation/0"}}`
+	by := issuer.Principal{Org: "demo", Role: issuer.RoleRegistrar, TokenID: "tok_1"}
+	for _, opts := range []issuer.VCIssueOptions{{}, {Format: issuer.VCFormatJWT}} {
+		_, err := d.svc.IssueVC(context.Background(), by, "demo", []byte(doc), opts)
+		var ie *issuer.InvalidError
+		if !errors.As(err, &ie) {
+			t.Fatalf("format %q: %v", opts.Format, err)
+		}
+		if f, ok := ie.Field("credential"); !ok || !strings.Contains(f.Message, "credentialStatus") {
+			t.Fatalf("format %q: %v", opts.Format, ie)
+		}
+	}
+}
