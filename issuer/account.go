@@ -69,10 +69,16 @@ type PasswordChange struct {
 	New     string `json:"new"`
 }
 
+// passwordChangeClient is the limiter's client for the password changes
+// of one staff member (with their id): its own count, apart from sign-ins.
+const passwordChangeClient = "password-change:"
+
 // ChangePassword changes the password of the signed-in staff member by,
 // who proves the current one. Their other sessions end; the session
 // sessionID (theirs, from which they change it) goes on. A wrong current
-// password is a field error, audited as refused.
+// password is a field error, audited as refused; past SignInLimits.PerPair
+// wrong ones in a window, a change is refused with a
+// *TooManyAttemptsError before the password is checked.
 func (s *Service) ChangePassword(ctx context.Context, by Principal, sessionID string, in PasswordChange) error {
 	if by.StaffID == "" {
 		return fmt.Errorf("only staff members have passwords: %w", ErrForbidden)
@@ -95,15 +101,25 @@ func (s *Service) ChangePassword(ctx context.Context, by Principal, sessionID st
 	if err := p.err(); err != nil {
 		return err
 	}
+	// Wrong current passwords count as refused sign-ins of the user name
+	// (SignInLimits): a session left open, or stolen, is no oracle to
+	// guess the password with at leisure.
+	now := s.now()
+	client := passwordChangeClient + st.ID
+	if wait := s.limiter.begin(st.Username, client, now); wait > 0 {
+		return &TooManyAttemptsError{RetryAfter: wait}
+	}
 	if len(in.Current) > MaxPasswordLength {
 		return &InvalidError{Fields: []FieldError{{Field: "current", Code: "wrong", Message: "this is not your current password"}}}
 	}
 	if err := s.slots.acquire(ctx); err != nil {
+		s.limiter.abort(st.Username, client)
 		return err
 	}
 	ok, err := checkPassword(in.Current, st.PasswordHash)
 	s.slots.release()
 	if err != nil {
+		s.limiter.abort(st.Username, client)
 		return fmt.Errorf("staff %s: %w", st.ID, err)
 	}
 	if !ok {
@@ -113,11 +129,12 @@ func (s *Service) ChangePassword(ctx context.Context, by Principal, sessionID st
 		}
 		return &InvalidError{Fields: []FieldError{{Field: "current", Code: "wrong", Message: "this is not your current password"}}}
 	}
+	s.limiter.succeed(st.Username, client, now)
 	hash, err := s.hash(ctx, in.New)
 	if err != nil {
 		return err
 	}
-	now := s.now().UTC()
+	now = now.UTC()
 	if _, err := s.accounts.UpdateStaff(ctx, st.ID, func(st Staff) (Staff, error) {
 		st.PasswordHash, st.MustChangePassword, st.PasswordChanged = hash, false, now
 		return st, nil

@@ -521,6 +521,10 @@ func validFragment(f string) bool {
 func (c *signedLists) forget(org string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gens == nil {
+		c.gens = map[string]uint64{}
+	}
+	c.gens[org]++
 	for k := range c.m {
 		if k.org == org {
 			delete(c.m, k)

@@ -230,6 +230,9 @@ func (s *Service) CreateOffer(ctx context.Context, by Principal, org, regID stri
 	if err != nil {
 		return NewOffer{}, err
 	}
+	if reg.Erased() {
+		return NewOffer{}, fmt.Errorf("registration %s: %w", regID, ErrErased)
+	}
 	code := strings.TrimSpace(in.Programme)
 	if code == "" || in.Type == credentials.TypeRegistration {
 		code = reg.Programme

@@ -126,6 +126,8 @@ type Service struct {
 	// dummyHash is checked against when a user name is unknown, so that
 	// answering takes as long as for a known one.
 	dummyHash string
+	// auditIDKey keys AuditCredentialID.
+	auditIDKey []byte
 }
 
 // New returns a Service over stores.
@@ -149,6 +151,10 @@ func New(stores Stores, opts Options) (*Service, error) {
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
+	}
+	var err error
+	if s.auditIDKey, err = auditIDKeyOf(s.masterKey, s.rand); err != nil {
+		return nil, fmt.Errorf("issuer: the audit id key: %w", err)
 	}
 	if s.sessionTTL <= 0 {
 		s.sessionTTL = 12 * time.Hour

@@ -84,15 +84,17 @@ func (s *Service) SignIn(ctx context.Context, username, password string) (string
 func (s *Service) SignInFrom(ctx context.Context, client, username, password string) (string, Principal, error) {
 	username = NormaliseUsername(username)
 	now := s.now()
-	if wait := s.limiter.wait(username, client, now); wait > 0 {
+	// The attempt is counted as refused before the password is checked,
+	// and taken back if it is right (signInLimiter.begin).
+	if wait := s.limiter.begin(username, client, now); wait > 0 {
 		return "", Principal{}, &TooManyAttemptsError{RetryAfter: wait}
 	}
 	if len(password) > MaxPasswordLength {
-		s.limiter.fail(username, client, now)
 		return "", Principal{}, errWrongPassword
 	}
 	st, err := s.staff.StaffByUsername(ctx, username)
 	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.limiter.abort(username, client)
 		return "", Principal{}, err
 	}
 	hash := st.PasswordHash
@@ -100,15 +102,16 @@ func (s *Service) SignInFrom(ctx context.Context, client, username, password str
 		hash = s.dummyHash
 	}
 	if err := s.slots.acquire(ctx); err != nil {
+		s.limiter.abort(username, client)
 		return "", Principal{}, err
 	}
 	ok, herr := checkPassword(password, hash)
 	s.slots.release()
 	if herr != nil {
+		s.limiter.abort(username, client)
 		return "", Principal{}, fmt.Errorf("staff %s: %w", st.ID, herr)
 	}
 	if err != nil || !ok || st.Disabled {
-		s.limiter.fail(username, client, now)
 		actor := audit.Anonymous()
 		if err == nil {
 			actor = audit.Staff(st.ID)

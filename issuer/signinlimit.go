@@ -114,12 +114,44 @@ func limiterKeys(username, client string) (user, pair string) {
 	return username, username + "\x00" + client
 }
 
-// wait returns how long a sign-in for username from client must wait; 0
-// if it may go ahead.
-func (l *signInLimiter) wait(username, client string, now time.Time) time.Duration {
+// begin returns how long a sign-in for username from client must wait,
+// or 0 if it may go ahead: then, in the same step, the attempt is counted
+// as refused, and succeed or abort takes it back. Checking first and
+// counting only once the password was found wrong let a burst of
+// concurrent guesses all pass the check before any was counted.
+func (l *signInLimiter) begin(username, client string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wait := l.waitLocked(username, client, now); wait > 0 {
+		return wait
+	}
+	l.failLocked(username, client, now)
+	return 0
+}
+
+// abort takes back an attempt begun that was neither right nor wrong (the
+// store failed, the request went away).
+func (l *signInLimiter) abort(username, client string) {
 	user, pair := limiterKeys(username, client)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.pairs.sub(pair)
+	l.users.sub(user)
+	if client != "" {
+		l.client.sub(client)
+	}
+}
+
+// wait returns how long a sign-in for username from client must wait; 0
+// if it may go ahead.
+func (l *signInLimiter) wait(username, client string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waitLocked(username, client, now)
+}
+
+func (l *signInLimiter) waitLocked(username, client string, now time.Time) time.Duration {
+	user, pair := limiterKeys(username, client)
 	var wait time.Duration
 	check := func(c counters, key string, limit int) {
 		f, ok := c[key]
@@ -147,9 +179,13 @@ func (l *signInLimiter) wait(username, client string, now time.Time) time.Durati
 
 // fail counts a refused sign-in.
 func (l *signInLimiter) fail(username, client string, now time.Time) {
-	user, pair := limiterKeys(username, client)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.failLocked(username, client, now)
+}
+
+func (l *signInLimiter) failLocked(username, client string, now time.Time) {
+	user, pair := limiterKeys(username, client)
 	l.pairs.add(pair, now, l.limits)
 	l.users.add(user, now, l.limits)
 	if client != "" {
@@ -157,13 +193,18 @@ func (l *signInLimiter) fail(username, client string, now time.Time) {
 	}
 }
 
-// succeed clears the pair's count and remembers the client as one the
-// user signs in from.
+// succeed clears the pair's count, takes back the attempt begun from the
+// user name's and the client's, and remembers the client as one the user
+// signs in from.
 func (l *signInLimiter) succeed(username, client string, now time.Time) {
-	_, pair := limiterKeys(username, client)
+	user, pair := limiterKeys(username, client)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.pairs, pair)
+	l.users.sub(user)
+	if client != "" {
+		l.client.sub(client)
+	}
 	if _, ok := l.known[pair]; !ok && len(l.known) >= l.limits.MaxEntries {
 		var oldest string
 		for k, t := range l.known {
@@ -180,6 +221,15 @@ func (l *signInLimiter) succeed(username, client string, now time.Time) {
 	l.known[pair] = now
 }
 
+// sub takes back one failure counted under key.
+func (c counters) sub(key string) {
+	if f, ok := c[key]; ok {
+		if f.n--; f.n <= 0 {
+			delete(c, key)
+		}
+	}
+}
+
 // add counts a failure under key, making room if the table is full.
 func (c counters) add(key string, now time.Time, limits SignInLimits) {
 	if f, ok := c[key]; ok {
@@ -190,16 +240,21 @@ func (c counters) add(key string, now time.Time, limits SignInLimits) {
 		delete(c, key)
 	}
 	if len(c) >= limits.MaxEntries {
-		var oldest string
+		// Ended entries go first; then the one with the fewest failures,
+		// the oldest of those: a flood of one-off guesses under new names
+		// must not push out the count of the user name under attack.
+		var victim string
 		for k, f := range c {
 			if now.Sub(f.first) >= limits.Window {
 				delete(c, k)
-			} else if oldest == "" || f.first.Before(c[oldest].first) {
-				oldest = k
+				continue
+			}
+			if v, ok := c[victim]; !ok || f.n < v.n || f.n == v.n && f.first.Before(v.first) {
+				victim = k
 			}
 		}
 		if len(c) >= limits.MaxEntries {
-			delete(c, oldest)
+			delete(c, victim)
 		}
 	}
 	c[key] = &failures{n: 1, first: now}

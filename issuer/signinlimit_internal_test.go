@@ -28,6 +28,32 @@ func TestSignInLimiterBounded(t *testing.T) {
 	}
 }
 
+// TestSignInLimiterFloodKeepsTarget: when a table is full, a flood of
+// one-off failures under new user names from new clients does not push
+// out the count of the user name under attack: the guesses counted
+// against it still lock it. Before, the oldest entry went first, and the
+// target's count was the oldest.
+func TestSignInLimiterFloodKeepsTarget(t *testing.T) {
+	l := newSignInLimiter(SignInLimits{MaxEntries: 50})
+	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for range 4 {
+		if l.begin("amina", "203.0.113.9", now) != 0 {
+			t.Fatal("refused too early")
+		}
+	}
+	for i := range 500 {
+		at := now.Add(time.Duration(i+1) * time.Millisecond)
+		l.begin(fmt.Sprintf("spray-%d", i), fmt.Sprintf("198.51.%d.%d", i/256, i%256), at)
+	}
+	at := now.Add(time.Second)
+	if l.begin("amina", "203.0.113.9", at) != 0 {
+		t.Fatal("the fifth guess was refused")
+	}
+	if l.begin("amina", "203.0.113.9", at) == 0 {
+		t.Fatal("a sixth guess went ahead: the flood pushed the count out")
+	}
+}
+
 // FuzzCheckNewPassword: the password rules answer any input quickly,
 // without panicking, and never accept a password shorter than the least
 // length or holding the user name.

@@ -68,7 +68,7 @@ func (s *Service) changeState(ctx context.Context, by Principal, org, id string,
 	}
 	// A credential issued through the VC API has no registration nor
 	// programme, and an id of the caller's making.
-	objects := []audit.Object{{Kind: audit.ObjectCredential, ID: AuditCredentialID(rec.ID)}}
+	objects := []audit.Object{{Kind: audit.ObjectCredential, ID: s.AuditCredentialID(rec.ID)}}
 	purpose := audit.PurposeVCAPI
 	if rec.Registration != "" {
 		objects = append(objects, audit.Object{Kind: audit.ObjectRegistration, ID: rec.Registration})
@@ -158,12 +158,9 @@ func (s *Service) StatusList(ctx context.Context, org string, kind StatusListKin
 	if l, ok := s.signedLists.get(ck, digest, now); ok {
 		return l, nil
 	}
-	out, err := s.signStatusList(ctx, org, kind, n, bits, now)
-	if err != nil {
-		return SignedList{}, err
-	}
-	s.signedLists.put(ck, digest, now, out)
-	return out, nil
+	return s.signedLists.sign(org, ck, digest, now, func() (SignedList, error) {
+		return s.signStatusList(ctx, org, kind, n, bits, now)
+	})
 }
 
 // signStatusList signs list n of kind from the record's bits, at now.
@@ -223,6 +220,9 @@ func (s *Service) signStatusList(ctx context.Context, org string, kind StatusLis
 type signedLists struct {
 	mu sync.Mutex
 	m  map[listKey]signedList
+	// gens counts each organisation's forgets: a list signed while its
+	// key was rotated or declared compromised is not kept.
+	gens map[string]uint64
 }
 
 type listKey struct {
@@ -247,11 +247,42 @@ func (c *signedLists) get(k listKey, digest [sha256.Size]byte, now time.Time) (S
 	return e.list, true
 }
 
-func (c *signedLists) put(k listKey, digest [sha256.Size]byte, now time.Time, l SignedList) {
+// generation is how many times an organisation's lists were forgotten.
+func (c *signedLists) generation(org string) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.gens[org]
+}
+
+// put keeps a list signed at now, unless the organisation's lists were
+// forgotten since generation gen (its key changed meanwhile: the list may
+// be signed by a key just declared compromised); it tells whether it did.
+func (c *signedLists) put(k listKey, digest [sha256.Size]byte, now time.Time, l SignedList, gen uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gens[k.org] != gen {
+		return false
+	}
 	if c.m == nil {
 		c.m = map[listKey]signedList{}
 	}
 	c.m[k] = signedList{list: l, digest: digest, signedAt: now}
+	return true
+}
+
+// sign signs a list with sign and keeps it. When the organisation's key
+// changed while it was signed, the list is signed again, once, with the
+// key that is current now: a list signed by a key declared compromised
+// meanwhile is neither served from the cache nor answered.
+func (c *signedLists) sign(org string, k listKey, digest [sha256.Size]byte, now time.Time, sign func() (SignedList, error)) (SignedList, error) {
+	for try := 0; ; try++ {
+		gen := c.generation(org)
+		out, err := sign()
+		if err != nil {
+			return SignedList{}, err
+		}
+		if c.put(k, digest, now, out, gen) || try > 0 {
+			return out, nil
+		}
+	}
 }

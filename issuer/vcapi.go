@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -182,7 +185,7 @@ func (s *Service) IssueVC(ctx context.Context, by Principal, org string, credent
 	}
 	var objects []audit.Object
 	if req.id != "" {
-		objects = append(objects, audit.Object{Kind: audit.ObjectCredential, ID: AuditCredentialID(req.id)})
+		objects = append(objects, audit.Object{Kind: audit.ObjectCredential, ID: s.AuditCredentialID(req.id)})
 	}
 	if err := s.record(ctx, audit.Entry{Actor: by.Actor(), Org: org, Action: audit.ActionIssue, Objects: objects, Purpose: audit.PurposeVCAPI}); err != nil {
 		return VCIssued{}, err
@@ -222,15 +225,29 @@ func marshalDoc(doc map[string]any) ([]byte, error) {
 }
 
 // AuditCredentialID is how the audit log and the logs name a credential:
-// its id when tally drew it (a urn:uuid), else "sha256:" and the first
-// 32 hex digits of the id's SHA-256. A VC API credential's id is the
-// caller's, any URL, which may name a person.
-func AuditCredentialID(id string) string {
+// its id when tally drew it (a urn:uuid), else "hmac:" and the first 32
+// hex digits of an HMAC-SHA256 of the id, keyed by a key derived from the
+// master key. A VC API credential's id is the caller's, any URL, which
+// may name a person (urn:example:passport:AB123456): a plain hash of it
+// would be undone by trying every such number, with the log alone.
+func (s *Service) AuditCredentialID(id string) string {
 	if uuidURN.MatchString(id) {
 		return id
 	}
-	h := sha256.Sum256([]byte(id))
-	return "sha256:" + hex.EncodeToString(h[:16])
+	m := hmac.New(sha256.New, s.auditIDKey)
+	m.Write([]byte(id))
+	return "hmac:" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// auditIDKeyOf derives the key of AuditCredentialID from the master key;
+// without one (nothing can be issued then), a random key.
+func auditIDKeyOf(master []byte, r io.Reader) ([]byte, error) {
+	if len(master) == 0 {
+		k := make([]byte, 32)
+		_, err := io.ReadFull(r, k)
+		return k, err
+	}
+	return hkdf.Key(sha256.New, master, nil, "tally audit credential id v1", 32)
 }
 
 var uuidURN = regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

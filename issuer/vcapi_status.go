@@ -221,6 +221,14 @@ func (s *Service) StatusListDI(ctx context.Context, org string, kind StatusListK
 	if l, ok := s.signedLists.get(ck, digest, now); ok {
 		return l, nil
 	}
+	return s.signedLists.sign(org, ck, digest, now, func() (SignedList, error) {
+		return s.signStatusListDI(ctx, org, kind, n, b, now)
+	})
+}
+
+// signStatusListDI signs list n of kind, whose bits are b, at now, as a
+// BitstringStatusListCredential with a Data Integrity proof.
+func (s *Service) signStatusListDI(ctx context.Context, org string, kind StatusListKind, n int, b []byte, now time.Time) (SignedList, error) {
 	key, err := s.signingKey(ctx, org)
 	if err != nil {
 		return SignedList{}, err
@@ -253,9 +261,7 @@ func (s *Service) StatusListDI(ctx context.Context, org string, kind StatusListK
 	if err != nil {
 		return SignedList{}, fmt.Errorf("sign status list %s/%d: %w", kind, n, err)
 	}
-	out := SignedList{Body: body, MediaType: StatusListMediaTypeDI, ValidUntil: until, TTL: StatusListTTL}
-	s.signedLists.put(ck, digest, now, out)
-	return out, nil
+	return SignedList{Body: body, MediaType: StatusListMediaTypeDI, ValidUntil: until, TTL: StatusListTTL}, nil
 }
 
 func sha256Sum(b []byte) [sha256.Size]byte { return sha256.Sum256(b) }

@@ -144,7 +144,7 @@ func TestIssueVCAudited(t *testing.T) {
 			return nil
 		}
 		actions = append(actions, e.Action)
-		if len(e.Objects) != 1 || e.Objects[0].Kind != audit.ObjectCredential || e.Objects[0].ID != issuer.AuditCredentialID(id) || !strings.HasPrefix(e.Objects[0].ID, "sha256:") {
+		if len(e.Objects) != 1 || e.Objects[0].Kind != audit.ObjectCredential || e.Objects[0].ID != d.svc.AuditCredentialID(id) || !strings.HasPrefix(e.Objects[0].ID, "hmac:") {
 			t.Errorf("entry objects %+v", e.Objects)
 		}
 		return nil

@@ -120,8 +120,29 @@ func (p *Processor) check(ctx context.Context, doc []byte) (map[string]any, []by
 	if err != nil {
 		return nil, nil, nil, wrapJSONLD(err)
 	}
-	if _, _, err := p.readView(sd, names); err != nil {
+	view, _, err := p.readView(sd, names)
+	if err != nil {
 		return nil, nil, nil, err
 	}
+	// A term of the credential's own context that names the status
+	// property (or a compact or absolute IRI of it) would add status
+	// entries that a reader of the JSON does not see, and that verifiers
+	// reading the statements (tally's among them) check: every status
+	// entry must be one of the credentialStatus member's.
+	if n := len(view.Status) + len(view.Skipped); n > jsonEntries(m["credentialStatus"]) {
+		return nil, nil, nil, fmt.Errorf("data integrity: the credential states %d status entries, not all of them under credentialStatus (a context names the status property otherwise): %w", n, credentials.ErrMalformed)
+	}
 	return m, members["@context"], sd, nil
+}
+
+// jsonEntries is how many entries a JSON member holds: none when absent,
+// the length of a list, else one.
+func jsonEntries(v any) int {
+	switch v := v.(type) {
+	case nil:
+		return 0
+	case []any:
+		return len(v)
+	}
+	return 1
 }

@@ -37,6 +37,12 @@ func checkSignedAnchors(ctx context.Context, path string, signed []audit.AnchorL
 				return fmt.Errorf("organisation %s, key %s: %w", l.Org, k.ID, err)
 			}
 			if _, _, err := credentials.VerifyJSON([]byte(l.Token), pub, audit.SignedAnchorTyp); err == nil {
+				// Whoever holds a compromised key can sign an anchor of a
+				// rewritten log, dated as they like: its signature proves
+				// nothing any more.
+				if !k.Compromised.IsZero() {
+					return fmt.Errorf("the signed anchor of entry %d is signed by key %s, declared compromised on %s: it proves nothing; fetch a new signed anchor", l.Anchor.Seq, k.ID, k.Compromised.Format("2006-01-02"))
+				}
 				ok = true
 				break
 			} else if !errors.Is(err, credentials.ErrBadSignature) {

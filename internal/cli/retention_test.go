@@ -163,3 +163,58 @@ func TestSignedAnchor(t *testing.T) {
 		t.Fatalf("an altered signed anchor: %d %s", code, errOut)
 	}
 }
+
+// TestSignedAnchorCompromisedKey: once the key that signed an anchor is
+// declared compromised, tally audit verify --anchor refuses the anchor
+// (whoever holds the key could have signed it over a rewritten log), and
+// says to fetch a new one, which is signed by the new key and checks.
+func TestSignedAnchorCompromisedKey(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fakeClock{t: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)}
+	m, stdout := startMainAt(t, dir, clock)
+	admin := newBrowser(t, m.URL())
+	admin.signInFirst("admin", firstPassword.FindStringSubmatch(stdout.String())[1])
+	anchor := func() string {
+		t.Helper()
+		code, _, body := admin.send("GET", "/api/v1/orgs/demo/audit/anchor", "", "")
+		var got struct {
+			JWS string `json:"jws"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil || got.JWS == "" {
+			t.Fatalf("anchor: %d %s", code, body)
+		}
+		return got.JWS
+	}
+	old := anchor()
+	code, _, body := admin.send("GET", "/api/v1/orgs/demo/keys", "", "")
+	var keys struct {
+		Keys []struct {
+			Fragment string `json:"fragment"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal([]byte(body), &keys); code != 200 || err != nil || len(keys.Keys) != 1 {
+		t.Fatalf("keys: %d %s", code, body)
+	}
+	if code, _, body := admin.send("POST", "/api/v1/orgs/demo/keys/"+keys.Keys[0].Fragment+"/compromise", "application/json",
+		`{"reason":"a backup of the server was lost","confirm":true}`); code != 200 {
+		t.Fatalf("compromise: %d %s", code, body)
+	}
+	fresh := anchor()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "anchors.txt")
+	verify := func(jws string) (int, string, string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(jws+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return runIn2(t, testEnv(), "audit", "verify", "--data", dir, "--anchor", file)
+	}
+	if code, out, errOut := verify(old); code != 1 || !strings.Contains(errOut, "declared compromised") {
+		t.Fatalf("an anchor signed by the compromised key: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := verify(fresh); code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("a new anchor: %d %s %s", code, out, errOut)
+	}
+}

@@ -92,6 +92,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return err
 	}
+	// A host name that Validate took for loopback (localhost) may resolve
+	// elsewhere on a misconfigured machine: the open VC API checks where
+	// it really listens.
+	if a, ok := m.ln.Addr().(*net.TCPAddr); m.Config.VCAPIOpen && (!ok || !a.IP.IsLoopback()) {
+		addr := m.ln.Addr().String()
+		m.ln.Close()
+		m.ln = nil
+		return fmt.Errorf("the VC API is opened without credentials only on a loopback address, and %s listens on %s", m.Config.Addr, addr)
+	}
 	scheme := "http"
 	if m.Config.TLS() {
 		scheme = "https"

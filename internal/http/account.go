@@ -39,13 +39,19 @@ func mustChangeFirst(c echo.Context, p issuer.Principal, r Route) error {
 }
 
 // clientIP is the address the request came from: the connection's, never
-// a header a client can set.
+// a header a client can set. An IPv6 address stands for its /64: one
+// machine commonly holds a whole /64, and would otherwise count as 2^64
+// clients, each with its own sign-in limits.
 func clientIP(c echo.Context) string {
 	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
 	if err != nil {
-		return c.Request().RemoteAddr
+		host = c.Request().RemoteAddr
 	}
-	return host
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // retryMinutes is how many whole minutes (at least one) a wait lasts.

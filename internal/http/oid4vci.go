@@ -265,6 +265,8 @@ func (s *Server) vciCredential(c echo.Context) error {
 			return vciError(c, oid4vci.CredentialError("credential_request_denied", "this credential was issued already with this access token"))
 		case errors.Is(err, issuer.ErrNoConsent):
 			return vciError(c, oid4vci.CredentialError("credential_request_denied", "the person's consent is no longer recorded"))
+		case errors.Is(err, issuer.ErrErased):
+			return vciError(c, oid4vci.CredentialError("credential_request_denied", "this credential can no longer be issued"))
 		case err != nil:
 			return err
 		}

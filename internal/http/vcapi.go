@@ -2,7 +2,9 @@ package http
 
 import (
 	"encoding/json"
+	"fmt"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 
@@ -36,12 +38,48 @@ type vcIssueResponse struct {
 }
 
 // vcActor is who a VC API request acts for, and on which organisation.
-func (s *Server) vcActor(c echo.Context) (issuer.Principal, string) {
+// In open conformance mode only a request made on this machine acts, for
+// the open organisation: see localRequest.
+func (s *Server) vcActor(c echo.Context) (issuer.Principal, string, error) {
 	if s.vcOpenOrg != "" {
-		return openPrincipal, s.vcOpenOrg
+		if !localRequest(c.Request()) {
+			s.log.WarnContext(c.Request().Context(), "the open VC API refused a request that was not made on this machine", logRoute, c.Path())
+			return issuer.Principal{}, "", fmt.Errorf("the open VC API answers only requests made on this machine: %w", issuer.ErrForbidden)
+		}
+		return openPrincipal, s.vcOpenOrg, nil
 	}
 	p := mustPrincipal(c)
-	return p, p.Org
+	return p, p.Org, nil
+}
+
+// localRequest tells whether a request was made on this machine, directly:
+// from a loopback address, to a loopback host name (a web page whose
+// host name was made to resolve to 127.0.0.1 names its own host, so
+// DNS rebinding fails), and not relayed by a proxy (a reverse proxy on
+// the same machine connects from loopback, but says whom it relays).
+// Listening on a loopback address alone does not ensure this.
+func localRequest(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "Via"} {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	return loopbackHost(r.RemoteAddr) && loopbackHost(r.Host)
+}
+
+// loopbackHost tells whether a HOST[:PORT] names this machine's loopback:
+// localhost, 127.0.0.0/8 or ::1.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // readVCBody decodes a VC API request body, of at most maxVCAPIBody bytes.
@@ -52,6 +90,10 @@ func readVCBody(c echo.Context, v any) error {
 }
 
 func (s *Server) vcIssue(c echo.Context) error {
+	by, org, err := s.vcActor(c)
+	if err != nil {
+		return err
+	}
 	var in vcIssueRequest
 	if err := readVCBody(c, &in); err != nil {
 		return err
@@ -60,14 +102,13 @@ func (s *Server) vcIssue(c echo.Context) error {
 	if in.Options != nil {
 		opts = *in.Options
 	}
-	by, org := s.vcActor(c)
 	out, err := s.svc.IssueVC(c.Request().Context(), by, org, in.Credential, opts)
 	if err != nil {
 		return err
 	}
 	attrs := []any{"org", org, "by", by.Ref(), "format", opts.Format}
 	if out.Record != nil {
-		attrs = append(attrs, "credential", issuer.AuditCredentialID(out.Record.ID))
+		attrs = append(attrs, "credential", s.svc.AuditCredentialID(out.Record.ID))
 	}
 	s.log.InfoContext(c.Request().Context(), "issued through the VC API", attrs...)
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -75,16 +116,19 @@ func (s *Server) vcIssue(c echo.Context) error {
 }
 
 func (s *Server) vcStatus(c echo.Context) error {
+	by, org, err := s.vcActor(c)
+	if err != nil {
+		return err
+	}
 	var in issuer.VCStatusUpdate
 	if err := readVCBody(c, &in); err != nil {
 		return err
 	}
-	by, org := s.vcActor(c)
 	rec, err := s.svc.UpdateVCStatus(c.Request().Context(), by, org, in)
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(c.Request().Context(), "status updated through the VC API", "credential", issuer.AuditCredentialID(rec.ID), "org", org, "by", by.Ref(), "state", string(rec.State))
+	s.log.InfoContext(c.Request().Context(), "status updated through the VC API", "credential", s.svc.AuditCredentialID(rec.ID), "org", org, "by", by.Ref(), "state", string(rec.State))
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, rec)
 }

@@ -38,6 +38,8 @@ type header struct {
 	jwk, kid bool
 	didKey   bool
 	private  bool
+	// fragment replaces the kid's fragment when set.
+	fragment string
 }
 
 // makeProof signs a key proof with key, its header as h says.
@@ -69,10 +71,18 @@ func makeProof(t testing.TB, key crypto.Signer, alg jwa.SignatureAlgorithm, h he
 			if err != nil {
 				t.Fatal(err)
 			}
-			hd.Set(jws.KeyIDKey, did+"#"+strings.TrimPrefix(did, "did:key:"))
+			frag := strings.TrimPrefix(did, "did:key:")
+			if h.fragment != "" {
+				frag = h.fragment
+			}
+			hd.Set(jws.KeyIDKey, did+"#"+frag)
 		} else {
+			frag := "0"
+			if h.fragment != "" {
+				frag = h.fragment
+			}
 			b, _ := json.Marshal(j)
-			hd.Set(jws.KeyIDKey, "did:jwk:"+base64.RawURLEncoding.EncodeToString(b)+"#0")
+			hd.Set(jws.KeyIDKey, "did:jwk:"+base64.RawURLEncoding.EncodeToString(b)+"#"+frag)
 		}
 	}
 	out, err := jws.Sign(payload, jws.WithKey(alg, key, jws.WithProtectedHeaders(hd)))
@@ -113,6 +123,8 @@ func TestVerifyProof(t *testing.T) {
 		{"ES256 with jwk", makeProof(t, p256, jwa.ES256, header{jwk: true}, goodClaims()), true},
 		{"ES256 with did:key kid", makeProof(t, p256, jwa.ES256, header{kid: true, didKey: true}, goodClaims()), true},
 		{"EdDSA with did:jwk kid", makeProof(t, ed, jwa.EdDSA, header{kid: true}, goodClaims()), true},
+		{"did:key kid naming another method", makeProof(t, p256, jwa.ES256, header{kid: true, didKey: true, fragment: "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}, goodClaims()), false},
+		{"did:jwk kid naming another method", makeProof(t, ed, jwa.EdDSA, header{kid: true, fragment: "1"}, goodClaims()), false},
 		{"both jwk and kid", makeProof(t, ed, jwa.EdDSA, header{jwk: true, kid: true}, goodClaims()), false},
 		{"no key", makeProof(t, ed, jwa.EdDSA, header{}, goodClaims()), false},
 		{"a private jwk", makeProof(t, ed, jwa.EdDSA, header{jwk: true, private: true}, goodClaims()), false},

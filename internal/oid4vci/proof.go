@@ -121,16 +121,25 @@ func VerifyProof(token string, chk ProofCheck) (Proof, *Error) {
 	return Proof{Key: pub, Nonce: *c.Nonce}, nil
 }
 
-// keyOfDID returns the key a did:key or did:jwk DID URL names.
+// keyOfDID returns the key a did:key or did:jwk DID URL names. Its
+// fragment, when it has one, must be the one verification method of the
+// DID's document (did:key: the multibase key itself; did:jwk: 0): a DID
+// URL naming another method names no key of that DID.
 func keyOfDID(kid string) (crypto.PublicKey, error) {
-	if strings.HasPrefix(kid, "did:key:") {
-		return credentials.ParseDIDKey(kid)
+	did, frag, hasFrag := strings.Cut(kid, "#")
+	if mb, ok := strings.CutPrefix(did, "did:key:"); ok {
+		if hasFrag && frag != mb {
+			return nil, errOtherMethod
+		}
+		return credentials.ParseDIDKey(did)
 	}
-	rest, ok := strings.CutPrefix(kid, "did:jwk:")
+	rest, ok := strings.CutPrefix(did, "did:jwk:")
 	if !ok {
 		return nil, errNotDID
 	}
-	rest, _, _ = strings.Cut(rest, "#")
+	if hasFrag && frag != "0" {
+		return nil, errOtherMethod
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(rest)
 	if err != nil {
 		return nil, err
@@ -143,4 +152,7 @@ type constError string
 
 func (e constError) Error() string { return string(e) }
 
-const errNotDID = constError("not a did:key or did:jwk")
+const (
+	errNotDID      = constError("not a did:key or did:jwk")
+	errOtherMethod = constError("the DID URL's fragment names no verification method of its DID")
+)
