@@ -328,7 +328,8 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 // is issued, and a referral that had one is not signed again.
 func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase string, holder crypto.PublicKey, reason string) (string, error) {
 	c := &credentials.Credential{
-		ID: rec.ID, Type: rec.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
+		Context: credentials.DefaultContext(),
+		ID:      rec.ID, Type: rec.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
 		Status: credentials.StatusEntries(statusBase, rec.List, rec.Index),
 	}
 	switch rec.Type {
