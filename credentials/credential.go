@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -78,9 +79,16 @@ type jsonCredential struct {
 	ValidUntil string          `json:"validUntil,omitempty"`
 	Subject    json.RawMessage `json:"credentialSubject"`
 	Status     []StatusEntry   `json:"credentialStatus,omitempty"`
+
+	// IssuanceDate and ExpirationDate are the VCDM 1.1 members, written
+	// instead of validFrom and validUntil for a credential whose context is
+	// VCDM 1.1's (see IssueJWT11).
+	IssuanceDate   string `json:"issuanceDate,omitempty"`
+	ExpirationDate string `json:"expirationDate,omitempty"`
 }
 
-// MarshalJSON writes the credential in VCDM 2.0 JSON.
+// MarshalJSON writes the credential in VCDM 2.0 JSON, or in VCDM 1.1 JSON
+// (issuanceDate and expirationDate) when its context is VCDM 1.1's.
 func (c *Credential) MarshalJSON() ([]byte, error) {
 	subject, err := json.Marshal(c.Subject)
 	if err != nil {
@@ -94,23 +102,31 @@ func (c *Credential) MarshalJSON() ([]byte, error) {
 		Subject: subject,
 		Status:  c.Status,
 	}
+	from, until := &j.ValidFrom, &j.ValidUntil
+	if isContextV1(c.Context) {
+		from, until = &j.IssuanceDate, &j.ExpirationDate
+	}
 	if !c.ValidFrom.IsZero() {
-		j.ValidFrom = formatTime(c.ValidFrom)
+		*from = formatTime(c.ValidFrom)
 	}
 	if !c.ValidUntil.IsZero() {
-		j.ValidUntil = formatTime(c.ValidUntil)
+		*until = formatTime(c.ValidUntil)
 	}
 	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads a credential in VCDM 2.0 JSON. It accepts "type" as a
 // string or an array, "issuer" as a string or an object with an "id", and
-// rejects claims that the type's schema does not define.
+// rejects claims that the type's schema does not define. It also reads
+// the VCDM 1.1 JSON that MarshalJSON writes for a credential read from a
+// VCDM 1.1 JWT (IssueJWT11), so that such a credential encodes and
+// decodes to itself.
 func (c *Credential) UnmarshalJSON(data []byte) error {
 	parts, err := decodeCredentialJSON(data)
 	if err != nil {
 		return err
 	}
+	parts.allowV1 = true
 	out, err := parts.credential()
 	if err != nil {
 		return err
@@ -131,6 +147,14 @@ type credentialParts struct {
 	ValidUntil string            `json:"validUntil"`
 	Subject    rawJSON           `json:"credentialSubject"`
 	Status     []jsonStatusEntry `json:"credentialStatus"`
+	// The VCDM 1.1 validity members, read only in a credential whose
+	// context is VCDM 1.1's (allowV1).
+	IssuanceDate   string `json:"issuanceDate"`
+	ExpirationDate string `json:"expirationDate"`
+	// allowV1 admits the VCDM 1.1 base context: only the vc claim of a JWT
+	// (VCDM 1.1 section 6.3.1) may carry a VCDM 1.1 credential, and
+	// Credential.UnmarshalJSON reads one back.
+	allowV1 bool
 }
 
 // credentialFields holds the members of a credential's JSON in any shape
@@ -145,6 +169,9 @@ type credentialFields struct {
 	ValidUntil string  `json:"validUntil"`
 	Subject    rawJSON `json:"credentialSubject"`
 	Status     rawJSON `json:"credentialStatus"`
+	// The VCDM 1.1 validity members (see credentialParts).
+	IssuanceDate   string `json:"issuanceDate"`
+	ExpirationDate string `json:"expirationDate"`
 }
 
 // decodeCredentialJSON decodes the members of a credential: in one pass
@@ -172,6 +199,9 @@ func (f *credentialFields) parts() (*credentialParts, error) {
 		ValidFrom:  f.ValidFrom,
 		ValidUntil: f.ValidUntil,
 		Subject:    f.Subject,
+
+		IssuanceDate:   f.IssuanceDate,
+		ExpirationDate: f.ExpirationDate,
 	}
 	var err error
 	if p.Type, err = parseTypeList(f.Type); err != nil {
@@ -192,11 +222,23 @@ func (f *credentialFields) parts() (*credentialParts, error) {
 func (p *credentialParts) credential() (*Credential, error) {
 	var out Credential
 	if len(p.Context) > 0 {
-		ctx, err := parseContext(p.Context)
+		ctx, err := parseContext(p.Context, p.allowV1)
 		if err != nil {
 			return nil, err
 		}
 		out.Context = ctx
+	}
+	// A VCDM 1.1 credential states its validity in issuanceDate and
+	// expirationDate; VCDM 2.0's members would contradict or duplicate them.
+	fromName, from, untilName, until := "validFrom", p.ValidFrom, "validUntil", p.ValidUntil
+	if isContextV1(out.Context) {
+		switch {
+		case p.ValidFrom != "":
+			return nil, fieldError("validFrom", "is not a VCDM 1.1 member: a credential with the context %s states issuanceDate", BaseContextV1)
+		case p.ValidUntil != "":
+			return nil, fieldError("validUntil", "is not a VCDM 1.1 member: a credential with the context %s states expirationDate", BaseContextV1)
+		}
+		fromName, from, untilName, until = "issuanceDate", p.IssuanceDate, "expirationDate", p.ExpirationDate
 	}
 	out.ID = p.ID
 	t, err := credentialType(p.Type)
@@ -205,10 +247,10 @@ func (p *credentialParts) credential() (*Credential, error) {
 	}
 	out.Type = t
 	out.Issuer = p.Issuer
-	if out.ValidFrom, err = parseTime("validFrom", p.ValidFrom); err != nil {
+	if out.ValidFrom, err = parseTime(fromName, from); err != nil {
 		return nil, err
 	}
-	if out.ValidUntil, err = parseTime("validUntil", p.ValidUntil); err != nil {
+	if out.ValidUntil, err = parseTime(untilName, until); err != nil {
 		return nil, err
 	}
 	if len(p.Subject) == 0 || string(p.Subject) == "null" {
@@ -228,10 +270,15 @@ func (p *credentialParts) credential() (*Credential, error) {
 	return &out, nil
 }
 
-func parseContext(raw []byte) ([]any, error) {
+// parseContext reads @context: a list whose first item is the VCDM 2.0
+// base context or, with allowV1, the VCDM 1.1 one.
+func parseContext(raw []byte, allowV1 bool) ([]any, error) {
 	if bytes.Equal(raw, defaultContextJSON) {
 		// tally's own context, as tally writes it: shared, not decoded.
 		return DefaultContext(), nil
+	}
+	if allowV1 && bytes.Equal(raw, defaultContextV1JSON) {
+		return DefaultContextV1(), nil
 	}
 	var list []any
 	if err := unmarshalJSON(raw, &list); err != nil {
@@ -241,8 +288,14 @@ func parseContext(raw []byte) ([]any, error) {
 		}
 		list = []any{one}
 	}
-	if len(list) == 0 || list[0] != BaseContext {
+	if len(list) == 0 || (list[0] != BaseContext && (!allowV1 || list[0] != BaseContextV1)) {
+		if allowV1 {
+			return nil, fieldError("@context", "must start with %s or %s", BaseContext, BaseContextV1)
+		}
 		return nil, fieldError("@context", "must start with %s", BaseContext)
+	}
+	if list[0] == BaseContextV1 && slices.Contains(list, any(BaseContext)) {
+		return nil, fieldError("@context", "names both the VCDM 1.1 and the VCDM 2.0 base context, which JSON-LD refuses")
 	}
 	for i, item := range list {
 		switch item.(type) {

@@ -29,6 +29,9 @@ func IssueJWT(c *Credential, k *Key, now time.Time) (string, error) {
 	if err := checkIssuable(c, k); err != nil {
 		return "", err
 	}
+	if isContextV1(c.Context) {
+		return "", fieldError("@context", "starts with the VCDM 1.1 context %s: a VC-JWT is VCDM 2.0; issue a VCDM 1.1 JWT with IssueJWT11", BaseContextV1)
+	}
 	body, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("encode credential: %w", err)
@@ -241,26 +244,18 @@ func readTallyJWT(j *compactJWS, parts *credentialParts, claims *jwtClaims) (*JW
 		if len(parts.Context) > 0 || parts.Type != nil || len(parts.Subject) > 0 {
 			return nil, fmt.Errorf("VC-JWT payload has both a vc claim and credential members: %w", ErrMalformed)
 		}
-		if parts, err = decodeCredentialJSON(claims.VC); err != nil {
+		// A VCDM 1.1-style JWT may leave to its claims what they carry
+		// (see jwt11.go).
+		if parts, err = readVCClaim(claims.VC, claims, nbf, exp); err != nil {
 			return nil, fmt.Errorf("VC-JWT vc claim: %w: %w", err, ErrMalformed)
-		}
-		// A VCDM 1.1-style JWT may leave to its claims what they carry.
-		if parts.Issuer == "" && claims.Iss != nil {
-			parts.Issuer = *claims.Iss
-		}
-		if parts.ID == "" && claims.Jti != nil {
-			parts.ID = *claims.Jti
-		}
-		if parts.ValidFrom == "" && nbf.set {
-			parts.ValidFrom = formatTime(nbf.time())
-		}
-		if parts.ValidUntil == "" && exp.set {
-			parts.ValidUntil = formatTime(exp.time())
 		}
 	}
 	c, err := parts.credential()
 	if err != nil {
 		return nil, fmt.Errorf("VC-JWT payload: %w: %w", err, ErrMalformed)
+	}
+	if len(claims.VC) > 0 {
+		setSubjectIDFromSub(c.Subject, claims.Sub)
 	}
 	if err := claims.agreeWith(c, nbf, exp); err != nil {
 		return nil, err

@@ -320,14 +320,16 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 // same record signed again gives the same credential, byte for byte
 // (Ed25519 signatures are deterministic, and the time of issue is the
 // record's), unless it is bound to a holder's key (then it is signed
-// once). A VC-JWT bound to holder names the holder's did:key as
+// once). A VC-JWT bound to holder is a VCDM 1.1 JWT (IssueJWT11, as
+// OpenID4VCI's jwt_vc_json) naming the holder's did:key as sub and
 // credentialSubject.id; an SD-JWT VC carries the key as cnf.jwk.
 //
 // A referral's reason is not in its record: it is given when the referral
 // is issued, and a referral that had one is not signed again.
 func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentials.Key, statusBase string, holder crypto.PublicKey, reason string) (string, error) {
 	c := &credentials.Credential{
-		ID: rec.ID, Type: rec.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
+		Context: credentials.DefaultContext(),
+		ID:      rec.ID, Type: rec.Type, Issuer: key.DID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
 		Status: credentials.StatusEntries(statusBase, rec.List, rec.Index),
 	}
 	switch rec.Type {
@@ -350,10 +352,12 @@ func sign(rec CredentialRecord, reg Registration, prog Programme, key *credentia
 	case rec.Format == credentials.FormatSDJWT && holder != nil:
 		text, err = credentials.IssueSDJWT(c, key, rec.Issued, credentials.SDJWTOptions{Holder: holder})
 	case rec.Format == credentials.FormatJWT && holder != nil:
+		// A wallet's jwt_vc_json (OpenID4VCI 1.0 Appendix A.1.1) is the
+		// VCDM 1.1 JWT, with the holder's DID as sub.
 		var did string
 		if did, err = credentials.DIDKey(holder); err == nil {
 			setSubjectID(c.Subject, did)
-			text, err = credentials.IssueJWT(c, key, rec.Issued)
+			text, err = credentials.IssueJWT11(c, key)
 		}
 	case rec.Format == credentials.FormatJWT:
 		text, err = credentials.IssueJWT(c, key, rec.Issued)

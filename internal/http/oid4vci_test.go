@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -99,6 +100,24 @@ func TestWalletIssuance(t *testing.T) {
 	did, _ := credentials.DIDKey(w.key.Public())
 	if sub := jwtRes.Credential.Subject.(*credentials.Registration); sub.ID != did || sub.RegistrationID != "KE-DAD-2026-000123" {
 		t.Fatalf("VC-JWT subject id %q, want %q", sub.ID, did)
+	}
+	// jwt_vc_json is the VCDM 1.1 JWT (OpenID4VCI 1.0 Appendix A.1.1), as
+	// wallets read it: the credential in the vc claim, of the type the
+	// metadata's credential_definition names, the holder's DID as sub.
+	header, payload := w.jwtVC(got["RegistrationCredential_jwt_vc_json"])
+	var def struct {
+		CredentialDefinition struct {
+			Type []string `json:"type"`
+		} `json:"credential_definition"`
+	}
+	if err := json.Unmarshal(m.Configurations["RegistrationCredential_jwt_vc_json"], &def); err != nil {
+		t.Fatal(err)
+	}
+	vc := payload.VC
+	if header["typ"] != "JWT" || payload.Sub != did || payload.Iss != jwtRes.IssuerDID || payload.Jti == "" || payload.Nbf == 0 || payload.Exp == 0 ||
+		len(vc.Context) == 0 || vc.Context[0] != "https://www.w3.org/2018/credentials/v1" || vc.Subject["id"] != did ||
+		fmt.Sprint(vc.Type) != fmt.Sprint(def.CredentialDefinition.Type) || vc.IssuanceDate == "" || vc.Issuer != payload.Iss {
+		t.Fatalf("jwt_vc_json is not a VCDM 1.1 JWT: header %v, payload %+v, credential_definition.type %v", header, payload, def.CredentialDefinition.Type)
 	}
 
 	// The SD-JWT VC: bound to the wallet's key, so it verifies only when

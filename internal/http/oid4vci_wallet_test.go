@@ -285,3 +285,42 @@ func (r response) issued(t *testing.T) string {
 	}
 	return out.Credentials[0].Credential
 }
+
+// jwtVCPayload is what a wallet shows of a jwt_vc_json credential: the
+// VCDM 1.1 JWT claims and the credential in the vc claim.
+type jwtVCPayload struct {
+	Iss string `json:"iss"`
+	Sub string `json:"sub"`
+	Jti string `json:"jti"`
+	Nbf int64  `json:"nbf"`
+	Exp int64  `json:"exp"`
+	VC  struct {
+		Context      []any          `json:"@context"`
+		Type         []string       `json:"type"`
+		Issuer       string         `json:"issuer"`
+		IssuanceDate string         `json:"issuanceDate"`
+		Subject      map[string]any `json:"credentialSubject"`
+	} `json:"vc"`
+}
+
+// jwtVC decodes a jwt_vc_json credential's header and payload, as a
+// wallet does to show it (the signature is the verifier's business).
+func (w *wallet) jwtVC(token string) (map[string]any, jwtVCPayload) {
+	w.t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		w.t.Fatalf("jwt_vc_json credential is not a compact JWS: %q", token)
+	}
+	var header map[string]any
+	var payload jwtVCPayload
+	for i, to := range []any{&header, &payload} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, to); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return header, payload
+}
