@@ -45,6 +45,8 @@ bench:
 	@$(GO) test ./internal/bolt -run '^$$' -bench 'Registry1M$$' -benchtime 1x | grep '^Benchmark'
 	@echo "bulk import, the whole path: 10,000 rows registered and issued in bbolt on disk (audit entries too), then the PDF of every card re-signed (target <= 20 s on 2 cores):"
 	@$(GO) test ./internal/pdf -run '^$$' -bench Import10000RowsToPDF -benchtime 1x | grep '^Benchmark'
+	@echo "OpenID4VCI, offer to credential over the real handlers and bbolt, server time per credential (target <= 10 ms):"
+	@$(GO) test ./internal/http -run '^$$' -bench OfferToCredential -benchtime 200x | grep '^Benchmark'
 
 # Run every fuzz target for FUZZTIME each. Minimizing a new input is capped
 # (it can take a whole minute on a 2 KiB credential and no input runs then).
