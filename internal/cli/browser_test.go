@@ -218,6 +218,41 @@ func TestBrowserStaffPages(t *testing.T) {
 	b.submit(`form[action$="/offers"] button[type=submit]`, 200)
 	b.wantText("main", "scan this code")
 	b.shot("offer")
+
+	// A spreadsheet of three people (Fatima among them, registered
+	// already): the check lists her row, the other two are issued, and
+	// their cards come as one PDF.
+	csv, err := filepath.Abs(filepath.Join("..", "..", "testdata", "samples", "beneficiaries.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/issuer/imports")
+	b.do(
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{csv}),
+		chromedp.Click(chromedp.CSS(`input[name="consent.method"][value="verbal"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="consent.given"]`)),
+	)
+	b.set("consent.language", "so")
+	b.shot("import-upload")
+	b.submit(`form[action="/issuer/imports"] button[type=submit]`, 200)
+	b.wantText("#import-state", "Checked")
+	b.shot("import-checked")
+	b.submit(`form[action$="/start"] button[type=submit]`, 200)
+	for i := 0; ; i++ {
+		if strings.Contains(b.text("#import-state"), "Done") {
+			break
+		}
+		if i == 20 {
+			t.Fatalf("the import is still %q", b.text("#import-state"))
+		}
+		time.Sleep(500 * time.Millisecond)
+		b.open(b.path())
+	}
+	b.wantText("#import-issued", "2")
+	b.shot("import-done")
+	if status, typ := b.follow(`a[href$="/cards.pdf"]`); status != 200 || typ != "application/pdf" {
+		t.Fatalf("the import's PDF answers %d %q", status, typ)
+	}
 	b.signOut()
 
 	// The supervisor revokes the card.
