@@ -231,28 +231,9 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 	if err := p.err(); err != nil {
 		return Issued{}, err
 	}
-	reg, err := s.Registration(ctx, org, regID)
+	reg, prog, err := s.issuable(ctx, org, regID, in.Type, in.Programme)
 	if err != nil {
 		return Issued{}, err
-	}
-	if reg.Erased() {
-		return Issued{}, fmt.Errorf("registration %s: %w", regID, ErrErased)
-	}
-	code := strings.TrimSpace(in.Programme)
-	if code == "" || in.Type == credentials.TypeRegistration {
-		code = reg.Programme
-	}
-	prog, err := s.programmes.Programme(ctx, org, code)
-	if errors.Is(err, ErrNotFound) {
-		return Issued{}, &InvalidError{Fields: []FieldError{{Field: "programme", Code: "unknown", Message: "this organisation has no such programme"}}}
-	} else if err != nil {
-		return Issued{}, err
-	}
-	if !prog.Issues(in.Type) {
-		return Issued{}, &InvalidError{Fields: []FieldError{{Field: "type", Code: "unknown", Message: "the programme does not issue this credential"}}}
-	}
-	if !reg.Consented(prog.Code) {
-		return Issued{}, fmt.Errorf("registration %s, programme %s: %w", regID, prog.Code, ErrNoConsent)
 	}
 	o, err := s.orgs.Organisation(ctx, org)
 	if err != nil {
@@ -314,6 +295,38 @@ func (s *Service) issue(ctx context.Context, by Principal, org, regID string, in
 		return Issued{}, err
 	}
 	return Issued{Record: rec, Credential: text, Languages: prog.Languages, Name: reg.Person.FullName, OrgName: o.Name}, nil
+}
+
+// issuable returns the registration regID and the programme a credential
+// of type t is to be issued for (programme, or the registration's own,
+// always its own for a RegistrationCredential), once it is sure the
+// registration is not erased, the programme issues t, and the person
+// consented to the programme's purpose.
+func (s *Service) issuable(ctx context.Context, org, regID string, t credentials.Type, programme string) (Registration, Programme, error) {
+	reg, err := s.Registration(ctx, org, regID)
+	if err != nil {
+		return Registration{}, Programme{}, err
+	}
+	if reg.Erased() {
+		return Registration{}, Programme{}, fmt.Errorf("registration %s: %w", regID, ErrErased)
+	}
+	code := strings.TrimSpace(programme)
+	if code == "" || t == credentials.TypeRegistration {
+		code = reg.Programme
+	}
+	prog, err := s.programmes.Programme(ctx, org, code)
+	if errors.Is(err, ErrNotFound) {
+		return Registration{}, Programme{}, &InvalidError{Fields: []FieldError{{Field: "programme", Code: "unknown", Message: "this organisation has no such programme"}}}
+	} else if err != nil {
+		return Registration{}, Programme{}, err
+	}
+	if !prog.Issues(t) {
+		return Registration{}, Programme{}, &InvalidError{Fields: []FieldError{{Field: "type", Code: "unknown", Message: "the programme does not issue this credential"}}}
+	}
+	if !reg.Consented(prog.Code) {
+		return Registration{}, Programme{}, fmt.Errorf("registration %s, programme %s: %w", regID, prog.Code, ErrNoConsent)
+	}
+	return reg, prog, nil
 }
 
 // sign signs the credential of a record, issued from reg for prog: the

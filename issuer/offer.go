@@ -226,28 +226,9 @@ func (s *Service) CreateOffer(ctx context.Context, by Principal, org, regID stri
 	if err := p.err(); err != nil {
 		return NewOffer{}, err
 	}
-	reg, err := s.Registration(ctx, org, regID)
+	reg, prog, err := s.issuable(ctx, org, regID, in.Type, in.Programme)
 	if err != nil {
 		return NewOffer{}, err
-	}
-	if reg.Erased() {
-		return NewOffer{}, fmt.Errorf("registration %s: %w", regID, ErrErased)
-	}
-	code := strings.TrimSpace(in.Programme)
-	if code == "" || in.Type == credentials.TypeRegistration {
-		code = reg.Programme
-	}
-	prog, err := s.programmes.Programme(ctx, org, code)
-	if errors.Is(err, ErrNotFound) {
-		return NewOffer{}, &InvalidError{Fields: []FieldError{{Field: "programme", Code: "unknown", Message: "this organisation has no such programme"}}}
-	} else if err != nil {
-		return NewOffer{}, err
-	}
-	if !prog.Issues(in.Type) {
-		return NewOffer{}, &InvalidError{Fields: []FieldError{{Field: "type", Code: "unknown", Message: "the programme does not issue this credential"}}}
-	}
-	if !reg.Consented(prog.Code) {
-		return NewOffer{}, fmt.Errorf("registration %s, programme %s: %w", regID, prog.Code, ErrNoConsent)
 	}
 	secret, err := randomText(s.rand, offerSecretSize)
 	if err != nil {
