@@ -35,9 +35,9 @@ func auditCmd(ctx context.Context, env Env, args []string) error {
 	}
 	switch args[0] {
 	case "verify":
-		return auditFailure(env, "verify", auditVerify(ctx, env, args[1:]))
+		return subcommandFailure(env, "audit verify", auditVerify(ctx, env, args[1:]))
 	case "export":
-		return auditFailure(env, "export", auditExport(ctx, env, args[1:]))
+		return subcommandFailure(env, "audit export", auditExport(ctx, env, args[1:]))
 	case "-h", "--help", "help":
 		printAuditUsage(env.Stdout)
 		return flag.ErrHelp
@@ -45,15 +45,16 @@ func auditCmd(ctx context.Context, env Env, args []string) error {
 	return usagef("unknown command %q: use 'tally audit verify' or 'tally audit export'", args[0])
 }
 
-// auditFailure prints an operation's failure under the subcommand's name
-// (report would name only "audit") and makes it exit code 1.
-func auditFailure(env Env, name string, err error) error {
+// subcommandFailure prints an operation's failure under its command's
+// full name (report would name only the first word) and makes it exit
+// code 1; usage errors and refusals already printed pass as they are.
+func subcommandFailure(env Env, command string, err error) error {
 	var ue *usageError
 	var ie *invalidError
 	if err == nil || errors.Is(err, flag.ErrHelp) || errors.As(err, &ue) || errors.As(err, &ie) {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "tally audit %s: %v\n", name, err)
+	fmt.Fprintf(env.Stderr, "tally %s: %v\n", command, err)
 	return &invalidError{err}
 }
 

@@ -34,24 +34,12 @@ func registryCmd(ctx context.Context, env Env, args []string) error {
 	}
 	switch f, ok := run[name]; {
 	case ok:
-		return registryFailure(env, name, f(ctx, env, rest))
+		return subcommandFailure(env, "registry "+name, f(ctx, env, rest))
 	case name == "-h" || name == "--help" || name == "help":
 		printRegistryUsage(env.Stdout)
 		return flag.ErrHelp
 	}
 	return usagef("unknown command %q: use domain add, domains, export, import or reconcile", strings.Join(args, " "))
-}
-
-// registryFailure prints an operation's failure under the subcommand's
-// name and makes it exit code 1.
-func registryFailure(env Env, name string, err error) error {
-	var ue *usageError
-	var ie *invalidError
-	if err == nil || errors.Is(err, flag.ErrHelp) || errors.As(err, &ue) || errors.As(err, &ie) {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "tally registry %s: %v\n", name, err)
-	return &invalidError{err}
 }
 
 func printRegistryUsage(w io.Writer) {
