@@ -214,7 +214,7 @@ func (v *validator) enum(field, value string, required bool) {
 		}
 		return
 	}
-	c, _ := LookupClaim(field)
+	c := schemaClaim(field)
 	for _, ok := range c.Values {
 		if value == ok {
 			return
