@@ -53,7 +53,7 @@ func uncode(field string, values []string, c int) (string, error) {
 // schema's Values, from 1 (gender: 1 male, 2 female, 3 other; urgency: 1 low,
 // 2 medium, 3 high).
 func enumCode(name, v string) (int, error) {
-	c, _ := LookupClaim(name)
+	c := schemaClaim(name)
 	if v == "" {
 		return 0, nil
 	}
@@ -64,7 +64,7 @@ func enumCode(name, v string) (int, error) {
 }
 
 func enumValue(name string, n int) (string, error) {
-	c, _ := LookupClaim(name)
+	c := schemaClaim(name)
 	if n == 0 {
 		return "", nil
 	}

@@ -125,6 +125,18 @@ func LookupClaim(name string) (Claim, bool) {
 	return Claim{}, false
 }
 
+// schemaClaim is the schema entry of the claim named name itself, not a
+// copy, for the package's read-only lookups on every parse and validation;
+// an empty entry when there is none. It must not be changed.
+func schemaClaim(name string) *Claim {
+	for i := range schema {
+		if schema[i].Name == name {
+			return &schema[i]
+		}
+	}
+	return &Claim{}
+}
+
 func (c Claim) clone() Claim {
 	c.Values = slices.Clone(c.Values)
 	c.Card = slices.Clone(c.Card)

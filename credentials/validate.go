@@ -3,7 +3,6 @@ package credentials
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -71,12 +70,45 @@ func (v *validator) err() error {
 
 const maxText = 200
 
-var (
-	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
-	langPattern    = regexp.MustCompile(`^[a-z]{2,3}$`)
-	idPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$`)
-	currencyRegexp = regexp.MustCompile(`^[A-Z]{3}$`)
-)
+// The shapes of codes and identifiers. They are byte loops, not regular
+// expressions: they run on every verification, and a regexp match costs
+// more than the rest of validation (validate_shape_test.go checks them
+// against the expressions they stand for).
+
+// isCountryCode reports whether s matches ^[A-Z]{2}$.
+func isCountryCode(s string) bool { return len(s) == 2 && allIn(s, 'A', 'Z') }
+
+// isLanguageCode reports whether s matches ^[a-z]{2,3}$.
+func isLanguageCode(s string) bool { return (len(s) == 2 || len(s) == 3) && allIn(s, 'a', 'z') }
+
+// isCurrencyCode reports whether s matches ^[A-Z]{3}$.
+func isCurrencyCode(s string) bool { return len(s) == 3 && allIn(s, 'A', 'Z') }
+
+// isRecordID reports whether s matches ^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$.
+func isRecordID(s string) bool {
+	if len(s) == 0 || len(s) > 64 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '.' && c != '_' && c != '/' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func allIn(s string, lo, hi byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < lo || s[i] > hi {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // Validate checks the credential: the envelope fields (type, issuer,
 // validity, status) and the claims of its subject. The error is a
@@ -170,7 +202,7 @@ func (v *validator) text(field, value string, required bool) {
 func (v *validator) registrationID(value string) {
 	if value == "" {
 		v.missing("registrationId")
-	} else if !idPattern.MatchString(value) {
+	} else if !isRecordID(value) {
 		v.add("registrationId", "must be 1 to 64 letters, digits, '.', '_', '/' or '-', starting with a letter or digit")
 	}
 }
@@ -182,7 +214,7 @@ func (v *validator) enum(field, value string, required bool) {
 		}
 		return
 	}
-	c, _ := LookupClaim(field)
+	c := schemaClaim(field)
 	for _, ok := range c.Values {
 		if value == ok {
 			return
@@ -240,12 +272,12 @@ func (r *Registration) validate(v *validator) {
 	v.text("lastName", r.LastName, false)
 	v.date("dateOfBirth", r.DateOfBirth, false)
 	v.enum("gender", r.Gender, false)
-	if r.Nationality != "" && !countryPattern.MatchString(r.Nationality) {
+	if r.Nationality != "" && !isCountryCode(r.Nationality) {
 		v.add("nationality", "must be an ISO 3166-1 alpha-2 country code like SO")
 	}
 	v.text("legalStatus", r.LegalStatus, false)
 	v.text("locationCode", r.LocationCode, false)
-	if r.Language != "" && !langPattern.MatchString(r.Language) {
+	if r.Language != "" && !isLanguageCode(r.Language) {
 		v.add("language", "must be an ISO 639 language code like som")
 	}
 	v.text("programme", r.Programme, false)
@@ -269,7 +301,7 @@ func (e *Eligibility) validate(v *validator) {
 		if en.Amount < 0 {
 			v.add("entitlement.amount", "must not be negative")
 		}
-		if !currencyRegexp.MatchString(en.Currency) {
+		if !isCurrencyCode(en.Currency) {
 			v.add("entitlement.currency", "must be an ISO 4217 currency code like KES")
 		}
 		switch en.Frequency {

@@ -22,7 +22,11 @@ type FormatParser interface {
 }
 
 // parse detects the format of raw and parses it, unverified.
-func (v *Verifier) parse(ctx context.Context, raw []byte) (credentials.Secured, *Error) {
+//
+// validated reports that the parser has already validated the credential
+// (Credential.Validate) it returns, and that nothing else has held it since:
+// ParseJWT does, for one of tally's types.
+func (v *Verifier) parse(ctx context.Context, raw []byte) (sec credentials.Secured, validated bool, ferr *Error) {
 	raw = bytes.TrimSpace(raw)
 	if inner, ok := credentials.UnwrapEnveloped(raw); ok {
 		raw = inner
@@ -30,32 +34,32 @@ func (v *Verifier) parse(ctx context.Context, raw []byte) (credentials.Secured, 
 	format, err := credentials.DetectFormat(raw)
 	if err != nil {
 		if len(raw) == 0 {
-			return nil, fail(UnsupportedFormat, err, "there is nothing to verify: the input is empty")
+			return nil, false, fail(UnsupportedFormat, err, "there is nothing to verify: the input is empty")
 		}
-		return nil, fail(UnsupportedFormat, err, "this is not a credential in a format tally reads (a QR card, a VC-JWT, an SD-JWT VC or a Data Integrity credential)")
+		return nil, false, fail(UnsupportedFormat, err, "this is not a credential in a format tally reads (a QR card, a VC-JWT, an SD-JWT VC or a Data Integrity credential)")
 	}
-	var sec credentials.Secured
 	switch format {
 	case credentials.FormatQR:
 		sec, err = credentials.ParseCard(raw)
 	case credentials.FormatJWT:
 		sec, err = credentials.ParseJWT(raw)
+		validated = err == nil && sec.Credential() != nil
 	case credentials.FormatSDJWT:
 		sec, err = credentials.ParseSDJWT(raw)
 	default:
 		p, ok := v.formats[format]
 		if !ok {
-			return nil, fail(UnsupportedFormat, nil, "this verifier does not read %s credentials: register a parser for them (for Data Integrity, package credentials/dataintegrity)", format)
+			return nil, false, fail(UnsupportedFormat, nil, "this verifier does not read %s credentials: register a parser for them (for Data Integrity, package credentials/dataintegrity)", format)
 		}
 		sec, err = p.ParseSecured(ctx, raw)
 	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return nil, fail(Malformed, err, "verification was stopped: %v", ctxErr)
+			return nil, false, fail(Malformed, err, "verification was stopped: %v", ctxErr)
 		}
-		return nil, classify(format, err)
+		return nil, false, classify(format, err)
 	}
-	return sec, nil
+	return sec, validated, nil
 }
 
 // Presentation is what a verifier asked a phone wallet for: the verifier's

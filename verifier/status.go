@@ -8,6 +8,7 @@ import (
 	neturl "net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -209,7 +210,37 @@ func resolveStatusURL(ref string, iss *TrustedIssuer) (string, error) {
 
 // checkStatusBase checks an issuer's status base: an https URL with a host
 // and no user, query or fragment, or plain http on this machine.
+//
+// The answer depends on base alone, and every verification asks it of the
+// same few bases: it is remembered, keyed by the exact string, in a bounded
+// table.
 func checkStatusBase(base string) error {
+	statusBases.mu.Lock()
+	err, ok := statusBases.checked[base]
+	statusBases.mu.Unlock()
+	if ok {
+		return err
+	}
+	err = checkStatusBaseURL(base)
+	statusBases.mu.Lock()
+	if len(statusBases.checked) >= maxCheckedStatusBases {
+		clear(statusBases.checked)
+	}
+	statusBases.checked[base] = err
+	statusBases.mu.Unlock()
+	return err
+}
+
+// maxCheckedStatusBases bounds the table of checked status bases: far more
+// issuers than a trust list holds; it starts over when full.
+const maxCheckedStatusBases = 256
+
+var statusBases = struct {
+	mu      sync.Mutex
+	checked map[string]error
+}{checked: map[string]error{}}
+
+func checkStatusBaseURL(base string) error {
 	u, err := neturl.Parse(base)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return fmt.Errorf("%q is not an https URL with a host and a path", base)

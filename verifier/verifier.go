@@ -187,7 +187,7 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if len(raw) > MaxCredentialSize {
 		return nil, fail(Malformed, nil, "the credential is larger than %d KiB", MaxCredentialSize>>10)
 	}
-	sec, err := v.parse(ctx, raw)
+	sec, validated, err := v.parse(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -233,8 +233,12 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 	if sec.Format() == credentials.FormatSDJWT {
 		validate = c.ValidateDisclosed
 	}
-	if err := validate(); err != nil {
-		return nil, fail(Malformed, err, "%s", invalidFields(err))
+	// A credential the parser validated is not validated twice: the same
+	// check on the same, untouched credential would find the same.
+	if !validated {
+		if err := validate(); err != nil {
+			return nil, fail(Malformed, err, "%s", invalidFields(err))
+		}
 	}
 	if !iss.MayIssue(c.Type) {
 		return nil, fail(TypeNotAllowed, nil, "%s may not issue %s credentials", iss.displayName(), c.Type)
