@@ -29,6 +29,17 @@ const maxFailuresShown = 500
 // importForm reads an import's multipart form: the file, the programme
 // and the consent declared for the whole file.
 func importForm(c echo.Context, form map[string]string) (issuer.ImportInput, []byte, error) {
+	// The whole body (at most maxUpload bytes, see headers) is kept in
+	// memory: with net/http's default of 32 MB, a file part a little
+	// larger would be written to a temporary file, personal data in clear
+	// on disk, left behind if the process is killed.
+	if err := c.Request().ParseMultipartForm(maxUpload); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return issuer.ImportInput{}, nil, err
+		}
+		return issuer.ImportInput{}, nil, &issuer.InvalidError{Fields: []issuer.FieldError{{Field: "file", Code: "format", Message: "send the file as multipart/form-data, in the field named file"}}}
+	}
 	for _, name := range []string{"programme", "consent.given", "consent.method", "consent.language", "consent.date", "consent.staffId", "dryRun", "dateOrder"} {
 		form[name] = c.FormValue(name)
 	}
