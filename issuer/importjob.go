@@ -166,6 +166,9 @@ type ImportStore interface {
 	ImportRows(ctx context.Context, org, id string, fn func(ImportRow) error) error
 	// ImportFile returns a job's sealed file, or ErrNotFound once deleted.
 	ImportFile(ctx context.Context, org, id string) ([]byte, error)
+	// ReplaceImportFile replaces the sealed file of a job not done;
+	// ErrNotFound if there is no such job, or it is done.
+	ReplaceImportFile(ctx context.Context, org, id string, sealedFile []byte) error
 }
 
 // Importer runs bulk imports: the dry run, then registering and issuing
@@ -294,6 +297,9 @@ func (im *Importer) Check(ctx context.Context, by Principal, org string, in Impo
 		return ImportJob{}, nil, false, err
 	}
 	if old, err := im.store.Import(ctx, org, id); err == nil {
+		if err := im.resealFile(ctx, old, file); err != nil {
+			return ImportJob{}, nil, false, err
+		}
 		return old, rep, true, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return ImportJob{}, nil, false, err
@@ -332,6 +338,28 @@ func (im *Importer) Check(ctx context.Context, by Principal, org string, in Impo
 		return ImportJob{}, nil, false, err
 	}
 	return job, rep, false, nil
+}
+
+// resealFile seals the same file, uploaded again for a job checked or
+// failed, under the organisation's current data key: a job whose file
+// was sealed under a key a rotation has since deleted goes on when the
+// file is uploaded again.
+func (im *Importer) resealFile(ctx context.Context, job ImportJob, file []byte) error {
+	if job.State != ImportChecked && job.State != ImportFailed {
+		return nil
+	}
+	k, err := im.s.secrets(ctx, job.Org)
+	if err != nil {
+		return err
+	}
+	sealed, err := k.seal(im.s.rand, file, importFileAD(job.Org, job.ID))
+	if err != nil {
+		return err
+	}
+	if err := im.store.ReplaceImportFile(ctx, job.Org, job.ID, sealed); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // problemOf is a bulk problem as a job keeps it.

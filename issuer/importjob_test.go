@@ -315,3 +315,40 @@ func TestImportRefuses(t *testing.T) {
 		t.Fatal("a dry run made a job")
 	}
 }
+
+// TestImportAfterDataKeyRotation: a job's file sealed under a data key a
+// rotation has since deleted fails cleanly, saying what to do, and goes on
+// once the same file is uploaded again.
+func TestImportAfterDataKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t)
+	im, _ := d.importer(t)
+	file := peopleCSV(1, 3)
+	job, _, _, err := im.Check(ctx, d.registrar, "demo", importInput(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := issuer.Principal{Org: "demo", Role: issuer.RoleAdmin, StaffID: "admin-id"}
+	rep, err := d.svc.RotateDataKey(ctx, admin, "demo")
+	if err != nil || !rep.Done || len(rep.Deleted) != 1 {
+		t.Fatalf("rotate: %+v, %v", rep, err)
+	}
+	if _, err := im.Start(ctx, d.registrar, "demo", job.ID); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := im.Run(ctx, "demo", job.ID, nil)
+	if err == nil || failed.State != issuer.ImportFailed || !strings.Contains(failed.Error, "upload the same file again") {
+		t.Fatalf("run with the key rotated away: %+v, %v", failed, err)
+	}
+	again, _, existing, err := im.Check(ctx, d.registrar, "demo", importInput(), file)
+	if err != nil || !existing || again.ID != job.ID {
+		t.Fatalf("upload again: %+v, existing %v, %v", again, existing, err)
+	}
+	if _, err := im.Start(ctx, d.registrar, "demo", job.ID); err != nil {
+		t.Fatal(err)
+	}
+	done, err := im.Run(ctx, "demo", job.ID, nil)
+	if err != nil || done.State != issuer.ImportDone || done.Issued != 3 {
+		t.Fatalf("run after the upload again: %+v, %v", done, err)
+	}
+}

@@ -91,9 +91,20 @@ func (im *Importer) run(ctx context.Context, job ImportJob, progress func(Import
 	if err != nil {
 		return job, err
 	}
-	file, err := k.open(sealed, importFileAD(job.Org, job.ID))
+	// The file was sealed under the data key current at upload: during a
+	// rotation that key is an older one of the ring.
+	ring, err := s.keyring(ctx, job.Org)
 	if err != nil {
-		return job, fmt.Errorf("the import's file does not open: %w", err)
+		return job, err
+	}
+	var file []byte
+	for _, rk := range ring.all() {
+		if file, err = rk.open(sealed, importFileAD(job.Org, job.ID)); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return job, fmt.Errorf("the import's file does not open (sealed under a data key rotated since): upload the same file again, then start the import: %w", err)
 	}
 	sheet, err := bulk.Open(ctx, bytes.NewReader(file), int64(len(file)), bulk.Options{Encoding: job.Encoding, DateOrder: job.DateOrder, Now: s.now})
 	if err != nil {

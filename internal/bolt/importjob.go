@@ -180,3 +180,17 @@ func (s *ImportStore) ImportFile(ctx context.Context, org, id string) ([]byte, e
 	})
 	return out, err
 }
+
+// ReplaceImportFile replaces the sealed file of a job not done.
+func (s *ImportStore) ReplaceImportFile(ctx context.Context, org, id string, sealedFile []byte) error {
+	return s.d.update(ctx, func(tx *bbolt.Tx) error {
+		var job issuer.ImportJob
+		if err := get(tx, bucketImports, importKey(org, id), &job, fmt.Errorf("import %s: %w", id, issuer.ErrNotFound)); err != nil {
+			return err
+		}
+		if job.State == issuer.ImportDone {
+			return fmt.Errorf("import %s is done, its file deleted: %w", id, issuer.ErrNotFound)
+		}
+		return tx.Bucket(bucketImportFiles).Put(importKey(org, id), sealedFile)
+	})
+}
