@@ -352,3 +352,41 @@ func TestImportAfterDataKeyRotation(t *testing.T) {
 		t.Fatalf("run after the upload again: %+v, %v", done, err)
 	}
 }
+
+// TestImportCardsSkipErased: a person of a done import erased since gets
+// no card, and the others' cards still print.
+func TestImportCardsSkipErased(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t)
+	im, _ := d.importer(t)
+	job, _, _, err := im.Check(ctx, d.registrar, "demo", importInput(), peopleCSV(1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.Start(ctx, d.registrar, "demo", job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if job, err = im.Run(ctx, "demo", job.ID, nil); err != nil || job.Issued != 3 {
+		t.Fatalf("run: %+v, %v", job, err)
+	}
+	var regs []string
+	if err := im.Rows(ctx, "demo", job.ID, func(r issuer.ImportRow) error {
+		regs = append(regs, r.Registration)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.EraseRegistration(ctx, d.registrar, "demo", regs[1], issuer.EraseInput{Confirm: true}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := im.Cards(ctx, "demo", job.ID, func(out issuer.Issued) error {
+		if out.Record.Registration == regs[1] {
+			t.Errorf("a card for the erased registration %s", regs[1])
+		}
+		n++
+		return nil
+	}); err != nil || n != 2 {
+		t.Fatalf("cards: %d, %v", n, err)
+	}
+}

@@ -379,7 +379,8 @@ func (im *Importer) Close() {
 }
 
 // Cards calls fn with each credential of a done job, signed again, in the
-// order of the file's lines; credentials revoked since are left out. The
+// order of the file's lines; credentials revoked since, and those of
+// people whose data was erased since, are left out. The
 // signing is shared among the workers.
 func (im *Importer) Cards(ctx context.Context, org, id string, fn func(Issued) error) error {
 	job, err := im.store.Import(ctx, org, id)
@@ -451,7 +452,8 @@ func (im *Importer) Cards(ctx context.Context, org, id string, fn func(Issued) e
 			return ctx.Err()
 		}
 		switch {
-		case errors.Is(r.err, ErrStateChange):
+		case errors.Is(r.err, ErrStateChange), errors.Is(r.err, ErrErased):
+			// Revoked since, or the person's data erased: no card.
 			continue
 		case r.err != nil:
 			cancel()
