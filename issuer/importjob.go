@@ -180,6 +180,7 @@ type Importer struct {
 
 	mu      sync.Mutex
 	running map[string]bool
+	startMu sync.Mutex
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -386,6 +387,11 @@ func cleanFileName(name string) string {
 // Start starts a checked job, or a failed one again: it becomes running,
 // and Run (or Go) does the work.
 func (im *Importer) Start(ctx context.Context, by Principal, org, id string) (ImportJob, error) {
+	// Start pressed twice at once (or the page and the API) starts and
+	// audits the job once: the read and the change are one step here, and
+	// another process cannot open the same database.
+	im.startMu.Lock()
+	defer im.startMu.Unlock()
 	job, err := im.store.Import(ctx, org, id)
 	if err != nil {
 		return ImportJob{}, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -388,5 +389,35 @@ func TestImportCardsSkipErased(t *testing.T) {
 		return nil
 	}); err != nil || n != 2 {
 		t.Fatalf("cards: %d, %v", n, err)
+	}
+}
+
+// TestImportStartTwiceAtOnce: start pressed many times at once starts
+// the job, and audits it, once.
+func TestImportStartTwiceAtOnce(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t)
+	im, _ := d.importer(t)
+	job, _, _, err := im.Check(ctx, d.registrar, "demo", importInput(), peopleCSV(1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := im.Start(ctx, d.registrar, "demo", job.ID); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, e := range d.entries(t) {
+		if e.Action == audit.ActionImport {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d import entries in the audit log, want 1", n)
 	}
 }
