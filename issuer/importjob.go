@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tally-id/tally/credentials"
@@ -372,12 +373,20 @@ func problemOf(e *bulk.Error) ImportProblem {
 	return p
 }
 
-// cleanFileName keeps a file name's base, at most 100 characters.
+// cleanFileName keeps a file name's base, at most 100 characters, without
+// control or format characters (a right-to-left override would show
+// "people\u202Evsc.exe" as "peopleexe.csv").
 func cleanFileName(name string) string {
 	name = path.Base(strings.ReplaceAll(strings.TrimSpace(name), "\\", "/"))
-	if name == "." || name == "/" || !utf8.ValidString(name) {
+	if name == "." || name == ".." || name == "/" || !utf8.ValidString(name) {
 		return ""
 	}
+	name = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, name))
 	if r := []rune(name); len(r) > 100 {
 		name = string(r[:100])
 	}
