@@ -170,6 +170,9 @@ type ImportStore interface {
 	// ReplaceImportFile replaces the sealed file of a job not done;
 	// ErrNotFound if there is no such job, or it is done.
 	ReplaceImportFile(ctx context.Context, org, id string, sealedFile []byte) error
+	// DeleteImportFile deletes the sealed file of a job that is checked
+	// or failed; ErrNotFound if it has none, ErrStateChange if it runs.
+	DeleteImportFile(ctx context.Context, org, id string) error
 }
 
 // Importer runs bulk imports: the dry run, then registering and issuing
@@ -423,6 +426,51 @@ func (im *Importer) Start(ctx context.Context, by Principal, org, id string) (Im
 // Job returns one job.
 func (im *Importer) Job(ctx context.Context, org, id string) (ImportJob, error) {
 	return im.store.Import(ctx, org, id)
+}
+
+// ImportFileKeep is how long the file of an import that was checked but
+// not started, or that stopped, is kept: personal data is not kept for a
+// job nobody finishes. Uploading the same file again takes the job up.
+const ImportFileKeep = 7 * 24 * time.Hour
+
+// DiscardStale deletes the sealed files of the jobs, of every
+// organisation, that were checked or stopped and have not moved since
+// before: their personal data goes, their records (counts and problems,
+// no personal data) stay. It returns how many files it deleted.
+func (im *Importer) DiscardStale(ctx context.Context, before time.Time) (int, error) {
+	orgs, err := im.s.orgs.Organisations(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range orgs {
+		jobs, err := im.store.Imports(ctx, o.Slug)
+		if err != nil {
+			return n, err
+		}
+		for _, job := range jobs {
+			if job.State != ImportChecked && job.State != ImportFailed {
+				continue
+			}
+			last := job.Created
+			for _, t := range []time.Time{job.Started, job.Finished} {
+				if t.After(last) {
+					last = t
+				}
+			}
+			if !last.Before(before) {
+				continue
+			}
+			switch err := im.store.DeleteImportFile(ctx, job.Org, job.ID); {
+			case err == nil:
+				n++
+			case errors.Is(err, ErrNotFound), errors.Is(err, ErrStateChange):
+			default:
+				return n, err
+			}
+		}
+	}
+	return n, nil
 }
 
 // Jobs lists an organisation's jobs, newest first.

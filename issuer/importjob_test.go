@@ -421,3 +421,45 @@ func TestImportStartTwiceAtOnce(t *testing.T) {
 		t.Fatalf("%d import entries in the audit log, want 1", n)
 	}
 }
+
+// TestImportDiscardStale: the file of a job checked and never started is
+// deleted a week on (its record stays); a running job's is not; uploading
+// the same file again takes the job up.
+func TestImportDiscardStale(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t)
+	im, store := d.importer(t)
+	file := peopleCSV(1, 2)
+	job, _, _, err := im.Check(ctx, d.registrar, "demo", importInput(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := im.DiscardStale(ctx, d.now.Add(-time.Minute)); err != nil || n != 0 {
+		t.Fatalf("a fresh job's file discarded: %d, %v", n, err)
+	}
+	if n, err := im.DiscardStale(ctx, d.now.Add(issuer.ImportFileKeep)); err != nil || n != 1 {
+		t.Fatalf("a stale job's file: %d discarded, %v", n, err)
+	}
+	if _, err := store.ImportFile(ctx, "demo", job.ID); !errors.Is(err, issuer.ErrNotFound) {
+		t.Fatalf("the file is still there: %v", err)
+	}
+	if kept, err := im.Job(ctx, "demo", job.ID); err != nil || kept.State != issuer.ImportChecked {
+		t.Fatalf("the record: %+v, %v", kept, err)
+	}
+	if n, err := im.DiscardStale(ctx, d.now.Add(issuer.ImportFileKeep)); err != nil || n != 0 {
+		t.Fatalf("discarded again: %d, %v", n, err)
+	}
+	if _, _, existing, err := im.Check(ctx, d.registrar, "demo", importInput(), file); err != nil || !existing {
+		t.Fatalf("upload again: existing %v, %v", existing, err)
+	}
+	if _, err := im.Start(ctx, d.registrar, "demo", job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteImportFile(ctx, "demo", job.ID); !errors.Is(err, issuer.ErrStateChange) {
+		t.Fatalf("a running job's file deleted: %v", err)
+	}
+	done, err := im.Run(ctx, "demo", job.ID, nil)
+	if err != nil || done.State != issuer.ImportDone || done.Issued != 2 {
+		t.Fatalf("run: %+v, %v", done, err)
+	}
+}

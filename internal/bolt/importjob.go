@@ -181,6 +181,24 @@ func (s *ImportStore) ImportFile(ctx context.Context, org, id string) ([]byte, e
 	return out, err
 }
 
+// DeleteImportFile deletes the sealed file of a checked or failed job.
+func (s *ImportStore) DeleteImportFile(ctx context.Context, org, id string) error {
+	return s.d.update(ctx, func(tx *bbolt.Tx) error {
+		var job issuer.ImportJob
+		if err := get(tx, bucketImports, importKey(org, id), &job, fmt.Errorf("import %s: %w", id, issuer.ErrNotFound)); err != nil {
+			return err
+		}
+		if job.State != issuer.ImportChecked && job.State != issuer.ImportFailed {
+			return fmt.Errorf("import %s is %s: its file stays until it ends: %w", id, job.State, issuer.ErrStateChange)
+		}
+		b := tx.Bucket(bucketImportFiles)
+		if b.Get(importKey(org, id)) == nil {
+			return fmt.Errorf("the file of import %s: %w", id, issuer.ErrNotFound)
+		}
+		return b.Delete(importKey(org, id))
+	})
+}
+
 // ReplaceImportFile replaces the sealed file of a job not done.
 func (s *ImportStore) ReplaceImportFile(ctx context.Context, org, id string, sealedFile []byte) error {
 	return s.d.update(ctx, func(tx *bbolt.Tx) error {

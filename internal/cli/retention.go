@@ -20,7 +20,7 @@ const RetentionInterval = time.Hour
 
 // startRetention runs the retention sweep now and then every
 // RetentionInterval, until Close. It logs counts, never who.
-func (m *Main) startRetention(svc *issuer.Service, log *slog.Logger) {
+func (m *Main) startRetention(svc *issuer.Service, imports *issuer.Importer, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopSweep, m.sweepDone = cancel, make(chan struct{})
 	go func() {
@@ -33,6 +33,12 @@ func (m *Main) startRetention(svc *issuer.Service, log *slog.Logger) {
 				log.Error("retention sweep", "error", err.Error(), "erased", len(rep.Erased))
 			} else if len(rep.Erased) > 0 || rep.Audited > 0 {
 				log.Info("retention sweep", "checked", rep.Checked, "erased", len(rep.Erased), "audited", rep.Audited)
+			}
+			// The files of imports nobody finished go too.
+			if n, err := imports.DiscardStale(ctx, m.Now().Add(-issuer.ImportFileKeep)); err != nil && ctx.Err() == nil {
+				log.Error("import files sweep", "error", err.Error(), "deleted", n)
+			} else if n > 0 {
+				log.Info("import files sweep", "deleted", n)
 			}
 			select {
 			case <-ctx.Done():

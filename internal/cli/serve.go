@@ -153,8 +153,6 @@ func (m *Main) Run(ctx context.Context) error {
 		log.Warn("finished revoking what a compromised key signed", "revoked", n)
 	}
 
-	m.startRetention(svc, log)
-
 	// Bulk imports: their own service on batched stores; imports that
 	// were running when the server stopped go on now.
 	if m.imports, err = importer(m.db, issuer.Options{
@@ -167,6 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 	} else if n > 0 {
 		log.Info("imports resumed", "imports", n)
 	}
+	m.startRetention(svc, m.imports, log)
 
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {
