@@ -105,32 +105,7 @@ func (in *ProgrammeInput) check(p *problems) []credentials.Type {
 	in.Name = strings.TrimSpace(in.Name)
 	checkName(p, "name", in.Name)
 
-	var langs []string
-	for _, l := range in.Languages {
-		if l = strings.TrimSpace(l); l != "" {
-			langs = append(langs, l)
-		}
-	}
-	in.Languages = langs
-	switch {
-	case len(langs) == 0:
-		p.add("languages", "required", "give at least one language, such as en")
-	case len(langs) > maxProgrammeLanguages:
-		p.add("languages", "too_long", fmt.Sprintf("give at most %d languages", maxProgrammeLanguages))
-	default:
-		for i, l := range langs {
-			tag, err := CanonicalLanguage(l)
-			if err != nil {
-				p.add("languages", "format", "use BCP 47 language tags, such as en, so, ar or fr-CA, separated by commas")
-				break
-			}
-			if slices.Contains(langs[:i], tag) {
-				p.add("languages", "format", "give each language once")
-				break
-			}
-			langs[i] = tag
-		}
-	}
+	in.Languages = checkLanguages(p, in.Languages)
 
 	switch {
 	case in.RetentionMonths <= 0:
@@ -165,6 +140,38 @@ func (in *ProgrammeInput) check(p *problems) []credentials.Type {
 		p.add("purpose", "format", "use letters, digits, spaces and punctuation only")
 	}
 	return types
+}
+
+// checkLanguages checks a list of language tags (a programme's, an
+// organisation's defaults): one to maxProgrammeLanguages BCP 47 tags, each
+// once. It returns them trimmed and canonical, blanks left out.
+func checkLanguages(p *problems, in []string) []string {
+	var langs []string
+	for _, l := range in {
+		if l = strings.TrimSpace(l); l != "" {
+			langs = append(langs, l)
+		}
+	}
+	switch {
+	case len(langs) == 0:
+		p.add("languages", "required", "give at least one language, such as en")
+	case len(langs) > maxProgrammeLanguages:
+		p.add("languages", "too_long", fmt.Sprintf("give at most %d languages", maxProgrammeLanguages))
+	default:
+		for i, l := range langs {
+			tag, err := CanonicalLanguage(l)
+			if err != nil {
+				p.add("languages", "format", "use BCP 47 language tags, such as en, so, ar or fr-CA, separated by commas")
+				break
+			}
+			if slices.Contains(langs[:i], tag) {
+				p.add("languages", "format", "give each language once")
+				break
+			}
+			langs[i] = tag
+		}
+	}
+	return langs
 }
 
 // CanonicalLanguage returns the canonical form of a BCP 47 language tag

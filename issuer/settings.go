@@ -40,32 +40,7 @@ func (in *Settings) check() error {
 	var p problems
 	in.Name = strings.TrimSpace(in.Name)
 	checkName(&p, "name", in.Name)
-	var langs []string
-	for _, l := range in.Languages {
-		if l = strings.TrimSpace(l); l != "" {
-			langs = append(langs, l)
-		}
-	}
-	switch {
-	case len(langs) == 0:
-		p.add("languages", "required", "give at least one language, such as en")
-	case len(langs) > maxProgrammeLanguages:
-		p.add("languages", "too_long", fmt.Sprintf("give at most %d languages", maxProgrammeLanguages))
-	default:
-		for i, l := range langs {
-			tag, err := CanonicalLanguage(l)
-			if err != nil {
-				p.add("languages", "format", "use BCP 47 language tags, such as en, so, ar or fr-CA, separated by commas")
-				break
-			}
-			if slices.Contains(langs[:i], tag) {
-				p.add("languages", "format", "give each language once")
-				break
-			}
-			langs[i] = tag
-		}
-	}
-	in.Languages = langs
+	in.Languages = checkLanguages(&p, in.Languages)
 	in.Contact = strings.TrimSpace(in.Contact)
 	switch {
 	case !utf8.ValidString(in.Contact) || utf8.RuneCountInString(in.Contact) > maxContact:
