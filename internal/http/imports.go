@@ -149,12 +149,9 @@ func (s *Server) importUpload(c echo.Context) error {
 // starts it; its live progress (a meta refresh every 2 s, and a script
 // that polls the API); its outcome and the link to its cards.
 func (s *Server) importPage(c echo.Context) error {
-	if s.imports == nil {
-		return issuer.ErrNotFound
-	}
 	p := mustPrincipal(c)
 	ctx := c.Request().Context()
-	job, err := s.imports.Job(ctx, p.Org, c.Param("id"))
+	job, err := s.importOf(c)
 	if err != nil {
 		return err
 	}
@@ -177,6 +174,14 @@ func (s *Server) importPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "import", d)
 }
 
+// importOf is the caller's organisation's import the route's :id names.
+func (s *Server) importOf(c echo.Context) (issuer.ImportJob, error) {
+	if s.imports == nil {
+		return issuer.ImportJob{}, issuer.ErrNotFound
+	}
+	return s.imports.Job(c.Request().Context(), mustPrincipal(c).Org, c.Param("id"))
+}
+
 // importStart starts a checked import, in the background.
 func (s *Server) importStart(c echo.Context) error {
 	if s.imports == nil {
@@ -197,12 +202,9 @@ func (s *Server) importStart(c echo.Context) error {
 // importCards streams the PDF of a done import's cards: A4 sheets, each
 // card signed again, nothing kept.
 func (s *Server) importCards(c echo.Context) error {
-	if s.imports == nil {
-		return issuer.ErrNotFound
-	}
 	p := mustPrincipal(c)
 	ctx := c.Request().Context()
-	job, err := s.imports.Job(ctx, p.Org, c.Param("id"))
+	job, err := s.importOf(c)
 	if err != nil {
 		return err
 	}
@@ -272,12 +274,9 @@ func (s *Server) apiImportCreate(c echo.Context) error {
 
 // apiImport is one import's progress.
 func (s *Server) apiImport(c echo.Context) error {
-	if s.imports == nil {
-		return issuer.ErrNotFound
-	}
 	p := mustPrincipal(c)
 	ctx := c.Request().Context()
-	job, err := s.imports.Job(ctx, p.Org, c.Param("id"))
+	job, err := s.importOf(c)
 	if err != nil {
 		return err
 	}
