@@ -14,6 +14,7 @@ import (
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/internal/bolt"
+	"github.com/tally-id/tally/internal/peopletest"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 )
@@ -26,29 +27,11 @@ func peopleCSV(from, n int) []byte {
 	b.WriteString("Registration ID,Full name,First name,Last name,Date of birth,Gender,Nationality,Legal status,Location,Language,Programme,Household size\n")
 	b.WriteString("#beneficiary+id,#beneficiary+name,#beneficiary+name+first,#beneficiary+name+last,#date+birth,#beneficiary+gender,#country+code+nationality,#status+legal,#loc+code,#meta+lang,#activity+code,#household+size\n")
 	for i := from; i < from+n; i++ {
-		f, l := syllables(i), syllables(i+500000)
-		fmt.Fprintf(&b, "KE-IMP-%06d,%s %s,%s,%s,%d-%02d-%02d,%s,SO,refugee,KE-DADAAB-HSP1,som,MPCA-2026,%d\n",
-			i, f, l, f, l, 1950+i%60, 1+(i/60)%12, 1+(i/720)%28, []string{"female", "male"}[i%2], 1+i%9)
+		f, l := peopletest.Name(i), peopletest.Name(i+500000)
+		fmt.Fprintf(&b, "KE-IMP-%06d,%s %s,%s,%s,%s,%s,SO,refugee,KE-DADAAB-HSP1,som,MPCA-2026,%d\n",
+			i, f, l, f, l, peopletest.Born(i), peopletest.Gender(i), 1+i%9)
 	}
 	return b.Bytes()
-}
-
-func syllables(n int) string {
-	// Name keys are consonant skeletons (vowels and doubled letters
-	// dropped, like-sounding letters one): six consonants the keys tell
-	// apart, never one twice in a row, make a part no other number shares
-	// (checked for the first 12,000 and those 500,000 on).
-	cs := "bdfgklmnrs"
-	var w []byte
-	for range 6 {
-		c := cs[n%len(cs)]
-		if len(w) > 0 && w[len(w)-2] == c {
-			c = 't'
-		}
-		w = append(w, c, 'a')
-		n /= len(cs)
-	}
-	return strings.ToUpper(string(w[:1])) + string(w[1:])
 }
 
 // count is how many keys a bucket of the database holds.

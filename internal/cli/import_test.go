@@ -23,33 +23,9 @@ import (
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/internal/bolt"
 	"github.com/tally-id/tally/internal/config"
+	"github.com/tally-id/tally/internal/peopletest"
 	"github.com/tally-id/tally/issuer"
 )
-
-// importPeople is a spreadsheet of n people with different names (five
-// consonants the name keys tell apart) and dates of birth.
-func importPeople(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("Registration ID,Full name,Date of birth,Gender,Language,Household size\n")
-	name := func(n int) string {
-		cs := "bdfgklmnrs"
-		var w []byte
-		for range 6 {
-			c := cs[n%len(cs)]
-			if len(w) > 0 && w[len(w)-2] == c {
-				c = 't'
-			}
-			w = append(w, c, 'a')
-			n /= len(cs)
-		}
-		return strings.ToUpper(string(w[:1])) + string(w[1:])
-	}
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "KE-K-%06d,%s %s,%d-%02d-%02d,%s,som,%d\n", i, name(i), name(i+500000),
-			1950+i%60, 1+(i/60)%12, 1+(i/720)%28, []string{"female", "male"}[i%2], 1+i%9)
-	}
-	return b.Bytes()
-}
 
 // prepareData makes a data directory as a first tally serve does, with a
 // registrar, rania, to take consent. With bin, the binary's serve makes
@@ -143,7 +119,7 @@ func TestImportKilled(t *testing.T) {
 	t.Logf("data ready at %s", time.Since(start).Round(time.Millisecond))
 	const rows = 600
 	csv := filepath.Join(t.TempDir(), "people.csv")
-	if err := os.WriteFile(csv, importPeople(rows), 0o600); err != nil {
+	if err := os.WriteFile(csv, peopletest.CSV("KE-K", rows), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"issuer", "import", csv, "--data", dir, "--consent-staff", "rania", "--consent-method", "verbal",
@@ -237,7 +213,7 @@ func TestImportKilled(t *testing.T) {
 func TestImportUsage(t *testing.T) {
 	dir := prepareData(t, credentials.LowestScryptN, "")
 	csv := filepath.Join(t.TempDir(), "people.csv")
-	os.WriteFile(csv, importPeople(3), 0o600)
+	os.WriteFile(csv, peopletest.CSV("KE-K", 3), 0o600)
 	garbage := filepath.Join(t.TempDir(), "garbage.csv")
 	os.WriteFile(garbage, []byte("\x00\x01\x02\xff\xfe garbage"), 0o600)
 	env := testEnv()
@@ -299,7 +275,7 @@ func TestServeResumesImports(t *testing.T) {
 	}
 	by := issuer.Principal{Org: "demo", Role: issuer.RoleRegistrar, StaffID: st.ID}
 	job, _, _, err := im.Check(ctx, by, "demo", issuer.ImportInput{Programme: "MPCA-2026",
-		Consent: issuer.ConsentInput{Given: true, Method: issuer.ConsentVerbal, Language: "so"}}, importPeople(50))
+		Consent: issuer.ConsentInput{Given: true, Method: issuer.ConsentVerbal, Language: "so"}}, peopletest.CSV("KE-K", 50))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,45 +1,17 @@
 package pdf
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/internal/bolt"
+	"github.com/tally-id/tally/internal/peopletest"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 )
-
-// importCSV is a spreadsheet of n people with different names (six
-// consonants the name keys tell apart) and dates of birth, so that none
-// is a likely duplicate of another.
-func importCSV(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("Registration ID,Full name,Date of birth,Gender,Language,Household size\n")
-	name := func(n int) string {
-		cs := "bdfgklmnrs"
-		var w []byte
-		for range 6 {
-			c := cs[n%len(cs)]
-			if len(w) > 0 && w[len(w)-2] == c {
-				c = 't'
-			}
-			w = append(w, c, 'a')
-			n /= len(cs)
-		}
-		return strings.ToUpper(string(w[:1])) + string(w[1:])
-	}
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "KE-B-%06d,%s %s,%d-%02d-%02d,%s,som,%d\n", i, name(i), name(i+500000),
-			1950+i%60, 1+(i/60)%12, 1+(i/720)%28, []string{"female", "male"}[i%2], 1+i%9)
-	}
-	return b.Bytes()
-}
 
 // BenchmarkImport10000RowsToPDF is the bulk target with everything an
 // import does: a 10,000-row spreadsheet checked, each row registered
@@ -51,7 +23,7 @@ func importCSV(n int) []byte {
 //	go test ./internal/pdf -run '^$' -bench Import10000RowsToPDF -benchtime 1x
 func BenchmarkImport10000RowsToPDF(b *testing.B) {
 	rows := benchImportRows
-	data := importCSV(rows)
+	data := peopletest.CSV("KE-B", rows)
 	p, err := NewPrinter()
 	if err != nil {
 		b.Fatal(err)
