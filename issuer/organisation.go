@@ -108,6 +108,16 @@ func OrgDID(host, slug string) (string, error) {
 // has had, so that what an older key signed still verifies, except the
 // compromised ones.
 func (s *Service) DIDDocument(ctx context.Context, slug string) (*credentials.DIDDocument, error) {
+	pubs, err := s.PublicKeys(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	return credentials.NewDIDDocument(pubs...)
+}
+
+// PublicKeys returns the public keys of an organisation that its DID
+// document lists: every key it has had except the compromised ones.
+func (s *Service) PublicKeys(ctx context.Context, slug string) ([]*credentials.Key, error) {
 	org, err := s.orgs.Organisation(ctx, slug)
 	if err != nil {
 		return nil, err
@@ -130,7 +140,10 @@ func (s *Service) DIDDocument(ctx context.Context, slug string) (*credentials.DI
 		}
 		pubs = append(pubs, pub)
 	}
-	return credentials.NewDIDDocument(pubs...)
+	if len(pubs) == 0 {
+		return nil, fmt.Errorf("organisation %s has no key that is not compromised: %w", slug, ErrNotFound)
+	}
+	return pubs, nil
 }
 
 // SigningKey opens the organisation's current key (its newest key not

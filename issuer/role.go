@@ -21,11 +21,15 @@ const (
 	// RoleVerifier checks credentials at a service point; it sees no
 	// registration.
 	RoleVerifier Role = "verifier"
+	// RoleConsortium manages the instance's dedup domains and the trust
+	// lists its verifiers use; it sees no registration and checks no
+	// credential.
+	RoleConsortium Role = "consortium-admin"
 )
 
 // AllRoles lists every role, in the order forms show them.
 func AllRoles() []Role {
-	return []Role{RoleAdmin, RoleRegistrar, RoleSupervisor, RoleAuditor, RoleVerifier}
+	return []Role{RoleAdmin, RoleRegistrar, RoleSupervisor, RoleAuditor, RoleVerifier, RoleConsortium}
 }
 
 // Valid reports whether r is one of AllRoles.

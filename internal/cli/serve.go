@@ -167,13 +167,18 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.startRetention(svc, m.imports, log)
 
+	trust, reg, err := m.verification(ctx, svc, master)
+	if err != nil {
+		return err
+	}
+
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {
 		return err
 	}
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
-		VCAPIOpenOrg: openOrg,
+		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg,
 	})
 	if err != nil {
 		return err

@@ -27,6 +27,8 @@ import (
 	"github.com/tally-id/tally/internal/oid4vci"
 	"github.com/tally-id/tally/internal/pdf"
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/verifier/registry"
+	"github.com/tally-id/tally/verifier/trustsync"
 )
 
 // Log keys, so that every line names things alike.
@@ -70,6 +72,14 @@ type Options struct {
 	// Importer runs bulk imports (/issuer/imports); without it, those
 	// routes answer 404.
 	Importer *issuer.Importer
+
+	// --- the verifier service (issue 7) ---
+	// Trust gives the verifier that checks credentials shown at service
+	// points and to the VC API; Registry is the dedup registry. Without
+	// Trust the verifier service's routes answer 404.
+	Trust    *trustsync.Service
+	Registry *registry.Service
+	// --- end of the verifier service's options
 }
 
 // Server is the HTTP handler of tally serve.
@@ -90,6 +100,10 @@ type Server struct {
 	vcOpenOrg string
 	// nonces are the OpenID4VCI c_nonce values (oid4vci.go).
 	nonces *oid4vci.Nonces
+
+	// --- the verifier service (Options.Trust, Options.Registry) ---
+	trust    *trustsync.Service
+	registry *registry.Service
 }
 
 // New builds the server and its routes.
@@ -97,7 +111,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Issuer == nil || opts.Files == nil {
 		return nil, errors.New("http: Issuer and Files are required")
 	}
-	s := &Server{svc: opts.Issuer, imports: opts.Importer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg}
+	s := &Server{svc: opts.Issuer, imports: opts.Importer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg,
+		trust: opts.Trust, registry: opts.Registry}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

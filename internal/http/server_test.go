@@ -23,6 +23,8 @@ import (
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
+	"github.com/tally-id/tally/verifier/registry"
+	"github.com/tally-id/tally/verifier/trustsync"
 	"github.com/tally-id/tally/web"
 	"go.etcd.io/bbolt"
 )
@@ -65,6 +67,10 @@ type env struct {
 	credID, revokeID string
 	// importID is a done import of demo's, of two people.
 	importID string
+	// trust and registry are the verifier service's: the verifier trusts
+	// the instance's two organisations; the registry has no domain yet.
+	trust    *trustsync.Service
+	registry *registry.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -151,8 +157,18 @@ func newEnv(t *testing.T) *env {
 	}
 	e.secrets = append(e.secrets, "Fatima", "Hassan", "1991-03-14", "KE-DAD-2026-000123", "asylum-seeker")
 	im := e.importDone(ctx)
+	regStore, err := bolt.NewRegistryStore(db.Bolt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.registry, err = registry.New(regStore.Stores(), registry.Options{MasterKey: []byte("river lantern cobalt pepper"), ScryptN: credentials.LowestScryptN}); err != nil {
+		t.Fatal(err)
+	}
+	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers}); err != nil {
+		t.Fatal(err)
+	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
-		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im,
+		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
