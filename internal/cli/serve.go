@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -204,6 +205,10 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.done <- err
 	}()
+	// Opening the sealed keys took scrypt's memory (128 MiB a key at the
+	// default cost); give it back to the system now rather than keep it
+	// resident for the life of the process.
+	debug.FreeOSMemory()
 	log.Info("serving", "url", m.baseURL, "data", m.Config.DataDir)
 	fmt.Fprintf(m.Stdout, "tally: serving %s/ (data in %s)\n", m.baseURL, m.Config.DataDir)
 	return nil
