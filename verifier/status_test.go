@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,5 +107,49 @@ func TestStatusFetchStaysBelowTheBase(t *testing.T) {
 	res, err = f.verifier(t, verifier.Options{}).Verify(ctx, issue(t, credentials.FormatJWT, climbing, f.key))
 	if err != nil || res.Status.Checked || len(res.Warnings) == 0 {
 		t.Fatalf("a list outside the base was used: %v %+v", err, res)
+	}
+}
+
+// slowFetcher counts fetches and makes each take a while, so that
+// concurrent verifications overlap.
+type slowFetcher struct {
+	next  verifier.StatusFetcher
+	mu    sync.Mutex
+	calls int
+}
+
+func (f *slowFetcher) FetchStatusList(ctx context.Context, url, mediaType string) ([]byte, time.Duration, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	time.Sleep(50 * time.Millisecond)
+	return f.next.FetchStatusList(ctx, url, mediaType)
+}
+
+// A crowd of verifications on an empty cache asks the issuer once per
+// list, not once per verification.
+func TestConcurrentFetchesMerged(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	raw := issue(t, credentials.FormatQR, sample(t, "registration", f.key, f.base), f.key)
+	fetcher := &slowFetcher{next: verifier.HTTPStatusFetcher{}}
+	v := f.verifier(t, verifier.Options{Fetcher: fetcher})
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Go(func() {
+			if _, err := v.Verify(ctx, raw); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// Two lists: revocation and suspension.
+	if fetcher.calls != 2 || f.fetches() != 2 {
+		t.Errorf("64 verifications fetched %d times (%d served), want 2", fetcher.calls, f.fetches())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -125,16 +126,20 @@ func (v *Verifier) statusList(ctx context.Context, kind listKind, url string, is
 		}
 		return nil, errors.New("no status list has been loaded, and this verifier does not fetch")
 	}
-	body, age, err := v.opts.Fetcher.FetchStatusList(ctx, url, kind.mediaType())
-	if err == nil {
+	key := strconv.Itoa(int(kind)) + "\x00" + iss.Identifier() + "\x00" + url
+	got, err, _ := v.fetches.Do(key, func() (any, error) {
+		body, age, err := v.opts.Fetcher.FetchStatusList(ctx, url, kind.mediaType())
+		if err != nil {
+			return nil, err
+		}
 		accept := v.acceptStatusList
 		if kind == tokenList {
 			accept = v.acceptTokenStatusList
 		}
-		var fetched *cachedList
-		if fetched, err = accept(body, url, iss, now, age, true); err == nil {
-			return fetched, nil
-		}
+		return accept(body, url, iss, now, age, true)
+	})
+	if err == nil {
+		return got.(*cachedList), nil
 	}
 	if cached != nil {
 		return cached, nil

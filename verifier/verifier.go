@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"errors"
+	"golang.org/x/sync/singleflight"
 	"slices"
 	"strings"
 	"sync"
@@ -66,6 +67,9 @@ type Verifier struct {
 	opts    Options
 	status  statusCache
 	formats map[credentials.Format]FormatParser
+	// fetches merges concurrent fetches of one status list: a crowd of
+	// verifications on an empty or expired cache asks the issuer once.
+	fetches singleflight.Group
 }
 
 // New returns a Verifier with the given options.
