@@ -62,6 +62,8 @@ fuzz:
 	done
 	@# vcapi: the VC API's request decoding (issuer).
 	@echo "== ./issuer FuzzVCAPIRequest"; $(GO) test -run '^$$' -fuzz '^FuzzVCAPIRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./issuer
+	@# domains: the peer token list form's reader.
+	@echo "== ./internal/http FuzzReadPeerUpload"; $(GO) test -run '^$$' -fuzz '^FuzzReadPeerUpload$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./internal/http
 
 clean:
 	rm -rf bin demo-out bench.out

@@ -512,8 +512,11 @@ func readPeerUpload(c echo.Context, domain string, form map[string]string) (regi
 		switch part.FormName() {
 		case "peer":
 			v, err := io.ReadAll(io.LimitReader(part, 256))
-			if err != nil {
+			if errors.As(err, &tooLarge) {
 				return registry.List{}, err
+			}
+			if err != nil {
+				return registry.List{}, notForm
 			}
 			form["peer"] = strings.TrimSpace(string(v))
 		case "file":
@@ -522,8 +525,13 @@ func readPeerUpload(c echo.Context, domain string, form map[string]string) (regi
 			}
 			gotFile = true
 			list, listErr = registry.ParseList(part, domain)
+			var ce *registry.CSVError
 			if errors.As(listErr, &tooLarge) {
 				return registry.List{}, listErr
+			}
+			if listErr != nil && !errors.As(listErr, &ce) {
+				// A form cut short, or broken inside the file.
+				return registry.List{}, notForm
 			}
 		}
 		part.Close()
@@ -536,11 +544,10 @@ func readPeerUpload(c echo.Context, domain string, form map[string]string) (regi
 		bad = append(bad, issuer.FieldError{Field: "file", Code: "required", Message: "choose the token list file (CSV) the member sent"})
 	} else if listErr != nil {
 		var ie *issuer.InvalidError
-		if errors.As(domainsError(listErr), &ie) {
-			bad = append(bad, ie.Fields...)
-		} else {
-			return registry.List{}, listErr
+		if !errors.As(domainsError(listErr), &ie) {
+			return registry.List{}, notForm
 		}
+		bad = append(bad, ie.Fields...)
 	}
 	if bad != nil {
 		return registry.List{}, &issuer.InvalidError{Fields: bad}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,8 +20,10 @@ import (
 	"go.etcd.io/bbolt"
 	"go.yaml.in/yaml/v3"
 
+	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/verifier/registry"
+	"github.com/tally-id/tally/web"
 )
 
 // The walker's dedup domain (domains, issue 7): a consortium of demo and
@@ -467,5 +470,29 @@ func TestDomainsOpenAPIAnswers(t *testing.T) {
 				t.Error("a joined domain's answer shows its key")
 			}
 		})
+	}
+}
+
+// TestDomainsWithoutVerifierService: on a server without the verifier
+// service (no Trust), the registry's routes answer 404.
+func TestDomainsWithoutVerifierService(t *testing.T) {
+	e := newEnv(t)
+	srv, err := tallyhttp.New(tallyhttp.Options{Issuer: e.svc, Files: web.FS, Registry: e.registry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for _, p := range []string{"/admin/domains", "/api/v1/domains"} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+p, nil)
+		req.Header.Set("Authorization", "Bearer "+e.token["demo/"+string(issuer.RoleConsortium)])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, res.StatusCode)
+		}
 	}
 }
