@@ -44,7 +44,9 @@ bench:
 	@echo "bulk issuance, 10,000 spreadsheet rows to signed cards and their PDF (target <= 20 s on 2 cores):"
 	@$(GO) test ./internal/pdf -run '^$$' -bench Bulk10000RowsToPDF -benchtime 1x | grep '^Benchmark'
 	@echo "dedup registry, 1,000,000 tokens in bbolt (targets: >= 20,000 inserts/s batched, lookup p99 <= 1000 us):"
-	@$(GO) test ./internal/bolt -run '^$$' -bench 'Registry1M$$' -benchtime 1x | grep '^Benchmark'
+	@$(GO) test ./internal/bolt -run '^$$' -bench 'Registry1M$$' -benchtime 1x | grep '^Benchmark' | awk '{ for (i = 2; i < NF; i++) { \
+	  if ($$(i+1) == "inserts/s") ins = $$i; if ($$(i+1) == "lookup-p50-µs") p50 = $$i; if ($$(i+1) == "lookup-p99-µs") p99 = $$i } \
+	  printf "  inserts/s batched: %d\n  lookup p50: %s µs\n  lookup p99: %s µs\n", ins, p50, p99 }'
 	@echo "bulk import, the whole path: 10,000 rows registered and issued in bbolt on disk (audit entries too), then the PDF of every card re-signed (target <= 20 s on 2 cores):"
 	@$(GO) test ./internal/pdf -run '^$$' -bench Import10000RowsToPDF -benchtime 1x | grep '^Benchmark'
 	@echo "OpenID4VCI, offer to credential over the real handlers and bbolt, server time per credential (target <= 10 ms):"
@@ -60,6 +62,8 @@ fuzz:
 	done
 	@# vcapi: the VC API's request decoding (issuer).
 	@echo "== ./issuer FuzzVCAPIRequest"; $(GO) test -run '^$$' -fuzz '^FuzzVCAPIRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./issuer
+	@# domains: the peer token list form's reader.
+	@echo "== ./internal/http FuzzReadPeerUpload"; $(GO) test -run '^$$' -fuzz '^FuzzReadPeerUpload$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./internal/http
 
 clean:
 	rm -rf bin demo-out bench.out

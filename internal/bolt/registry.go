@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -18,7 +19,8 @@ import (
 //   - registry_tokens: one nested bucket per domain id, made with the
 //     domain, in which a token's 16 bytes → its entry (registry_entry.go);
 //   - registry_peer_lists: domain id, 0, peer, 0 → the number of rows of
-//     the peer's list (so that an empty list is found too), and domain id,
+//     the peer's list (so that an empty list is found too) and, after a
+//     comma, when it was imported in Unix milliseconds; and domain id,
 //     0, peer, 0, token, 0, programme, 0, month → the count, in decimal.
 //
 // Identifiers, tokens and months never hold a 0 byte (the registry checks
@@ -229,7 +231,7 @@ func peerPrefix(domain, peer string) []byte {
 
 // ReplacePeerList deletes the peer's earlier list of the domain and
 // stores l, in one transaction.
-func (s *RegistryStore) ReplacePeerList(ctx context.Context, peer string, l registry.List) error {
+func (s *RegistryStore) ReplacePeerList(ctx context.Context, peer string, l registry.List, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -248,7 +250,9 @@ func (s *RegistryStore) ReplacePeerList(ctx context.Context, peer string, l regi
 		// Rows arrive mostly in key order (by token): bbolt fills pages
 		// fuller then.
 		b.FillPercent = 0.9
-		if err := b.Put(prefix, strconv.AppendInt(nil, int64(len(l.Rows)), 10)); err != nil {
+		head := strconv.AppendInt(nil, int64(len(l.Rows)), 10)
+		head = strconv.AppendInt(append(head, ','), at.UnixMilli(), 10)
+		if err := b.Put(prefix, head); err != nil {
 			return err
 		}
 		for _, r := range l.Rows {
@@ -292,4 +296,54 @@ func (s *RegistryStore) PeerList(ctx context.Context, domain, peer string) (regi
 		return registry.List{}, err
 	}
 	return l, nil
+}
+
+// CountTokens returns the number of a domain's tokens. bbolt counts them
+// by walking the bucket's pages: a few milliseconds for a million tokens.
+func (s *RegistryStore) CountTokens(ctx context.Context, domain string) (int, error) {
+	n := 0
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b, err := tokensOf(tx, domain)
+		if err != nil {
+			return err
+		}
+		n = b.Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// PeerLists describes every peer's list of a domain, by peer: it reads
+// each list's first key and seeks past its rows.
+func (s *RegistryStore) PeerLists(ctx context.Context, domain string) ([]registry.PeerListInfo, error) {
+	var out []registry.PeerListInfo
+	prefix := append([]byte(domain), 0)
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketRegistryDomains).Get([]byte(domain)) == nil {
+			return fmt.Errorf("dedup domain %q: %w", domain, registry.ErrNotFound)
+		}
+		c := tx.Bucket(bucketRegistryPeers).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); {
+			rest := k[len(prefix):]
+			end := bytes.IndexByte(rest, 0)
+			if end != len(rest)-1 {
+				return fmt.Errorf("bucket %s: damaged record", bucketRegistryPeers)
+			}
+			info := registry.PeerListInfo{Peer: string(rest[:end])}
+			rows, imported, _ := bytes.Cut(v, []byte(","))
+			var err error
+			if info.Rows, err = strconv.Atoi(string(rows)); err != nil {
+				return fmt.Errorf("bucket %s: damaged record", bucketRegistryPeers)
+			}
+			if ms, err := strconv.ParseInt(string(imported), 10, 64); err == nil {
+				info.Imported = time.UnixMilli(ms).UTC()
+			}
+			out = append(out, info)
+			// The peer's rows follow its first key; 1 sorts after 0.
+			next := append(append([]byte(nil), k[:len(k)-1]...), 1)
+			k, v = c.Seek(next)
+		}
+		return nil
+	})
+	return out, err
 }

@@ -158,6 +158,8 @@ type pageData struct {
 	ImportProblems []issuer.ImportProblem
 	Refresh        int
 	Script         string
+	// --- domains (issue 7): the dedup registry's pages ---
+	Domains *domainsView
 }
 
 // Reasons says in words why a registration was found.

@@ -169,6 +169,26 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/admin/datakey", Kind: Page, Roles: admin, Handler: s.dataKeyRotate},
 		{Method: http.MethodGet, Path: "/admin/audit", Kind: Page, Roles: auditors, Handler: s.auditPage},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/audit/anchor", Kind: API, Roles: auditors, Handler: s.apiAuditAnchor},
+		// --- domains (issue 7) ---
+		// The dedup registry's domains, token lists and reconciliation
+		// (domains.go, domains_api.go): consortium administrators manage
+		// them; the instance's administrators read the pages and reports.
+		{Method: http.MethodGet, Path: "/admin/domains", Kind: Page, Roles: domainReaders(), Handler: s.domainsPage},
+		{Method: http.MethodPost, Path: "/admin/domains", Kind: Page, Roles: domainManagers(), Handler: s.domainCreate},
+		{Method: http.MethodPost, Path: "/admin/domain-key", Kind: Page, Roles: domainManagers(), Handler: s.domainKeyDownload},
+		{Method: http.MethodGet, Path: "/admin/domains/:domain", Kind: Page, Roles: domainReaders(), Handler: s.domainPage},
+		{Method: http.MethodGet, Path: "/admin/domains/:domain/tokens.csv", Kind: Page, Roles: domainManagers(), Handler: s.domainExport},
+		{Method: http.MethodPost, Path: "/admin/domains/:domain/peers", Kind: Page, Roles: domainManagers(), Handler: s.domainPeerUpload},
+		{Method: http.MethodGet, Path: "/admin/domains/:domain/peers/:peer", Kind: Page, Roles: domainReaders(), Handler: s.domainReportPage},
+		{Method: http.MethodGet, Path: "/admin/domains/:domain/peers/:peer/report.csv", Kind: Page, Roles: domainReaders(), Handler: s.domainReportCSV},
+		{Method: http.MethodGet, Path: "/api/v1/domains", Kind: API, Roles: domainReaders(), Handler: s.apiDomains},
+		{Method: http.MethodPost, Path: "/api/v1/domains", Kind: API, Roles: domainManagers(), Handler: s.apiDomainCreate},
+		{Method: http.MethodGet, Path: "/api/v1/domains/:domain", Kind: API, Roles: domainReaders(), Handler: s.apiDomain},
+		{Method: http.MethodGet, Path: "/api/v1/domains/:domain/tokens.csv", Kind: API, Roles: domainManagers(), Handler: s.domainExport},
+		{Method: http.MethodPut, Path: "/api/v1/domains/:domain/peers/:peer", Kind: API, Roles: domainManagers(), Handler: s.apiPeerListPut},
+		{Method: http.MethodGet, Path: "/api/v1/domains/:domain/peers/:peer/report", Kind: API, Roles: domainReaders(), Handler: s.apiReport},
+		{Method: http.MethodGet, Path: "/api/v1/domains/:domain/peers/:peer/report.csv", Kind: API, Roles: domainReaders(), Handler: s.domainReportCSV},
+		// --- end domains
 	}
 }
 

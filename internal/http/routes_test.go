@@ -295,7 +295,9 @@ func (e *env) path(pattern, org string) string {
 	if strings.Contains(pattern, "/imports/") {
 		id = e.importID
 	}
-	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred).Replace(e.keysPath(pattern))
+	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred,
+		":domain", walkDomain, ":peer", walkPeer). // domains (issue 7)
+		Replace(e.keysPath(pattern))
 }
 
 // TestRouteTable walks the route table: every guarded route refuses a
@@ -323,6 +325,10 @@ func TestRouteTable(t *testing.T) {
 		cases[k] = v
 	}
 	for k, v := range importCases(e) {
+		cases[k] = v
+	}
+	// domains (issue 7): the dedup registry (domains_test.go).
+	for k, v := range domainsCases(e) {
 		cases[k] = v
 	}
 	seen := map[string]bool{}

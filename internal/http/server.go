@@ -104,6 +104,9 @@ type Server struct {
 	// --- the verifier service (Options.Trust, Options.Registry) ---
 	trust    *trustsync.Service
 	registry *registry.Service
+	// domains holds the registry pages' fresh keys and upload slot
+	// (domains.go).
+	domains domainsState
 }
 
 // New builds the server and its routes.
@@ -211,6 +214,9 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		limit := int64(maxBody)
 		if isUpload(c) {
 			limit = maxUpload
+		}
+		if isTokenListUpload(c) { // domains (issue 7)
+			limit = maxTokenListUpload
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // ChartLabels are the words of a reconciliation chart, from the message
@@ -43,22 +45,29 @@ func EnglishChartLabels() ChartLabels {
 	}
 }
 
-// Layout of the chart, in SVG user units.
+// Layout of the chart, in SVG user units. The chart is narrow, so that a
+// phone shows it at nearly its size and its words stay readable: each
+// bar's label sits on its own line above the bar, and the title and the
+// summary wrap.
 const (
-	chartWidth    = 720
-	chartMargin   = 16
-	chartLabelW   = 280
-	chartValueW   = 170
-	chartRowH     = 26
-	chartBarH     = 16
-	chartTop      = 64
+	chartWidth    = 360
+	chartMargin   = 12
+	chartValueW   = 160
+	chartLabelH   = 17
+	chartBarH     = 14
+	chartRowH     = chartLabelH + chartBarH + 11
+	chartLineH    = 19
 	maxChartBars  = 40
 	chartFontSize = 13
+	// Characters per line of the title (15 units) and the summary (13),
+	// for the width of an average glyph.
+	chartTitleRunes   = 40
+	chartSummaryRunes = 48
 )
 
-// SVG draws the report as a horizontal bar chart, one bar per month and
-// pair of programmes with someone in both lists (at most 40; the CSV has
-// every row), as a standalone SVG document with no script. It works offline
+// SVG draws the report as a bar chart, one bar per month and pair of
+// programmes with someone in both lists (at most 40; the CSV has every
+// row), as a standalone SVG document with no script. It works offline
 // and prints.
 func (r *Report) SVG(l ChartLabels) []byte {
 	var bars []ReportRow
@@ -74,11 +83,15 @@ func (r *Report) SVG(l ChartLabels) []byte {
 		more = len(bars) - maxChartBars
 		bars = bars[:maxChartBars]
 	}
+	title := fmt.Sprintf(l.Title, r.A, r.B, r.Domain)
+	titleLines := wrap(title, chartTitleRunes)
+	summaryLines := wrap(fmt.Sprintf(l.Summary, r.A, r.TokensA, r.B, r.TokensB, r.Overlap), chartSummaryRunes)
+	top := chartMargin + (len(titleLines)+len(summaryLines))*chartLineH + 8
 	rows := max(len(bars), 1)
+	height := top + rows*chartRowH + chartMargin
 	if more > 0 {
-		rows++
+		height += chartLineH
 	}
-	height := chartTop + rows*chartRowH + chartMargin
 
 	// x mirrors a position for right-to-left charts. Text anchors stay
 	// "start" and "end": under direction="rtl" they mean the right and the
@@ -89,7 +102,7 @@ func (r *Report) SVG(l ChartLabels) []byte {
 		}
 		return pos
 	}
-	start, end, dir := "start", "end", "ltr"
+	start, dir := "start", "ltr"
 	if l.RTL {
 		dir = "rtl"
 	}
@@ -103,31 +116,58 @@ func (r *Report) SVG(l ChartLabels) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" direction="%s" font-family="sans-serif" font-size="%d" role="img">`+"\n",
 		chartWidth, height, chartWidth, height, dir, chartFontSize)
-	title := fmt.Sprintf(l.Title, r.A, r.B, r.Domain)
 	b.WriteString("<title>")
 	escape(&b, title)
 	b.WriteString("</title>\n")
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", chartWidth, height)
-	text(&b, x(chartMargin, 0), 24, start, `font-size="16" font-weight="bold"`, title)
-	text(&b, x(chartMargin, 0), 46, start, `fill="#444444"`, fmt.Sprintf(l.Summary, r.A, r.TokensA, r.B, r.TokensB, r.Overlap))
+	y := chartMargin + 14
+	for _, line := range titleLines {
+		text(&b, x(chartMargin, 0), y, start, `font-size="15" font-weight="bold"`, line)
+		y += chartLineH
+	}
+	for _, line := range summaryLines {
+		text(&b, x(chartMargin, 0), y, start, `fill="#444444"`, line)
+		y += chartLineH
+	}
 
-	barX := chartMargin + chartLabelW
-	barMax := chartWidth - barX - chartValueW - chartMargin
+	barMax := chartWidth - 2*chartMargin - chartValueW
 	if len(bars) == 0 {
-		text(&b, x(chartMargin, 0), chartTop+chartBarH, start, "", l.Empty)
+		text(&b, x(chartMargin, 0), top+chartLabelH, start, "", l.Empty)
 	}
 	for i, row := range bars {
-		y := chartTop + i*chartRowH
-		text(&b, x(barX-8, 0), y+chartBarH-3, end, "", fmt.Sprintf(l.Bar, row.Month, programme(row.ProgrammeA), programme(row.ProgrammeB)))
+		y := top + i*chartRowH
+		text(&b, x(chartMargin, 0), y+chartLabelH-4, start, "", fmt.Sprintf(l.Bar, row.Month, programme(row.ProgrammeA), programme(row.ProgrammeB)))
 		w := max(row.Overlap*barMax/maxOverlap, 2)
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#1f6feb"/>`+"\n", x(barX, w), y, w, chartBarH)
-		text(&b, x(barX+w+6, 0), y+chartBarH-3, start, "", fmt.Sprintf(l.Value, row.Overlap, row.TokensA, row.TokensB))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#1f6feb"/>`+"\n", x(chartMargin, w), y+chartLabelH, w, chartBarH)
+		text(&b, x(chartMargin+w+6, 0), y+chartLabelH+chartBarH-3, start, `font-size="12"`, fmt.Sprintf(l.Value, row.Overlap, row.TokensA, row.TokensB))
 	}
 	if more > 0 {
-		text(&b, x(chartMargin, 0), chartTop+len(bars)*chartRowH+chartBarH-3, start, `fill="#444444"`, fmt.Sprintf(l.More, more))
+		text(&b, x(chartMargin, 0), top+len(bars)*chartRowH+chartLabelH, start, `fill="#444444"`, fmt.Sprintf(l.More, more))
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
+}
+
+// wrap breaks s into lines of at most n runes, at spaces; a word longer
+// than a line stays whole on its own.
+func wrap(s string, n int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= n:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // text writes one text element; attrs are fixed attributes, s is escaped.

@@ -130,7 +130,8 @@ func TestReportSVG(t *testing.T) {
 	if bars != 3 {
 		t.Fatalf("%d bars, want 3", bars)
 	}
-	all := strings.Join(texts, "\n")
+	// The title and the summary wrap: their lines join with spaces.
+	all := strings.Join(texts, " ")
 	for _, want := range []string{"org-b <&>", "2026-03 · P1 ↔ H", "1 in both (of 2 and 3)", "in both: 3"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("the chart does not say %q:\n%s", want, all)

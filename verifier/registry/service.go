@@ -35,15 +35,20 @@ type TokenStore interface {
 	Lookup(ctx context.Context, domain, token string) (Entry, error)
 	// EachEntry calls fn with each of a domain's entries, by token.
 	EachEntry(ctx context.Context, domain string, fn func(Entry) error) error
+	// CountTokens returns the number of a domain's tokens, or ErrNotFound.
+	CountTokens(ctx context.Context, domain string) (int, error)
 }
 
 // PeerListStore keeps the token lists other agencies of a domain sent.
 type PeerListStore interface {
 	// ReplacePeerList stores a peer's list in place of the one before, in
-	// one transaction: all of it or, on error, nothing.
-	ReplacePeerList(ctx context.Context, peer string, l List) error
+	// one transaction: all of it or, on error, nothing; at is when it was
+	// imported.
+	ReplacePeerList(ctx context.Context, peer string, l List, at time.Time) error
 	// PeerList returns a peer's list in a domain, or ErrNotFound.
 	PeerList(ctx context.Context, domain, peer string) (List, error)
+	// PeerLists describes every peer's list of a domain, by peer.
+	PeerLists(ctx context.Context, domain string) ([]PeerListInfo, error)
 }
 
 // Stores are the stores a Service needs.
@@ -274,7 +279,7 @@ func (s *Service) ImportPeerList(ctx context.Context, peer string, l List) error
 	if !slices.Contains(d.Members, peer) {
 		return invalid("peer", "%s is not a member of domain %s (its members: %s): only a member's tokens can match", peer, d.ID, strings.Join(d.Members, ", "))
 	}
-	return s.stores.Peers.ReplacePeerList(ctx, peer, l)
+	return s.stores.Peers.ReplacePeerList(ctx, peer, l, s.opts.Now().UTC())
 }
 
 // ReconcileWithPeer compares the domain's own list with a peer's list
