@@ -158,6 +158,8 @@ type pageData struct {
 	ImportProblems []issuer.ImportProblem
 	Refresh        int
 	Script         string
+	// VP is an OpenID4VP presentation request (oid4vp.go).
+	VP *vpPage
 }
 
 // Reasons says in words why a registration was found.

@@ -295,7 +295,7 @@ func (e *env) path(pattern, org string) string {
 	if strings.Contains(pattern, "/imports/") {
 		id = e.importID
 	}
-	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred).Replace(e.keysPath(pattern))
+	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred, ":tx", e.vpTx).Replace(e.keysPath(pattern))
 }
 
 // TestRouteTable walks the route table: every guarded route refuses a
@@ -323,6 +323,10 @@ func TestRouteTable(t *testing.T) {
 		cases[k] = v
 	}
 	for k, v := range importCases(e) {
+		cases[k] = v
+	}
+	// oid4vp (oid4vp_routes_test.go).
+	for k, v := range oid4vpCases(e) {
 		cases[k] = v
 	}
 	seen := map[string]bool{}
