@@ -273,4 +273,10 @@ func clip(s string) string {
 	return s
 }
 
-func clipErr(err error) string { return clip(err.Error()) }
+// clipErr bounds an error's text (encoding/json's quote the input).
+func clipErr(err error) string {
+	if s := err.Error(); len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return err.Error()
+}

@@ -86,7 +86,10 @@ func ParseResponse(form url.Values) (Response, *Error) {
 		if len(r.Error) > maxErrorLength || len(r.ErrorDescription) > maxErrorLength {
 			return Response{}, badResponse("error or error_description is too long")
 		}
-		r.Error, r.ErrorDescription = ascii(r.Error), ascii(r.ErrorDescription)
+		if ascii(r.Error) != r.Error {
+			return Response{}, badResponse("error holds characters an OAuth error code may not")
+		}
+		r.ErrorDescription = ascii(r.ErrorDescription)
 		return r, nil
 	}
 	raw := form.Get("vp_token")
