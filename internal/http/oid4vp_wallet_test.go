@@ -150,7 +150,7 @@ func (w *vpWallet) resolveDIDWeb(did string) map[string]any {
 }
 
 // fetchRequest parses the QR code's URI, fetches the Request Object and
-// checks it as sections 5 and 5.10 say: signed by a key of the DID
+// checks it as "Request URI Response" and the decentralized_identifier prefix say: signed by a key of the DID
 // document of the DID in client_id, named by kid; client_id identical in
 // the URI and the object.
 func (w *vpWallet) fetchRequest(qr string) vpRequest {

@@ -71,7 +71,7 @@ const ReasonWrongResponse = "WRONG_RESPONSE"
 type DedupFunc func(ctx context.Context, res *verifier.Result) *Dedup
 
 // Check checks a response taken for t: a wallet's error response, or a VP
-// Token that must answer t's DCQL query exactly (section 8.6): each
+// Token that must answer t's DCQL query exactly (section "VP Token Validation"): each
 // presentation verified with its key binding for t's client_id and nonce,
 // of the vct asked, disclosing every claim asked. The error, when not
 // nil, is what the response_uri answers; the outcome is always the one to

@@ -21,20 +21,20 @@ const (
 	maxIdentifierLength = 64
 )
 
-// Query is a DCQL query (OpenID4VP 1.0 section 6).
+// Query is a DCQL query (OpenID4VP 1.0, "Digital Credentials Query Language").
 type Query struct {
 	Credentials    []CredentialQuery    `json:"credentials"`
 	CredentialSets []CredentialSetQuery `json:"credential_sets,omitempty"`
 }
 
 // CredentialQuery asks for presentations of one kind of credential
-// (section 6.1).
+// ("Credential Query").
 type CredentialQuery struct {
 	ID       string `json:"id"`
 	Format   string `json:"format"`
 	Multiple bool   `json:"multiple,omitempty"`
 	// Meta is the format's metadata constraints; for dc+sd-jwt,
-	// vct_values (appendix B.3.5).
+	// vct_values (appendix B.3, SD-JWT VC).
 	Meta Meta `json:"meta"`
 	// RequireCryptographicHolderBinding is nil when absent: true by
 	// default.
@@ -48,20 +48,20 @@ type Meta struct {
 	VCTValues []string `json:"vct_values,omitempty"`
 }
 
-// CredentialSetQuery is a credential set query (section 6.2).
+// CredentialSetQuery is a credential set query ("Credential Set Query").
 type CredentialSetQuery struct {
 	Options  [][]string `json:"options"`
 	Required *bool      `json:"required,omitempty"`
 }
 
-// ClaimsQuery names one claim (section 6.3).
+// ClaimsQuery names one claim ("Claims Query").
 type ClaimsQuery struct {
 	ID     string            `json:"id,omitempty"`
 	Path   ClaimPath         `json:"path"`
 	Values []json.RawMessage `json:"values,omitempty"`
 }
 
-// ClaimPath is a claims path pointer (section 7): strings select object
+// ClaimPath is a claims path pointer ("Claims Path Pointer"): strings select object
 // members, nil every element of an array, non-negative integers one
 // element.
 type ClaimPath []any
@@ -106,9 +106,9 @@ func (p *ClaimPath) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParseQuery reads and checks a DCQL query: the rules of sections 6.1 to
-// 6.4 that a verifier or a wallet can check without the credentials.
-// Unknown members are ignored, as section 6 says.
+// ParseQuery reads and checks a DCQL query: the rules of the DCQL
+// sections that a verifier or a wallet can check without the credentials.
+// Unknown members are ignored, as the spec says.
 func ParseQuery(b []byte) (Query, error) {
 	if len(b) > MaxQuerySize {
 		return Query{}, fmt.Errorf("the DCQL query is larger than %d bytes", MaxQuerySize)

@@ -30,14 +30,14 @@ import (
 // Protocol constants of OpenID4VP 1.0.
 const (
 	// Scheme is the custom URL scheme of an Authorization Request
-	// (section 13.1).
+	// ("Wallet Invocation").
 	Scheme = "openid4vp://"
 	// RequestObjectType is the typ of a signed Request Object and the
 	// media type the request_uri answers with (RFC 9101).
 	RequestObjectType = "oauth-authz-req+jwt"
 	// PrefixDID is the Client Identifier Prefix of a verifier named by a
 	// DID, whose Request Objects are signed with a key of its DID document
-	// (section 5.9.3).
+	// ("Defined Client Identifier Prefixes").
 	PrefixDID = "decentralized_identifier"
 	// ResponseTypeVPToken and ResponseModeDirectPost are the only response
 	// type and mode tally asks for.
@@ -47,7 +47,7 @@ const (
 	// (appendix B.3).
 	FormatSDJWTVC = "dc+sd-jwt"
 	// StaticAudience is the aud of a Request Object sent without dynamic
-	// discovery of the wallet (section 5.8).
+	// discovery of the wallet ("aud of a Request Object").
 	StaticAudience = "https://self-issued.me/v2"
 )
 
@@ -63,8 +63,8 @@ func AuthorizationRequestURI(clientID, requestURI string) string {
 	return Scheme + "?" + url.Values{"client_id": {clientID}, "request_uri": {requestURI}}.Encode()
 }
 
-// RequestObject is the payload of the signed Request Object (sections 5
-// and 8.2).
+// RequestObject is the payload of the signed Request Object ("Authorization
+// Request", "Response Mode direct_post").
 type RequestObject struct {
 	Issuer         string         `json:"iss"`
 	Audience       string         `json:"aud"`
@@ -86,14 +86,14 @@ type RequestObject struct {
 	Purpose string `json:"purpose,omitempty"`
 }
 
-// ClientMetadata is the verifier's metadata in the request (section 5.1):
+// ClientMetadata is the verifier's metadata in the request ("client_metadata"):
 // the formats it accepts.
 type ClientMetadata struct {
 	VPFormatsSupported VPFormats `json:"vp_formats_supported"`
 }
 
 // VPFormats are the formats and algorithms the verifier accepts
-// (section 11.1, appendix B.3.4).
+// ("vp_formats_supported", appendix B.3).
 type VPFormats struct {
 	SDJWT *SDJWTFormat `json:"dc+sd-jwt,omitempty"`
 }

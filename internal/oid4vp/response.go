@@ -32,7 +32,7 @@ type Response struct {
 }
 
 // Error is an OAuth error answer (RFC 6749 section 5.2, OpenID4VP 1.0
-// section 8.5) from the request_uri or the response_uri.
+// "Error Response") from the request_uri or the response_uri.
 type Error struct {
 	Status      int    `json:"-"`
 	Code        string `json:"error"`
@@ -65,7 +65,7 @@ func badResponse(description string) *Error {
 }
 
 // ParseResponse reads the form posted to the response_uri. A repeated
-// parameter is an error; unknown ones are ignored (section 8.1).
+// parameter is an error; unknown ones are ignored ("Response Parameters").
 func ParseResponse(form url.Values) (Response, *Error) {
 	for _, name := range []string{"vp_token", "state", "error", "error_description", "response"} {
 		if len(form[name]) > 1 {
@@ -104,8 +104,8 @@ func ParseResponse(form url.Values) (Response, *Error) {
 	return r, nil
 }
 
-// ParseVPToken reads a VP Token as OpenID4VP 1.0 defines it (section
-// 8.1): a JSON object whose keys are credential query ids and whose
+// ParseVPToken reads a VP Token as OpenID4VP 1.0 defines it ("Response
+// Parameters"): a JSON object whose keys are credential query ids and whose
 // values are non-empty arrays of presentations, here strings (SD-JWT VC
 // presentations are strings).
 func ParseVPToken(raw []byte) (map[string][]string, *Error) {

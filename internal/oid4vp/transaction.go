@@ -17,7 +17,7 @@ const (
 	// MaxFetches is how many times the Request Object is served: once,
 	// and again if the wallet's first fetch was cut off.
 	MaxFetches = 3
-	// NonceBytes is the entropy of a nonce: 256 bits (section 5.2 asks
+	// NonceBytes is the entropy of a nonce: 256 bits (the nonce parameter asks
 	// for a fresh, cryptographically random value).
 	NonceBytes = 32
 	idBytes    = 16
