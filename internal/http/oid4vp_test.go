@@ -182,6 +182,18 @@ func TestWalletPresentationRefusals(t *testing.T) {
 		}
 	})
 
+	t.Run("more disclosed than asked", func(t *testing.T) {
+		offer := e.askWallet(t, "registration")
+		req := w.fetchRequest(offer.uri)
+		if res := w.respond(req, w.answer(req, presentOptions{extra: "registrationId"}), req.State); res.status != http.StatusOK {
+			t.Fatalf("%d %s", res.status, res.body)
+		}
+		page := e.vpPage(t, offer.id)
+		if !strings.Contains(page, "Valid") || strings.Contains(page, "KE-DAD-2026-000123") {
+			t.Fatalf("a claim not asked for is shown: %s", page)
+		}
+	})
+
 	t.Run("declined", func(t *testing.T) {
 		offer := e.askWallet(t, "registration")
 		req := w.fetchRequest(offer.uri)
@@ -332,5 +344,34 @@ func TestPresentationEndpointsBadInput(t *testing.T) {
 	}
 	if res := w.respond(req, w.answer(req, presentOptions{}), req.State); res.status != http.StatusBadRequest {
 		t.Fatalf("after a wrong answer: %d", res.status)
+	}
+}
+
+// TestPresentationPagesTranslated: the request pages, waiting and
+// answered, hold no untranslated key in any language, and Arabic pages
+// read right to left.
+func TestPresentationPagesTranslated(t *testing.T) {
+	e := newEnv(t)
+	w := newVPWallet(t, e)
+	waiting := e.askWallet(t, "eligibility")
+	answered := e.askWallet(t, "registration")
+	req := w.fetchRequest(answered.uri)
+	if res := w.respond(req, w.answer(req, presentOptions{}), req.State); res.status != http.StatusOK {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	declined := e.askWallet(t, "registration-dedup")
+	req = w.fetchRequest(declined.uri)
+	w.post(req.ResponseURI, formType, form("error", "access_denied", "state", req.State), "")
+	for _, lang := range []string{"en", "fr", "ar"} {
+		for _, path := range []string{"/verify/oid4vp/new", "/verify/oid4vp/" + waiting.id, "/verify/oid4vp/" + answered.id, "/verify/oid4vp/" + declined.id} {
+			res := e.do(http.MethodGet, path+"?lang="+lang, "", "", e.asStaff("demo", issuer.RoleSupervisor))
+			page := readBody(t, res)
+			if res.StatusCode != http.StatusOK || strings.Contains(page, "oid4vp_") {
+				t.Fatalf("%s %s: %d, or a key shows: %s", lang, path, res.StatusCode, page)
+			}
+			if lang == "ar" && !strings.Contains(page, `dir="rtl"`) {
+				t.Fatalf("%s: not right to left", path)
+			}
+		}
 	}
 }

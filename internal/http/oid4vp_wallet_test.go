@@ -8,10 +8,12 @@ package http_test
 // of the DID document's key is borrowed from package credentials.
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"html"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -24,6 +26,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/internal/qrtest"
 	"github.com/tally-id/tally/issuer"
 )
 
@@ -118,11 +121,29 @@ func (e *env) askWallet(t *testing.T, preset string) vpOffer {
 		t.Fatalf("new request: %d %q %s", res.StatusCode, loc, readBody(t, res))
 	}
 	page := readBody(t, e.do(http.MethodGet, loc, "", "", e.asStaff("demo", issuer.RoleVerifier)))
-	m := regexp.MustCompile(`href="(openid4vp://[^"]+)"`).FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no openid4vp:// link on the page: %s", page)
+	// The wallet reads the QR code off the page; the link beside it is the
+	// same request.
+	img := regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`).FindStringSubmatch(page)
+	if img == nil {
+		t.Fatalf("no QR code on the page: %s", page)
 	}
-	return vpOffer{id: strings.TrimPrefix(loc, "/verify/oid4vp/"), uri: html.UnescapeString(m[1])}
+	raw, err := base64.StdEncoding.DecodeString(html.UnescapeString(img[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := qrtest.Read(pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := read.GetText()
+	if !strings.Contains(page, `href="`+html.EscapeString(uri)+`"`) {
+		t.Fatalf("the page's link is not the QR code's request %q", uri)
+	}
+	return vpOffer{id: strings.TrimPrefix(loc, "/verify/oid4vp/"), uri: uri}
 }
 
 // resolveDIDWeb fetches a did:web DID document. The test server stands
@@ -230,6 +251,8 @@ type presentOptions struct {
 	drop string
 	// tamper breaks the issuer's signature.
 	tamper bool
+	// extra discloses a claim that was not asked for.
+	extra string
 }
 
 // answer evaluates the DCQL query against the wallet's one credential
@@ -247,7 +270,12 @@ func (w *vpWallet) answer(r vpRequest, o presentOptions) string {
 		issued := parts[0]
 		if o.tamper {
 			sig := []byte(issued[strings.LastIndexByte(issued, '.')+1:])
-			sig[3] ^= 1
+			// Another base64url letter, well inside the signature.
+			if sig[3] == 'A' {
+				sig[3] = 'B'
+			} else {
+				sig[3] = 'A'
+			}
 			issued = issued[:strings.LastIndexByte(issued, '.')+1] + string(sig)
 		}
 		pres := issued + "~"
@@ -263,6 +291,9 @@ func (w *vpWallet) answer(r vpRequest, o presentOptions) string {
 			if name != o.drop {
 				pres += d + "~"
 			}
+		}
+		if o.extra != "" {
+			pres += w.claims[o.extra] + "~"
 		}
 		sum := sha256.Sum256([]byte(pres))
 		aud, nonce, iat := r.ClientID, r.Nonce, time.Now()
