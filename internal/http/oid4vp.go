@@ -366,11 +366,22 @@ func (s *Server) vpResponse(c echo.Context) error {
 	}); err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "presentation checked", "presentation", t.ID, "org", t.Org, "valid", out.Valid, "reason", out.Reason, "walletError", out.WalletError)
+	s.log.InfoContext(ctx, "presentation checked", "presentation", t.ID, "org", t.Org, "valid", out.Valid, "reason", out.Reason, "walletError", loggedWalletError(out.WalletError))
 	if answer != nil {
 		return vpJSON(c, answer.Status, answer)
 	}
 	return vpJSON(c, http.StatusOK, map[string]any{})
+}
+
+// loggedWalletError is a wallet's error code as the log keeps it: a code
+// OpenID4VP or OAuth defines, or "other" (the wallet chose the text).
+func loggedWalletError(code string) string {
+	switch code {
+	case "", "access_denied", "invalid_request", "invalid_client", "invalid_scope", "vp_formats_not_supported",
+		"invalid_request_uri_method", "invalid_transaction_data", "wallet_unavailable", "server_error", "temporarily_unavailable":
+		return code
+	}
+	return "other"
 }
 
 // vpDedup derives the person's token in t's domain and records the scan.

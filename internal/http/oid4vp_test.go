@@ -38,7 +38,7 @@ func TestWalletPresentation(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newVPWallet(t, e)
-	for round, want := range []string{"First time seen", "Seen before: 1 times"} {
+	for round, want := range []string{"First time seen", "Seen before in this domain (earlier checks: 1)"} {
 		offer := e.askWallet(t, "registration")
 		if page := e.vpPage(t, offer.id); !strings.Contains(page, "Waiting for the wallet") || !strings.Contains(page, `http-equiv="refresh"`) {
 			t.Fatalf("waiting page: %s", page)
@@ -98,7 +98,7 @@ func TestWalletPresentation(t *testing.T) {
 	if res := w.respond(req, w.answer(req, presentOptions{}), req.State); res.status != http.StatusOK {
 		t.Fatalf("dedup only: %d %s", res.status, res.body)
 	}
-	if page := e.vpPage(t, offer.id); strings.Contains(page, "Fatima") || !strings.Contains(page, "Seen before: 2 times") {
+	if page := e.vpPage(t, offer.id); strings.Contains(page, "Fatima") || !strings.Contains(page, "Seen before in this domain (earlier checks: 2)") {
 		t.Fatalf("dedup-only page: %s", page)
 	}
 }
