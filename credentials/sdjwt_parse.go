@@ -432,6 +432,26 @@ func (s *SDJWT) VerifyKeyBinding(aud, nonce string, now time.Time, skew time.Dur
 	return nil
 }
 
+// KeyBindingAudiences are the aud values of the presentation's
+// key-binding JWT (one, as a rule), or nil when there is none.
+func (s *SDJWT) KeyBindingAudiences() []string {
+	if s.kb == nil {
+		return nil
+	}
+	auds, _ := s.audiences()
+	return auds
+}
+
+// KeyBindingIssuedAt is the iat of the presentation's key-binding JWT, or
+// zero when there is none.
+func (s *SDJWT) KeyBindingIssuedAt() time.Time {
+	if s.kb == nil {
+		return time.Time{}
+	}
+	iat, _ := numericDateOf(s.kbClaims.Iat)
+	return iat.time()
+}
+
 // View implements Secured: the generic view of what was disclosed, for any
 // vct. Each call returns a new View.
 func (s *SDJWT) View() *View {

@@ -68,6 +68,10 @@ func (v *Verifier) parse(ctx context.Context, raw []byte) (sec credentials.Secur
 type Presentation struct {
 	Audience string
 	Nonce    string
+	// NotBefore, when set, is when the verifier made its request: a
+	// key-binding JWT issued earlier than that (less the clock skew) was
+	// not made for it, whatever nonce it carries.
+	NotBefore time.Time
 }
 
 // VerifyPresentation verifies an SD-JWT VC presented by its holder: the
@@ -108,6 +112,15 @@ func (v *Verifier) checkHolder(sec credentials.Secured, pres *Presentation, now 
 	}
 	if err := sd.VerifyKeyBinding(pres.Audience, pres.Nonce, now, v.opts.ClockSkew); err != nil {
 		return fail(BadPresentation, err, "%s", keyBindingProblem(err))
+	}
+	// The key-binding JWT names this verifier alone (OpenID4VP 1.0: its
+	// aud is the Client Identifier): one made for several audiences could
+	// be shown to each of them.
+	if auds := sd.KeyBindingAudiences(); len(auds) != 1 {
+		return fail(BadPresentation, nil, "the presentation was made for several verifiers at once: ask the wallet for a presentation for this verifier alone")
+	}
+	if !pres.NotBefore.IsZero() && sd.KeyBindingIssuedAt().Before(pres.NotBefore.Add(-v.opts.ClockSkew)) {
+		return fail(BadPresentation, nil, "the presentation was made before this request was: it may be a replay; ask for a new one")
 	}
 	return nil
 }

@@ -177,9 +177,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// oid4vp: the OpenID4VP presentation requests.
+	presentations, err := bolt.NewPresentationStore(m.db)
+	if err != nil {
+		return err
+	}
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
-		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg,
+		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations,
 	})
 	if err != nil {
 		return err

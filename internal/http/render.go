@@ -160,6 +160,8 @@ type pageData struct {
 	Script         string
 	// --- domains (issue 7): the dedup registry's pages ---
 	Domains *domainsView
+	// VP is an OpenID4VP presentation request (oid4vp.go).
+	VP *vpPage
 }
 
 // Reasons says in words why a registration was found.

@@ -58,6 +58,8 @@ func (s *Server) routes() []Route {
 	// administrators and auditors read the audit log ---
 	erasers := []issuer.Role{issuer.RoleSupervisor, issuer.RoleAdmin}
 	auditors := []issuer.Role{issuer.RoleAdmin, issuer.RoleAuditor}
+	// --- oid4vp: verifying staff ask phone wallets
+	vpStaff := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -189,6 +191,17 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/api/v1/domains/:domain/peers/:peer/report", Kind: API, Roles: domainReaders(), Handler: s.apiReport},
 		{Method: http.MethodGet, Path: "/api/v1/domains/:domain/peers/:peer/report.csv", Kind: API, Roles: domainReaders(), Handler: s.domainReportCSV},
 		// --- end domains
+		// --- oid4vp (issue 7) ---
+		// Verifying staff ask a phone wallet (OpenID4VP 1.0); the wallet
+		// fetches the request object and posts its response, with no account.
+		{Method: http.MethodGet, Path: "/verify/oid4vp/new", Kind: Page, Roles: vpStaff, Handler: s.vpNewForm},
+		{Method: http.MethodPost, Path: "/verify/oid4vp", Kind: Page, Roles: vpStaff, Handler: s.vpCreate},
+		{Method: http.MethodGet, Path: "/verify/oid4vp/:tx", Kind: Page, Roles: vpStaff, Handler: s.vpShow},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/oid4vp/:tx", Kind: API, Roles: vpStaff, Handler: s.vpState},
+		{Method: http.MethodGet, Path: "/verify/oid4vp/requests/:tx", Kind: API, Public: true, Handler: s.vpRequestObject},
+		{Method: http.MethodPost, Path: "/verify/oid4vp/requests/:tx", Kind: API, Public: true, Handler: s.vpRequestObject},
+		{Method: http.MethodPost, Path: "/verify/oid4vp/responses/:tx", Kind: API, Public: true, Handler: s.vpResponse},
+		// --- end oid4vp
 	}
 }
 

@@ -296,7 +296,8 @@ func (e *env) path(pattern, org string) string {
 		id = e.importID
 	}
 	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred,
-		":domain", walkDomain, ":peer", walkPeer). // domains (issue 7)
+		":domain", walkDomain, ":peer", walkPeer, // domains (issue 7)
+		":tx", e.vpTx). // oid4vp (issue 7)
 		Replace(e.keysPath(pattern))
 }
 
@@ -329,6 +330,10 @@ func TestRouteTable(t *testing.T) {
 	}
 	// domains (issue 7): the dedup registry (domains_test.go).
 	for k, v := range domainsCases(e) {
+		cases[k] = v
+	}
+	// oid4vp (oid4vp_routes_test.go).
+	for k, v := range oid4vpCases(e) {
 		cases[k] = v
 	}
 	seen := map[string]bool{}

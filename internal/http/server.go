@@ -25,6 +25,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tally-id/tally/internal/oid4vci"
+	"github.com/tally-id/tally/internal/oid4vp"
 	"github.com/tally-id/tally/internal/pdf"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/verifier/registry"
@@ -79,6 +80,10 @@ type Options struct {
 	// Trust the verifier service's routes answer 404.
 	Trust    *trustsync.Service
 	Registry *registry.Service
+	// --- oid4vp: Presentations keeps the OpenID4VP presentation requests
+	// (internal/bolt.PresentationStore); without it, those routes answer
+	// 404.
+	Presentations oid4vp.Store
 	// --- end of the verifier service's options
 }
 
@@ -107,6 +112,8 @@ type Server struct {
 	// domains holds the registry pages' fresh keys and upload slot
 	// (domains.go).
 	domains domainsState
+	// vpStore is Options.Presentations (oid4vp).
+	vpStore oid4vp.Store
 }
 
 // New builds the server and its routes.
@@ -115,7 +122,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("http: Issuer and Files are required")
 	}
 	s := &Server{svc: opts.Issuer, imports: opts.Importer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg,
-		trust: opts.Trust, registry: opts.Registry}
+		trust: opts.Trust, registry: opts.Registry, vpStore: opts.Presentations}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -162,6 +169,10 @@ func New(opts Options) (*Server, error) {
 	// Wallets post to the OpenID4VCI endpoints from anywhere; they carry
 	// no cookie, so a cross-origin post forges nothing.
 	for _, p := range []string{"POST /orgs/{org}/token", "POST /orgs/{org}/nonce", "POST /orgs/{org}/credential"} {
+		cop.AddInsecureBypassPattern(p)
+	}
+	// oid4vp: so do wallets to the OpenID4VP request_uri and response_uri.
+	for _, p := range []string{"POST /verify/oid4vp/requests/{tx}", "POST /verify/oid4vp/responses/{tx}"} {
 		cop.AddInsecureBypassPattern(p)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -228,5 +239,6 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || strings.HasPrefix(p, "/status/") || p == "/healthz" || p == "/readyz" ||
-		strings.HasPrefix(p, "/credentials/") || strings.HasPrefix(p, "/.well-known/")
+		strings.HasPrefix(p, "/credentials/") || strings.HasPrefix(p, "/.well-known/") ||
+		strings.HasPrefix(p, "/verify/oid4vp/requests/") || strings.HasPrefix(p, "/verify/oid4vp/responses/")
 }

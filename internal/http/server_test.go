@@ -71,6 +71,8 @@ type env struct {
 	// the instance's two organisations; the registry has no domain yet.
 	trust    *trustsync.Service
 	registry *registry.Service
+	// vpTx is an OpenID4VP request of demo's (oid4vp_routes_test.go).
+	vpTx string
 }
 
 func newEnv(t *testing.T) *env {
@@ -167,8 +169,13 @@ func newEnv(t *testing.T) *env {
 	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers}); err != nil {
 		t.Fatal(err)
 	}
+	// oid4vp: the OpenID4VP presentation requests.
+	presentations, err := bolt.NewPresentationStore(db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
-		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry,
+		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry, Presentations: presentations,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
