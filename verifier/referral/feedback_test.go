@@ -1,7 +1,7 @@
 package referral_test
 
 import (
-		"crypto/ed25519"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"

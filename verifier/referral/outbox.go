@@ -17,8 +17,8 @@ type Delivery struct {
 	// ID is the feedback's id (jti).
 	ID string `json:"id"`
 	// Org is the sending organisation's slug.
-	Org      string   `json:"org"`
-	Feedback Feedback `json:"feedback"`
+	Org      string    `json:"org"`
+	Feedback Feedback  `json:"feedback"`
 	Created  time.Time `json:"created"`
 	Attempts int       `json:"attempts"`
 	// NextAt is when to try next; Problem why the last attempt failed, in
