@@ -249,7 +249,8 @@ func (s *ReferralStore) ListSent(_ context.Context, org string) ([]referral.Sent
 			sent := referral.Sent{Issued: referral.Issued{ID: rec.ID, Org: rec.Org, ReferredTo: rec.Referral.ReferredTo,
 				Service: rec.Referral.Service, Registration: rec.Registration, IssuedAt: rec.Issued}}
 			if data := tx.Bucket(bucketReferralsSent).Get(referralKey(org, rec.ID)); data != nil {
-				if err := json.Unmarshal(data, &sent.SentState); err != nil {
+				sent.Feedback = &referral.SentState{}
+				if err := json.Unmarshal(data, sent.Feedback); err != nil {
 					return fmt.Errorf("bucket %s: damaged record: %w", bucketReferralsSent, err)
 				}
 			}

@@ -158,6 +158,8 @@ type pageData struct {
 	ImportProblems []issuer.ImportProblem
 	Refresh        int
 	Script         string
+	// Referrals is what the referral pages show (issue 7, referrals.go).
+	Referrals *referralsView
 }
 
 // Reasons says in words why a registration was found.

@@ -295,6 +295,9 @@ func (e *env) path(pattern, org string) string {
 	if strings.Contains(pattern, "/imports/") {
 		id = e.importID
 	}
+	if strings.Contains(pattern, "/verify/referrals/") || strings.Contains(pattern, "/referrals/received/") {
+		id = e.receivedReferralID() // referrals (issue 7): one demo received
+	}
 	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred).Replace(e.keysPath(pattern))
 }
 
@@ -323,6 +326,9 @@ func TestRouteTable(t *testing.T) {
 		cases[k] = v
 	}
 	for k, v := range importCases(e) {
+		cases[k] = v
+	}
+	for k, v := range referralCases(e) { // referrals (issue 7)
 		cases[k] = v
 	}
 	seen := map[string]bool{}

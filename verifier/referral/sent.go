@@ -12,15 +12,15 @@ import (
 // Issued is what the referring organisation knows of a referral
 // credential it issued.
 type Issued struct {
-	ID  string
-	Org string
+	ID  string `json:"id"`
+	Org string `json:"org"`
 	// ReferredTo is the DID of the organisation the person was referred to.
-	ReferredTo string
-	Service    string
+	ReferredTo string `json:"referredTo"`
+	Service    string `json:"service"`
 	// Registration is the internal id of the registration it was issued
-	// from; Issued when.
-	Registration string
-	IssuedAt     time.Time
+	// from; IssuedAt when.
+	Registration string    `json:"registration"`
+	IssuedAt     time.Time `json:"issued"`
 }
 
 // SentState is what the referring organisation heard of one of its
@@ -48,11 +48,11 @@ type SentState struct {
 // once (its retries carry the same id).
 const maxSeen = 16
 
-// Sent is an issued referral with what was heard of it; State is empty
+// Sent is an issued referral with what was heard of it: Feedback is nil
 // until feedback arrives.
 type Sent struct {
 	Issued
-	SentState
+	Feedback *SentState `json:"feedback,omitempty"`
 }
 
 // SentStore keeps the referring organisation's feedback.
