@@ -258,7 +258,8 @@ func TestReferralLoop(t *testing.T) {
 	res := e.do(http.MethodPost, "/verify/referrals", formType, form("referral", ref, "registration", card), verifier)
 	page := readBody(t, res)
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Fatima Hassan Abdi") || !strings.Contains(page, "primary-health-care") {
-		i := strings.Index(page, "field-error"); t.Fatalf("%d: the page does not show the shared name and the service: %.600s", res.StatusCode, page[max(i,0):])
+		i := strings.Index(page, "field-error")
+		t.Fatalf("%d: the page does not show the shared name and the service: %.600s", res.StatusCode, page[max(i, 0):])
 	}
 	// Only the consented field: not her date of birth nor her number.
 	for _, s := range []string{"1991-03-14", "KE-DAD-2026-000123", "asylum-seeker"} {
