@@ -52,6 +52,10 @@ type Main struct {
 	// when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+	// referrals (issue 7): stopReferrals ends the feedback outbox's
+	// delivery; referralsDone is closed when it has.
+	stopReferrals context.CancelFunc
+	referralsDone chan struct{}
 }
 
 // Run starts the server and returns once it listens (or fails to).
@@ -172,13 +176,18 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	refs, err := m.referrals(svc, trust, auditLog, log) // referrals (issue 7)
+	if err != nil {
+		return err
+	}
+
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {
 		return err
 	}
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
-		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg,
+		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Referrals: refs,
 	})
 	if err != nil {
 		return err
@@ -251,6 +260,10 @@ func (m *Main) Close() error {
 	if m.stopSweep != nil {
 		m.stopSweep()
 		<-m.sweepDone
+	}
+	if m.stopReferrals != nil {
+		m.stopReferrals()
+		<-m.referralsDone
 	}
 	if m.imports != nil {
 		// Running imports save what they did and stay running, to go on
