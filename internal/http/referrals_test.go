@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -478,4 +479,58 @@ func stranger(t *testing.T) *credentials.Key {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestReferralConcurrent: the same referral presented at once is recorded
+// once, and the same feedback posted at once changes the state once.
+func TestReferralConcurrent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.allowReferrals("demo")
+	refID, ref := e.issueReferral("demo", e.regID, e.orgDID("other"))
+	card := e.registrationJWT("demo", e.regID)
+	otherKey, err := e.svc.SigningKey(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := feedbackFor(t, referral.Feedback{Issuer: e.orgDID("other"), Audience: e.orgDID("demo"), ID: "fb-once",
+		IssuedAt: time.Now().Unix(), Referral: refID, State: referral.StateAccepted}, otherKey)
+	const n = 8
+	var wg sync.WaitGroup
+	created := make(chan int, n)
+	changed := make(chan string, n)
+	for range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/api/v1/orgs/other/referrals/received", strings.NewReader(presentJSON(ref, card)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.token["other/verifier"])
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				created <- res.StatusCode
+				res.Body.Close()
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if res, err := http.Post(e.ts.URL+"/orgs/demo/referrals/feedback", referral.FeedbackMediaType, strings.NewReader(fb)); err == nil {
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				changed <- fmt.Sprint(res.StatusCode, strings.Contains(string(body), `"changed":true`))
+			}
+		}()
+	}
+	wg.Wait()
+	close(created)
+	close(changed)
+	count := map[any]int{}
+	for s := range created {
+		count[s]++
+	}
+	for s := range changed {
+		count[s]++
+	}
+	if count[http.StatusCreated] != 1 || count[http.StatusOK] != n-1 || count["200 true"] != 1 || count["200 false"] != n-1 {
+		t.Fatalf("answers: %v", count)
+	}
 }

@@ -211,6 +211,12 @@ func (s *Service) Change(ctx context.Context, actor audit.Actor, org, orgDID, id
 			return r, Delivery{}, fmt.Errorf("the referral is %s and cannot become %s: %w", r.State, in.State, ErrState)
 		}
 		r.State, r.Code = in.State, in.Code
+		if !credentials.IsDID(r.From) {
+			// An issuer named by an https URI publishes no DID document,
+			// so no feedback endpoint: the change is recorded only.
+			r.Changes = append(r.Changes, Change{State: in.State, Code: in.Code, At: now, By: actor.ID})
+			return r, Delivery{}, nil
+		}
 		r.Changes = append(r.Changes, Change{State: in.State, Code: in.Code, At: now, By: actor.ID, Feedback: jti})
 		fb := Feedback{Issuer: orgDID, Audience: r.From, ID: jti, IssuedAt: now.Unix(), Referral: r.ID, State: in.State}
 		if in.State == StateClosed {
