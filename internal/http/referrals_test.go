@@ -5,11 +5,13 @@ package http_test
 // restarts, and the route-walk cases.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"sync"
@@ -327,6 +329,19 @@ func TestReferralLoop(t *testing.T) {
 	if strings.Count(page, "told to the referring organisation") != 2 || strings.Contains(page, "Fatima") {
 		t.Fatalf("other's record page: %.800s", page)
 	}
+	// In Arabic, right to left, with the age of each change.
+	res = e.do(http.MethodGet, "/verify/referrals/"+refID, "", "", verifier, "Accept-Language", "ar")
+	if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, `dir="rtl"`) || !strings.Contains(page, "مغلقة") || !strings.Contains(page, "الآن") {
+		t.Fatalf("the Arabic record page: %d", res.StatusCode)
+	}
+	for _, path := range []string{"/verify/referrals?state=closed", "/verify/referrals"} {
+		if page := readBody(t, e.do(http.MethodGet, path, "", "", verifier, "Accept-Language", "fr")); !strings.Contains(page, "clôturée") {
+			t.Fatalf("%s in French does not list the closed referral", path)
+		}
+	}
+	if res := e.do(http.MethodGet, "/verify/referrals?state=bogus", "", "", verifier); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an unknown state filter: %d", res.StatusCode)
+	}
 	// Every change is audited, with nothing personal.
 	entries, err := e.svc.AuditEntries(ctx, "other", issuer.AuditQuery{})
 	if err != nil {
@@ -532,5 +547,38 @@ func TestReferralConcurrent(t *testing.T) {
 	}
 	if count[http.StatusCreated] != 1 || count[http.StatusOK] != n-1 || count["200 true"] != 1 || count["200 false"] != n-1 {
 		t.Fatalf("answers: %v", count)
+	}
+}
+
+// TestReferralPhoto: a photo of the person's card (a PNG of its QR code)
+// stands for its text, and a photo with no code is refused on its field.
+func TestReferralPhoto(t *testing.T) {
+	e := newEnv(t)
+	e.allowReferrals("demo")
+	_, ref := e.issueReferral("demo", e.regID, e.orgDID("other"))
+	out, err := e.svc.Issue(context.Background(), issuer.SystemPrincipal("test"), "demo", e.regID, issuer.IssueInput{Type: credentials.TypeRegistration})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reloadTrust()
+	png, err := credentials.CardPNG(out.Credential, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(photo []byte) (int, string) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("referral", ref)
+		fw, _ := w.CreateFormFile("registration_photo", "card.png")
+		fw.Write(photo)
+		w.Close()
+		res := e.do(http.MethodPost, "/verify/referrals", w.FormDataContentType(), buf.String(), e.asStaff("other", issuer.RoleSupervisor))
+		return res.StatusCode, readBody(t, res)
+	}
+	if status, page := post(png); status != http.StatusOK || !strings.Contains(page, "Fatima Hassan Abdi") {
+		t.Fatalf("with a photo of the card: %d", status)
+	}
+	if status, page := post([]byte("not an image")); status != http.StatusBadRequest || !strings.Contains(page, `id="registration-error"`) {
+		t.Fatalf("with a photo of nothing: %d", status)
 	}
 }
