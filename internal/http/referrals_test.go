@@ -582,3 +582,32 @@ func TestReferralPhoto(t *testing.T) {
 		t.Fatalf("with a photo of nothing: %d", status)
 	}
 }
+
+// TestReferralForeignCredential: a trusted credential of another type (a
+// VC API credential, which has no tally subject) is refused as the
+// referral, on its field.
+func TestReferralForeignCredential(t *testing.T) {
+	e := newEnv(t)
+	doc := fmt.Sprintf(`{"@context":[%q,"https://www.w3.org/ns/credentials/examples/v2"],"type":["VerifiableCredential","ExampleAlumniCredential"],"issuer":%q,"credentialSubject":{"id":"did:example:1","alumniOf":{"name":"Example University"}}}`,
+		credentials.BaseContext, e.orgDID("demo"))
+	out, err := e.svc.IssueVC(context.Background(), issuer.SystemPrincipal("test"), "demo", json.RawMessage(doc), issuer.VCIssueOptions{Format: issuer.VCFormatJWT})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct{ ID string }
+	if err := json.Unmarshal(out.Credential, &env); err != nil {
+		t.Fatal(err)
+	}
+	jwt, ok := strings.CutPrefix(env.ID, "data:application/vc+jwt,")
+	if !ok {
+		t.Fatalf("not an enveloped VC-JWT: %s", out.Credential)
+	}
+	e.reloadTrust()
+	if _, err := e.trust.Verifier().Verify(context.Background(), []byte(jwt)); err != nil {
+		t.Fatalf("the foreign credential does not verify: %v", err)
+	}
+	res := e.do(http.MethodPost, "/api/v1/orgs/other/referrals/received", "application/json", presentJSON(jwt, e.registrationJWT("demo", e.regID)), e.asToken("other", issuer.RoleVerifier))
+	if code, fields := apiErr(t, res); res.StatusCode != http.StatusBadRequest || code != "invalid" || len(fields) != 1 || fields[0] != "referral" {
+		t.Fatalf("%d %s %v", res.StatusCode, code, fields)
+	}
+}

@@ -103,8 +103,11 @@ func Check(ctx context.Context, v *verifier.Verifier, org, orgDID string, referr
 	if err != nil {
 		return nil, unverified("referral", err)
 	}
-	sub, ok := ref.Credential.Subject.(*credentials.Referral)
-	if ref.Credential == nil || !ok {
+	var sub *credentials.Referral
+	if ref.Credential != nil {
+		sub, _ = ref.Credential.Subject.(*credentials.Referral)
+	}
+	if sub == nil {
 		return nil, invalid("referral", "type", "this is not a referral credential: give the ReferralCredential")
 	}
 	if ref.Credential.ID == "" || len(ref.Credential.ID) > 256 {
