@@ -20,7 +20,8 @@ type ResolverOptions struct {
 	// Local returns the DID document of an organisation of this instance,
 	// in-process, or an error wrapping ErrNotFound for any other DID.
 	Local func(ctx context.Context, did string) (*credentials.DIDDocument, error)
-	// Client fetches did:web documents; one with Timeout if nil.
+	// Client fetches did:web documents; if nil, one with Timeout that
+	// follows no redirect.
 	Client *http.Client
 	// MaxBytes bounds a document (64 KiB); Timeout a fetch (5 s).
 	MaxBytes int64
@@ -42,7 +43,7 @@ func NewResolver(o ResolverOptions) func(ctx context.Context, did string) (*cred
 		o.Timeout = 5 * time.Second
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: o.Timeout}
+		o.Client = &http.Client{Timeout: o.Timeout, CheckRedirect: noRedirects}
 	}
 	return func(ctx context.Context, did string) (*credentials.DIDDocument, error) {
 		if o.Local != nil {

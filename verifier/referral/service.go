@@ -36,7 +36,8 @@ type Options struct {
 	// Issued returns the referral credential org issued with that id, or
 	// an error wrapping ErrNotFound.
 	Issued func(ctx context.Context, org, id string) (Issued, error)
-	// Client posts the feedback; a client with a 10 s timeout if nil.
+	// Client posts the feedback; if nil, a client with a 10 s timeout
+	// that follows no redirect.
 	Client *http.Client
 	// MinRetry and MaxRetry bound the backoff between delivery attempts:
 	// it doubles from MinRetry (30 s) up to MaxRetry (1 h).
@@ -72,7 +73,9 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("referral: receiving feedback needs SenderKeys and Issued")
 	}
 	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: 10 * time.Second}
+		// Redirects are not followed: the endpoint is the one the DID
+		// document names, over https, and nowhere else.
+		opts.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirects}
 	}
 	if opts.MinRetry <= 0 {
 		opts.MinRetry = 30 * time.Second
@@ -112,3 +115,6 @@ func (s *Service) audit(ctx context.Context, actor audit.Actor, org string, acti
 		Objects: []audit.Object{{Kind: audit.ObjectReferral, ID: id}}, Purpose: audit.PurposeReferral, Outcome: audit.OutcomeSuccess})
 	return err
 }
+
+// noRedirects makes a client return a redirect as the answer.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
