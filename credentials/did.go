@@ -158,6 +158,58 @@ type DIDDocument struct {
 	VerificationMethod []VerificationMethod `json:"verificationMethod"`
 	AssertionMethod    []string             `json:"assertionMethod"`
 	Authentication     []string             `json:"authentication"`
+	// Service lists the services the DID's controller publishes (DID Core
+	// 1.0 §5.4), such as where referral feedback is sent.
+	Service []DIDService `json:"service,omitempty"`
+}
+
+// ServiceReferralFeedback is the type of the service where an
+// organisation receives feedback on the referrals it made (docs/referrals.md).
+const ServiceReferralFeedback = "TallyReferralFeedback"
+
+// DIDService is one service of a DID document (DID Core 1.0 §5.4): its id
+// (a DID URL), its type, and its endpoint, here always one URL.
+type DIDService struct {
+	ID              string `json:"id"`
+	Type            string `json:"type"`
+	ServiceEndpoint string `json:"serviceEndpoint"`
+}
+
+// ServiceEndpoint returns the endpoint of the document's first service of
+// type typ, and whether it has one.
+func (d *DIDDocument) ServiceEndpoint(typ string) (string, bool) {
+	for _, s := range d.Service {
+		if s.Type == typ && s.ServiceEndpoint != "" {
+			return s.ServiceEndpoint, true
+		}
+	}
+	return "", false
+}
+
+// PublicKeys returns the keys of the document's verification methods
+// that are Multikeys of its own DID, each named by its id.
+func (d *DIDDocument) PublicKeys() []*Key {
+	var out []*Key
+	for _, vm := range d.VerificationMethod {
+		id := vm.ID
+		if strings.HasPrefix(id, "#") {
+			id = d.ID + id
+		}
+		if vm.Type != "Multikey" || !strings.HasPrefix(id, d.ID+"#") || (vm.Controller != "" && vm.Controller != d.ID) {
+			continue
+		}
+		pub, err := ParseMultikey(vm.PublicKeyMultibase)
+		if err != nil {
+			continue
+		}
+		k, err := NewPublicKey(pub, d.ID)
+		if err != nil {
+			continue
+		}
+		k.ID = id
+		out = append(out, k)
+	}
+	return out
 }
 
 // VerificationMethod is one key of a DID document.

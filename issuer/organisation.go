@@ -112,7 +112,28 @@ func (s *Service) DIDDocument(ctx context.Context, slug string) (*credentials.DI
 	if err != nil {
 		return nil, err
 	}
-	return credentials.NewDIDDocument(pubs...)
+	doc, err := credentials.NewDIDDocument(pubs...)
+	if err != nil {
+		return nil, err
+	}
+	// Referral feedback (issue 7): where other organisations send the
+	// outcome of the referrals this one made.
+	if s.baseURL != "" {
+		doc.Service = append(doc.Service, credentials.DIDService{
+			ID: doc.ID + "#referral-feedback", Type: credentials.ServiceReferralFeedback,
+			ServiceEndpoint: s.ReferralFeedbackURL(slug),
+		})
+	}
+	return doc, nil
+}
+
+// ReferralFeedbackURL is where an organisation receives feedback on its
+// referrals: BASEURL/orgs/SLUG/referrals/feedback; "" without a BaseURL.
+func (s *Service) ReferralFeedbackURL(slug string) string {
+	if s.baseURL == "" {
+		return ""
+	}
+	return s.baseURL + "/orgs/" + slug + "/referrals/feedback"
 }
 
 // PublicKeys returns the public keys of an organisation that its DID

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -183,4 +184,11 @@ func referralSubject(reg Registration, t ReferralTerms, reason string) *credenti
 		}
 	}
 	return sub
+}
+
+// OrgSigningKey returns the organisation's current signing key, opened
+// once and kept (a new one after a rotation): for what the organisation
+// signs besides credentials, such as referral feedback (issue 7).
+func (s *Service) OrgSigningKey(ctx context.Context, org string) (*credentials.Key, error) {
+	return s.signingKey(ctx, org)
 }

@@ -53,6 +53,10 @@ type Main struct {
 	// when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+	// referrals (issue 7): stopReferrals ends the feedback outbox's
+	// delivery; referralsDone is closed when it has.
+	stopReferrals context.CancelFunc
+	referralsDone chan struct{}
 }
 
 // Run starts the server and returns once it listens (or fails to).
@@ -173,6 +177,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	refs, err := m.referrals(svc, trust, auditLog, log) // referrals (issue 7)
+	if err != nil {
+		return err
+	}
+
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {
 		return err
@@ -184,7 +193,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
-		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations,
+		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations, Referrals: refs,
 	})
 	if err != nil {
 		return err
@@ -261,6 +270,10 @@ func (m *Main) Close() error {
 	if m.stopSweep != nil {
 		m.stopSweep()
 		<-m.sweepDone
+	}
+	if m.stopReferrals != nil {
+		m.stopReferrals()
+		<-m.referralsDone
 	}
 	if m.imports != nil {
 		// Running imports save what they did and stay running, to go on

@@ -185,6 +185,10 @@ func (s *Server) renderRegistration(c echo.Context, status int, form map[string]
 	if d.Credentials, err = s.svc.Credentials(ctx, p.Org, reg.ID); err != nil {
 		return err
 	}
+	// referrals (issue 7): what was heard of the registration's referrals.
+	if err := s.registrationReferrals(c, d); err != nil {
+		return err
+	}
 	if d.CanRegister && d.Programmes == nil {
 		if d.Programmes, err = s.svc.Programmes(ctx, p.Org); err != nil {
 			return err

@@ -162,6 +162,8 @@ type pageData struct {
 	Domains *domainsView
 	// VP is an OpenID4VP presentation request (oid4vp.go).
 	VP *vpPage
+	// Referrals is what the referral pages show (issue 7, referrals.go).
+	Referrals *referralsView
 }
 
 // Reasons says in words why a registration was found.

@@ -60,6 +60,8 @@ func (s *Server) routes() []Route {
 	auditors := []issuer.Role{issuer.RoleAdmin, issuer.RoleAuditor}
 	// --- oid4vp: verifying staff ask phone wallets
 	vpStaff := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
+	// referrals (issue 7): verifying staff of the receiving organisation.
+	referralStaff := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -202,6 +204,23 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/verify/oid4vp/requests/:tx", Kind: API, Public: true, Handler: s.vpRequestObject},
 		{Method: http.MethodPost, Path: "/verify/oid4vp/responses/:tx", Kind: API, Public: true, Handler: s.vpResponse},
 		// --- end oid4vp
+		// --- referrals (issue 7) ---
+		// The receiving organisation: verifying staff present, accept,
+		// decline and close referrals (referrals.go).
+		{Method: http.MethodGet, Path: "/verify/referrals", Kind: Page, Roles: referralStaff, Handler: s.referralsPage},
+		{Method: http.MethodPost, Path: "/verify/referrals", Kind: Page, Roles: referralStaff, Handler: s.referralPresent},
+		{Method: http.MethodGet, Path: "/verify/referrals/:id", Kind: Page, Roles: referralStaff, Handler: s.referralRecordPage},
+		{Method: http.MethodPost, Path: "/verify/referrals/:id/state", Kind: Page, Roles: referralStaff, Handler: s.referralChange},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/referrals/received", Kind: API, Roles: referralStaff, Handler: s.apiReferralsReceived},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/referrals/received", Kind: API, Roles: referralStaff, Handler: s.apiReferralPresent},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/referrals/received/:id/state", Kind: API, Roles: referralStaff, Handler: s.apiReferralChange},
+		// The referring organisation: the feedback endpoint its DID
+		// document names (public: the JWT's signature authenticates), and
+		// its referrals with their state (referrals_sent.go).
+		{Method: http.MethodPost, Path: "/orgs/:org/referrals/feedback", Kind: API, Public: true, Handler: s.referralFeedback},
+		{Method: http.MethodGet, Path: "/issuer/referrals", Kind: Page, Roles: readers, Handler: s.referralsSentPage},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/referrals/sent", Kind: API, Roles: readers, Handler: s.apiReferralsSent},
+		// --- end referrals
 	}
 }
 

@@ -295,6 +295,9 @@ func (e *env) path(pattern, org string) string {
 	if strings.Contains(pattern, "/imports/") {
 		id = e.importID
 	}
+	if strings.Contains(pattern, "/verify/referrals/") || strings.Contains(pattern, "/referrals/received/") {
+		id = e.receivedReferralID() // referrals (issue 7): one demo received
+	}
 	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred,
 		":domain", walkDomain, ":peer", walkPeer, // domains (issue 7)
 		":tx", e.vpTx). // oid4vp (issue 7)
@@ -334,6 +337,9 @@ func TestRouteTable(t *testing.T) {
 	}
 	// oid4vp (oid4vp_routes_test.go).
 	for k, v := range oid4vpCases(e) {
+		cases[k] = v
+	}
+	for k, v := range referralCases(e) { // referrals (issue 7)
 		cases[k] = v
 	}
 	seen := map[string]bool{}

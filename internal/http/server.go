@@ -27,7 +27,9 @@ import (
 	"github.com/tally-id/tally/internal/oid4vci"
 	"github.com/tally-id/tally/internal/oid4vp"
 	"github.com/tally-id/tally/internal/pdf"
+	"github.com/tally-id/tally/internal/scan"
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/verifier/referral"
 	"github.com/tally-id/tally/verifier/registry"
 	"github.com/tally-id/tally/verifier/trustsync"
 )
@@ -84,6 +86,9 @@ type Options struct {
 	// (internal/bolt.PresentationStore); without it, those routes answer
 	// 404.
 	Presentations oid4vp.Store
+	// Referrals receives referrals and their feedback (issue 7); without
+	// it (or without Trust) their routes answer 404.
+	Referrals *referral.Service
 	// --- end of the verifier service's options
 }
 
@@ -114,6 +119,10 @@ type Server struct {
 	domains domainsState
 	// vpStore is Options.Presentations (oid4vp).
 	vpStore oid4vp.Store
+	// referrals (referrals.go); referralScan reads QR codes from photos
+	// of referrals and cards.
+	referrals    *referral.Service
+	referralScan *scan.Decoder
 }
 
 // New builds the server and its routes.
@@ -122,7 +131,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("http: Issuer and Files are required")
 	}
 	s := &Server{svc: opts.Issuer, imports: opts.Importer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg,
-		trust: opts.Trust, registry: opts.Registry, vpStore: opts.Presentations}
+		trust: opts.Trust, registry: opts.Registry, vpStore: opts.Presentations, referrals: opts.Referrals}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -143,6 +152,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if s.nonces, err = oid4vci.NewNonces(s.rand, vciNonceTTL, opts.Issuer.Now); err != nil {
+		return nil, err
+	}
+	if s.referralScan, err = scan.New(scan.Options{MaxBytes: maxBody}); err != nil {
 		return nil, err
 	}
 	static, err := fs.Sub(opts.Files, "static")

@@ -23,6 +23,7 @@ import (
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
+	"github.com/tally-id/tally/verifier/referral"
 	"github.com/tally-id/tally/verifier/registry"
 	"github.com/tally-id/tally/verifier/trustsync"
 	"github.com/tally-id/tally/web"
@@ -73,6 +74,10 @@ type env struct {
 	registry *registry.Service
 	// vpTx is an OpenID4VP request of demo's (oid4vp_routes_test.go).
 	vpTx string
+	// referrals (issue 7): both sides, on bbolt; tests deliver the
+	// outbox with DeliverDue. auditLog is the instance's audit log.
+	referrals *referral.Service
+	auditLog  *audit.Log
 }
 
 func newEnv(t *testing.T) *env {
@@ -89,8 +94,9 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	auditLog := audit.NewLog(auditStore, audit.Options{Programmes: db})
 	svc, err := issuer.New(db.Stores(), issuer.Options{
-		Audit:     audit.NewLog(auditStore, audit.Options{Programmes: db}),
+		Audit:     auditLog,
 		BaseURL:   "http://" + ts.Listener.Addr().String(),
 		MasterKey: []byte("river lantern cobalt pepper"),
 		Password:  issuer.PasswordParams{Time: 1, MemoryKiB: 1024, Threads: 1},
@@ -169,13 +175,17 @@ func newEnv(t *testing.T) *env {
 	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers}); err != nil {
 		t.Fatal(err)
 	}
+	e.auditLog = auditLog
+	if e.referrals, err = newReferrals(db, svc, e.trust, auditLog); err != nil { // referrals (issue 7)
+		t.Fatal(err)
+	}
 	// oid4vp: the OpenID4VP presentation requests.
 	presentations, err := bolt.NewPresentationStore(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
-		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry, Presentations: presentations,
+		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry, Presentations: presentations, Referrals: e.referrals,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

@@ -1,6 +1,9 @@
 package audit
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Action is what was done: one word of a fixed vocabulary, so that an
 // entry cannot carry free text.
@@ -41,7 +44,18 @@ const (
 	ActionSettingsChange     Action = "settings-change"
 	// ActionExport exports data: audit entries, registrations, tokens.
 	ActionExport Action = "export"
+	// --- referrals (issue 7): a referral received by the organisation it
+	// names, its acceptance, decline and outcome there, and the feedback
+	// the referring organisation received. ---
+	ActionReferralReceive  Action = "referral-receive"
+	ActionReferralAccept   Action = "referral-accept"
+	ActionReferralDecline  Action = "referral-decline"
+	ActionReferralOutcome  Action = "referral-outcome"
+	ActionReferralFeedback Action = "referral-feedback"
 )
+
+// referralActions are the referrals' actions (issue 7).
+var referralActions = []Action{ActionReferralReceive, ActionReferralAccept, ActionReferralDecline, ActionReferralOutcome, ActionReferralFeedback}
 
 // Valid reports whether a is one of the actions above.
 func (a Action) Valid() bool {
@@ -53,7 +67,7 @@ func (a Action) Valid() bool {
 		ActionProgrammeChange, ActionSettingsChange, ActionExport:
 		return true
 	}
-	return false
+	return slices.Contains(referralActions, a)
 }
 
 // Actions lists every action, in the order above (for filters).
@@ -62,7 +76,8 @@ func Actions() []Action {
 		ActionCorrect, ActionIssue, ActionOfferCreate, ActionRevoke, ActionSuspend, ActionReinstate,
 		ActionErase, ActionImport, ActionKeyRotate, ActionKeyCompromise, ActionTokenCreate,
 		ActionTokenRevoke, ActionStaffCreate, ActionStaffChange, ActionOrganisationCreate,
-		ActionProgrammeChange, ActionSettingsChange, ActionExport}
+		ActionProgrammeChange, ActionSettingsChange, ActionExport, ActionReferralReceive, ActionReferralAccept,
+		ActionReferralDecline, ActionReferralOutcome, ActionReferralFeedback}
 }
 
 // Outcome is how the action ended.
@@ -174,6 +189,9 @@ const (
 	// PurposeVCAPI: issuing credentials for an integrated system through
 	// the W3C VC API, and changing their status, outside any programme.
 	PurposeVCAPI Purpose = "vc-api"
+	// PurposeReferral: receiving a referral, deciding on it, recording its
+	// outcome, and the feedback on it (issue 7).
+	PurposeReferral Purpose = "referral"
 )
 
 // programmePrefix begins a purpose that names a programme.
@@ -198,7 +216,7 @@ func (p Purpose) Valid() bool {
 	}
 	switch p {
 	case PurposeAdministration, PurposeSecurity, PurposeRectification,
-		PurposeRetention, PurposeErasureRequest, PurposeOversight, PurposeVCAPI:
+		PurposeRetention, PurposeErasureRequest, PurposeOversight, PurposeVCAPI, PurposeReferral:
 		return true
 	}
 	return false
