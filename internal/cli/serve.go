@@ -52,6 +52,11 @@ type Main struct {
 	// when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+
+	// trust: stopTrust ends the trust and status list refresher;
+	// trustDone is closed when it has.
+	stopTrust context.CancelFunc
+	trustDone chan struct{}
 }
 
 // Run starts the server and returns once it listens (or fails to).
@@ -167,7 +172,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.startRetention(svc, m.imports, log)
 
-	trust, reg, err := m.verification(ctx, svc, master)
+	trust, reg, err := m.verification(ctx, svc, master, log)
 	if err != nil {
 		return err
 	}
@@ -251,6 +256,10 @@ func (m *Main) Close() error {
 	if m.stopSweep != nil {
 		m.stopSweep()
 		<-m.sweepDone
+	}
+	if m.stopTrust != nil {
+		m.stopTrust()
+		<-m.trustDone
 	}
 	if m.imports != nil {
 		// Running imports save what they did and stay running, to go on
