@@ -158,6 +158,9 @@ type pageData struct {
 	ImportProblems []issuer.ImportProblem
 	Refresh        int
 	Script         string
+	// --- trust (issue 7): the verifier's trust lists and caches ---
+	Trust *trustView
+	// --- end trust ---
 }
 
 // Reasons says in words why a registration was found.
