@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -209,6 +210,10 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.done <- err
 	}()
+	// trust: opening the sealed keys at start (scrypt, argon2) took a few
+	// hundred MB that are garbage now; give them back to the system, so
+	// that an idle server stays small (docs/trust-and-offline.md).
+	debug.FreeOSMemory()
 	log.Info("serving", "url", m.baseURL, "data", m.Config.DataDir)
 	fmt.Fprintf(m.Stdout, "tally: serving %s/ (data in %s)\n", m.baseURL, m.Config.DataDir)
 	return nil
