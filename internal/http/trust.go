@@ -105,7 +105,7 @@ func (s *Server) trustOf() *trustView {
 				sv.IssuerName = iss.Name
 			}
 		}
-		sv.Stale = !r.NextFetch.IsZero() && r.LastError != "" || now.After(r.SignedAt.Add(max(r.MaxAge, 5*time.Minute)))
+		sv.Stale = r.Stale(now)
 		v.StatusLists = append(v.StatusLists, sv)
 		if v.NextRefresh.IsZero() || r.NextFetch.Before(v.NextRefresh) {
 			v.NextRefresh = r.NextFetch

@@ -131,7 +131,7 @@ func (s *Service) AddList(ctx context.Context, in NewList) (ListSource, error) {
 			return ListSource{}, &FieldError{Field: "url", Err: ErrOffline}
 		}
 		src = ListSource{ID: sourceID("url", in.URL), URL: in.URL, Interval: in.Interval, AddedAt: now}
-		if _, err := s.fetchList(ctx, &src, true); err != nil {
+		if _, err := s.fetchList(ctx, &src, true, true); err != nil {
 			return ListSource{}, &FieldError{Field: "url", Err: err}
 		}
 	} else {
@@ -235,10 +235,20 @@ func isLoopback(host string) bool {
 // a failure is returned and nothing is stored; otherwise the failure is
 // recorded in src, and the next fetch is put off with a growing backoff.
 // It reports whether the list changed (then the verifier must be rebuilt).
-func (s *Service) fetchList(ctx context.Context, src *ListSource, first bool) (bool, error) {
+// The download happens without s.mu; with locked unset, fetchList takes
+// s.mu for the rest.
+func (s *Service) fetchList(ctx context.Context, src *ListSource, first, locked bool) (bool, error) {
 	now := s.now().UTC()
 	src.TriedAt = now
-	changed, err := s.getList(ctx, src, now)
+	body, hdr, err := s.download(ctx, src)
+	if !locked {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	changed := false
+	if err == nil && body != nil {
+		changed, err = s.acceptList(ctx, src, body, hdr, now)
+	}
 	if err != nil {
 		if first {
 			return false, err
@@ -259,12 +269,11 @@ func (s *Service) fetchList(ctx context.Context, src *ListSource, first bool) (b
 	return false, s.opts.Stores.Lists.PutTrustList(ctx, *src, nil)
 }
 
-// getList does the GET; on a new list accepted, it stores src with the
-// list and the state, and reports changed.
-func (s *Service) getList(ctx context.Context, src *ListSource, now time.Time) (changed bool, err error) {
+// download GETs src's list: its body, or nil if it has not changed.
+func (s *Service) download(ctx context.Context, src *ListSource) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.URL, nil)
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/jose, application/json")
 	if src.ETag != "" {
@@ -275,28 +284,34 @@ func (s *Service) getList(ctx context.Context, src *ListSource, now time.Time) (
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("could not reach %s: %v", src.URL, unwrapURLError(err))
+		return nil, nil, fmt.Errorf("could not reach %s: %v", src.URL, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotModified && len(src.ETag+src.LastModified) > 0:
-		return false, nil
+		return nil, resp.Header, nil
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("%s answered %s", src.URL, resp.Status)
+		return nil, nil, fmt.Errorf("%s answered %s", src.URL, resp.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTrustListBody+1))
 	if err != nil {
-		return false, fmt.Errorf("reading %s: %v", src.URL, err)
+		return nil, nil, fmt.Errorf("reading %s: %v", src.URL, err)
 	}
 	if len(body) > maxTrustListBody {
-		return false, fmt.Errorf("%s sent more than %d MiB", src.URL, maxTrustListBody>>20)
+		return nil, nil, fmt.Errorf("%s sent more than %d MiB", src.URL, maxTrustListBody>>20)
 	}
+	return body, resp.Header, nil
+}
+
+// acceptList checks a list downloaded and, if it is accepted, stores src
+// with it and the state, and reports changed.
+func (s *Service) acceptList(ctx context.Context, src *ListSource, body []byte, hdr http.Header, now time.Time) (bool, error) {
 	t, state, err := s.parseNew(ctx, body, false)
 	if err != nil {
 		return false, err
 	}
 	describe(src, t)
-	src.ETag, src.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+	src.ETag, src.LastModified = hdr.Get("ETag"), hdr.Get("Last-Modified")
 	src.Raw = body
 	src.Failures, src.LastError, src.FetchedAt, src.NextFetch = 0, "", now, now.Add(src.Interval)
 	state.Accept(t)

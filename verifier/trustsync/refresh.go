@@ -2,7 +2,12 @@ package trustsync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"time"
+
+	"github.com/tally-id/tally/verifier"
 )
 
 // maxSleep bounds how long Run sleeps between passes.
@@ -24,15 +29,13 @@ func (s *Service) RefreshDue(ctx context.Context) time.Time {
 			if src.URL == "" || src.NextFetch.After(now) {
 				continue
 			}
-			s.mu.Lock()
-			c, err := s.fetchList(ctx, &src, false)
-			s.mu.Unlock()
+			c, err := s.fetchList(ctx, &src, false, false)
 			changed = changed || c
 			_ = err // recorded on the list
 			s.setSource(src)
 		}
 	}
-	if changed {
+	if changed || s.localChanged(ctx) {
 		_ = s.Reload(ctx) // on failure the verifier in use stays
 	}
 	for _, r := range s.StatusLists() {
@@ -103,4 +106,34 @@ func (s *Service) setSource(src ListSource) {
 			s.sources[i] = src
 		}
 	}
+}
+
+// localSignature sums up the instance's own issuers: their identifiers,
+// keys and status bases.
+func localSignature(local []*verifier.TrustedIssuer) string {
+	h := sha256.New()
+	for _, iss := range local {
+		fmt.Fprintf(h, "%s\x00%s\x00", iss.Identifier(), iss.StatusBase)
+		for _, k := range iss.Keys {
+			h.Write(k)
+			h.Write([]byte{0})
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// localChanged reports whether the instance's own issuers changed since
+// the last rebuild (an organisation added, a key rotated or withdrawn), so
+// that the refresher rebuilds the verifier within a pass.
+func (s *Service) localChanged(ctx context.Context) bool {
+	if s.opts.Local == nil {
+		return false
+	}
+	local, err := s.opts.Local(ctx)
+	if err != nil {
+		return false
+	}
+	s.metaMu.Lock()
+	defer s.metaMu.Unlock()
+	return localSignature(local) != s.localSig
 }

@@ -77,6 +77,9 @@ type Service struct {
 	anchors []Anchor
 	sources []ListSource
 	status  map[string]*StatusRecord
+	// localSig sums up the instance's own issuers the verifier was built
+	// on (localSignature).
+	localSig string
 
 	wake chan struct{}
 }
@@ -174,13 +177,14 @@ func (s *Service) Reload(ctx context.Context) error {
 }
 
 func (s *Service) reload(ctx context.Context) error {
-	now := s.now()
 	list := verifier.NewTrustList("this instance")
+	localSig := ""
 	if s.opts.Local != nil {
 		local, err := s.opts.Local(ctx)
 		if err != nil {
 			return fmt.Errorf("list this instance's issuers: %w", err)
 		}
+		localSig = localSignature(local)
 		for _, iss := range local {
 			if err := list.Add(iss); err != nil {
 				return fmt.Errorf("this instance's issuer %s: %w", iss.Identifier(), err)
@@ -241,11 +245,11 @@ func (s *Service) reload(ctx context.Context) error {
 			status[r.URL] = r
 		}
 	}
-	_ = now
 	s.metaMu.Lock()
 	s.anchors = anchors
 	s.sources = sources
 	s.status = status
+	s.localSig = localSig
 	s.metaMu.Unlock()
 	s.list.Store(list)
 	s.cur.Store(v)

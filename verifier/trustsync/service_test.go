@@ -299,3 +299,33 @@ func TestLocalStatusInProcess(t *testing.T) {
 		t.Fatalf("%v after %d in-process reads, want revoked after 1", err, calls)
 	}
 }
+
+// TestLocalIssuersFollowed: an organisation added to the instance (or a key
+// rotated) is trusted after the next refresh pass, with no restart.
+func TestLocalIssuersFollowed(t *testing.T) {
+	s := newSetup(t)
+	local := []*verifier.TrustedIssuer{s.iss.entry(t)}
+	svc, err := trustsync.New(ctx, trustsync.Options{
+		Local:    func(context.Context) ([]*verifier.TrustedIssuer, error) { return local, nil },
+		Verifier: verifier.Options{Now: s.clk.Now},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := testKey(t, "new org", "did:web:new-org.example")
+	iss, err := verifier.NewTrustedIssuer("New organisation", credentials.Types(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local = append(local, iss)
+	before := svc.Verifier()
+	svc.RefreshDue(ctx)
+	if _, ok := svc.TrustList().Issuer(k.DID); !ok || svc.Verifier() == before {
+		t.Fatal("the new organisation is not trusted after a refresh pass")
+	}
+	before = svc.Verifier()
+	svc.RefreshDue(ctx)
+	if svc.Verifier() != before {
+		t.Fatal("a pass with nothing changed rebuilt the verifier")
+	}
+}

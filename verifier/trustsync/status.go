@@ -83,9 +83,10 @@ func (s *Service) keepStatus(ctx context.Context, url, mediaType string, body []
 			return fmt.Errorf("the list fetched was refused: %w", err)
 		}
 	}
+	lifetime := s.lifetime(maxAge, ttl)
 	r := StatusRecord{
 		URL: url, Issuer: issuer, MediaType: mediaType, Raw: body, SignedAt: signedAt.UTC(), FetchedAt: now, MaxAge: maxAge,
-		ValidUntil: validUntil, TriedAt: now, NextFetch: now.Add(refreshAfter(s.lifetime(maxAge, ttl))),
+		Lifetime: lifetime, ValidUntil: validUntil, TriedAt: now, NextFetch: now.Add(refreshAfter(lifetime)),
 	}
 	if s.opts.Stores != nil {
 		if err := s.opts.Stores.Status.PutStatusList(ctx, r); err != nil {
@@ -144,6 +145,12 @@ func (s *Service) statusFailed(ctx context.Context, url string, now time.Time, e
 		// Raw nil: the store updates the bookkeeping only.
 		_ = s.opts.Stores.Status.PutStatusList(ctx, rec)
 	}
+}
+
+// Stale reports whether the list was signed longer ago than its
+// lifetime at now: a newer one could not be had.
+func (r StatusRecord) Stale(now time.Time) bool {
+	return r.Lifetime > 0 && now.After(r.SignedAt.Add(r.Lifetime))
 }
 
 // StatusLists returns the status lists kept, without their bodies, by URL.

@@ -74,6 +74,10 @@ type StatusRecord struct {
 	SignedAt  time.Time     `json:"signedAt"`
 	FetchedAt time.Time     `json:"fetchedAt"`
 	MaxAge    time.Duration `json:"maxAge"`
+	// Lifetime is how long the list counts as fresh after it was signed
+	// (the smaller of its ttl and MaxAge, at most a day): older, it is
+	// stale.
+	Lifetime time.Duration `json:"lifetime,omitempty"`
 	// ValidUntil is when the list lapses (zero: never).
 	ValidUntil time.Time `json:"validUntil,omitzero"`
 	TriedAt    time.Time `json:"triedAt,omitzero"`
