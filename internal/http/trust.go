@@ -88,7 +88,9 @@ func (s *Server) trustOf() *trustView {
 			lv.Interval = l.Interval.String()
 		}
 		lv.Lapsed = !l.ValidUntil.IsZero() && now.After(l.ValidUntil)
-		lv.InForce = l.Issuers > 0 && !lv.Lapsed && !strings.HasPrefix(l.LastError, "not in force") && !strings.Contains(l.LastError, "is not used")
+		// A list whose newest version was refused (an older --trust file,
+		// a fetch that failed) stays in force with the version kept.
+		lv.InForce = l.Issuers > 0 && !lv.Lapsed && !strings.HasPrefix(l.LastError, "not in force")
 		v.Lists = append(v.Lists, lv)
 		if l.URL != "" && !v.Offline && (v.NextRefresh.IsZero() || l.NextFetch.Before(v.NextRefresh)) {
 			v.NextRefresh = l.NextFetch

@@ -1,14 +1,17 @@
 package http_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/issuer"
@@ -177,5 +180,57 @@ func TestTrustPages(t *testing.T) {
 	// server by removing nothing): the verifier's page is there.
 	if res := e.do(http.MethodGet, "/admin/trust", "", "", e.asStaff("demo", issuer.RoleVerifier)); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("a verifier on the admin page: %d", res.StatusCode)
+	}
+}
+
+// TestTrustUploads: an anchor's JWK and a signed list come as files on the
+// admin page (multipart), and the list is in force at once; the same list
+// again is accepted (not older), an older one is refused, naming the field.
+func TestTrustUploads(t *testing.T) {
+	e := newEnv(t)
+	admin := e.asStaff("demo", issuer.RoleConsortium)
+	upload := func(path string, fields map[string]string, fileField, file string) *http.Response {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for k, v := range fields {
+			_ = w.WriteField(k, v)
+		}
+		fw, err := w.CreateFormFile(fileField, fileField+".txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fw.Write([]byte(file))
+		w.Close()
+		return e.do(http.MethodPost, path, w.FormDataContentType(), buf.String(), admin)
+	}
+	if res := upload("/admin/trust/anchors", map[string]string{"name": "Consortium"}, "jwkfile", trustJWK(t, "uploaded anchor")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("anchor file: %d %s", res.StatusCode, readBody(t, res))
+	}
+	anchor := trustKey(t, "uploaded anchor", "did:web:anchor.example")
+	sign := func(at time.Time) string {
+		l, err := verifier.ParseTrustList([]byte(plainTrustList(t, "Signed list")), verifier.TrustListOptions{AllowUnsigned: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := verifier.SignTrustList(l, anchor, at, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(body)
+	}
+	now := time.Now()
+	for _, body := range []string{sign(now.Add(-time.Minute)), sign(now.Add(-time.Minute))} {
+		if res := upload("/admin/trust/lists", nil, "listfile", body); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("signed list file: %d %s", res.StatusCode, readBody(t, res))
+		}
+	}
+	k := trustKey(t, "Signed list", "did:web:signed-list.example")
+	if _, ok := e.trust.TrustList().Issuer(k.DID); !ok {
+		t.Fatal("the signed list's issuer is not trusted")
+	}
+	res := upload("/admin/trust/lists", nil, "listfile", sign(now.Add(-time.Hour)))
+	page := readBody(t, res)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="list-error"`) || !strings.Contains(page, "older") {
+		t.Fatalf("an older signed list: %d %.500s", res.StatusCode, page)
 	}
 }
