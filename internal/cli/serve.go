@@ -57,6 +57,11 @@ type Main struct {
 	// delivery; referralsDone is closed when it has.
 	stopReferrals context.CancelFunc
 	referralsDone chan struct{}
+
+	// trust: stopTrust ends the trust and status list refresher;
+	// trustDone is closed when it has.
+	stopTrust context.CancelFunc
+	trustDone chan struct{}
 }
 
 // Run starts the server and returns once it listens (or fails to).
@@ -172,7 +177,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.startRetention(svc, m.imports, log)
 
-	trust, reg, err := m.verification(ctx, svc, master)
+	trust, reg, err := m.verification(ctx, svc, master, log)
 	if err != nil {
 		return err
 	}
@@ -274,6 +279,10 @@ func (m *Main) Close() error {
 	if m.stopReferrals != nil {
 		m.stopReferrals()
 		<-m.referralsDone
+	}
+	if m.stopTrust != nil {
+		m.stopTrust()
+		<-m.trustDone
 	}
 	if m.imports != nil {
 		// Running imports save what they did and stay running, to go on

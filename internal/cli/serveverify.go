@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
 
 	"github.com/tally-id/tally/internal/bolt"
 	"github.com/tally-id/tally/issuer"
@@ -11,8 +16,11 @@ import (
 )
 
 // verification wires the verifier service: the verifier built on the
-// issuers this instance trusts, and the dedup registry.
-func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []byte) (*trustsync.Service, *registry.Service, error) {
+// issuers this instance trusts (its own organisations, the trust lists
+// given by --trust and added by consortium administrators), the status
+// lists it keeps, the refresher that keeps them current, and the dedup
+// registry.
+func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []byte, log *slog.Logger) (*trustsync.Service, *registry.Service, error) {
 	st, err := bolt.NewRegistryStore(m.db.Bolt())
 	if err != nil {
 		return nil, nil, err
@@ -21,12 +29,45 @@ func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []b
 	if err != nil {
 		return nil, nil, err
 	}
-	trust, err := trustsync.New(ctx, trustsync.Options{
-		Local:    svc.TrustedIssuers,
-		Verifier: verifier.Options{Now: m.Now},
-	})
+	// --- trust (issue 7) ---
+	ts, err := bolt.NewTrustStore(m.db.Bolt())
 	if err != nil {
 		return nil, nil, err
 	}
+	opts := trustsync.Options{
+		Local:       svc.TrustedIssuers,
+		LocalStatus: svc.LocalStatusList,
+		Stores:      ts.Stores(),
+		Verifier:    verifier.Options{Now: m.Now, Offline: m.Config.Offline, MaxStatusAge: m.Config.MaxStatusAge},
+	}
+	for _, f := range m.Config.TrustAnchorFiles() {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--trust-anchor: %w", err)
+		}
+		opts.Anchors = append(opts.Anchors, json.RawMessage(bytes.TrimSpace(data)))
+	}
+	if f := m.Config.Trust; f != "" {
+		if opts.ConfigList, err = os.ReadFile(f); err != nil {
+			return nil, nil, fmt.Errorf("--trust: %w", err)
+		}
+		opts.ConfigListName = f
+	}
+	trust, err := trustsync.New(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, l := range trust.Lists() {
+		if l.LastError != "" {
+			log.Warn("a trust list is not in force", "list", l.Name, "id", l.ID, "error", l.LastError)
+		}
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	m.stopTrust, m.trustDone = stop, make(chan struct{})
+	go func() {
+		defer close(m.trustDone)
+		trust.Run(runCtx)
+	}()
+	// --- end trust ---
 	return trust, reg, nil
 }

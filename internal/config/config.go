@@ -52,6 +52,24 @@ type Config struct {
 	// local instance. Validate refuses it unless Addr (and BaseURL, if
 	// set) is a loopback address.
 	VCAPIOpen bool
+
+	// --- trust (issue 7): the verifier's trust lists and offline work ---
+
+	// Trust is a trust list file (signed by a trust anchor, or plain JSON)
+	// loaded at start, besides the lists a consortium administrator added.
+	Trust string
+	// TrustAnchors are files holding trust anchors' public keys (JWK),
+	// comma-separated (a string keeps Config comparable): signed trust
+	// lists must be signed by one of them. See TrustAnchorFiles.
+	TrustAnchors string
+	// Offline makes the verifier fetch nothing from the network: status
+	// comes from the lists kept (and the instance's own, read in-process).
+	Offline bool
+	// MaxStatusAge is the status age policy: 0 accepts a credential whose
+	// status lists are stale, with a warning; a positive value refuses it
+	// when a list used was signed longer ago.
+	MaxStatusAge time.Duration
+	// --- end trust ---
 }
 
 // Default returns the configuration of a fresh install: a demo
@@ -67,6 +85,17 @@ func Default() Config {
 		SessionIdle:   30 * time.Minute,
 		LogLevel:      "info",
 	}
+}
+
+// TrustAnchorFiles lists the files of TrustAnchors.
+func (c Config) TrustAnchorFiles() []string {
+	var out []string
+	for _, f := range strings.Split(c.TrustAnchors, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // TLS reports whether the server serves HTTPS.
@@ -144,6 +173,16 @@ func (c Config) Validate() error {
 			bad("vcAPIOpen", "the VC API is opened without credentials only on a loopback address, and the base URL %q names another host", c.BaseURL)
 		}
 	}
+	// --- trust ---
+	for _, f := range strings.Split(c.TrustAnchors, ",") {
+		if c.TrustAnchors != "" && strings.TrimSpace(f) == "" {
+			bad("trustAnchors", "a file name in %q is empty", c.TrustAnchors)
+		}
+	}
+	if c.MaxStatusAge < 0 {
+		bad("maxStatusAge", "%v is negative: give 0 (accept stale status with a warning) or a duration like 24h", c.MaxStatusAge)
+	}
+	// --- end trust ---
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,9 @@ type setting struct {
 	// boolean settings are flags given without a value (--vc-api-open),
 	// and true or false elsewhere.
 	boolean bool
+	// repeated settings are lists: the flag may be given more than once,
+	// and every form takes a comma-separated list.
+	repeated bool
 }
 
 func str(p func(c *Config) *string) (func(*Config, string) error, func(Config) string) {
@@ -104,7 +108,40 @@ func settings() []setting {
 	open := s("vcAPIOpen", "vc-api-open", "TALLY_VC_API_OPEN", "open /credentials/issue and /credentials/status without credentials, for conformance test suites (loopback --addr only)", set, get)
 	open.boolean = true
 	add(open)
+	// --- trust ---
+	set, get = str(func(c *Config) *string { return &c.Trust })
+	add(s("trust", "trust", "TALLY_TRUST", "trust list file (signed JWS, or plain JSON) loaded at start", set, get))
+	anchors := s("trustAnchors", "trust-anchor", "TALLY_TRUST_ANCHOR", "file holding a trust anchor's public key (JWK); repeat, or give a comma-separated list",
+		func(c *Config, v string) error { c.TrustAnchors = v; return nil },
+		func(c Config) string { return c.TrustAnchors })
+	anchors.repeated = true
+	add(anchors)
+	set, get = boolean(func(c *Config) *bool { return &c.Offline })
+	offline := s("offline", "offline", "TALLY_OFFLINE", "fetch nothing from the network: verify from the status lists kept (and this instance's own)", set, get)
+	offline.boolean = true
+	add(offline)
+	set, get = dur(func(c *Config) *time.Duration { return &c.MaxStatusAge })
+	add(s("maxStatusAge", "max-status-age", "TALLY_MAX_STATUS_AGE", "refuse a credential whose status lists were signed longer ago than this (0: accept, with a warning)", set, get))
+	// --- end trust ---
 	return out
+}
+
+// listFlag is a repeated setting's flag: each use adds to the list.
+type listFlag struct{ v *string }
+
+func (f listFlag) String() string {
+	if f.v == nil {
+		return ""
+	}
+	return *f.v
+}
+
+func (f listFlag) Set(v string) error {
+	if *f.v != "" {
+		v = *f.v + "," + v
+	}
+	*f.v = v
+	return nil
 }
 
 func settingOf(key string) setting {
@@ -136,6 +173,12 @@ func NewLoader(fs *flag.FlagSet, keys ...string) *Loader {
 			continue
 		}
 		l.keys[s.key] = true
+		if s.repeated {
+			v := s.get(def)
+			l.vals[s.flag] = &v
+			fs.Var(listFlag{&v}, s.flag, s.usage+" ["+s.env+"]")
+			continue
+		}
 		if s.boolean {
 			v := s.get(def)
 			l.vals[s.flag] = &v
@@ -210,8 +253,11 @@ func (c *Config) applyFile(data []byte) error {
 		}
 		var v string
 		var b bool
+		var list []string
 		if s.boolean && json.Unmarshal(raw, &b) == nil {
 			v = strconv.FormatBool(b)
+		} else if s.repeated && json.Unmarshal(raw, &list) == nil {
+			v = strings.Join(list, ",")
 		} else if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("%s: give a string (durations like \"30m\")", k)
 		}

@@ -20,7 +20,8 @@ const maxUpload = issuer.MaxImportBytes + 1<<20
 // isUpload tells whether a request is an import's upload, whose body may
 // be larger than maxBody.
 func isUpload(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && strings.HasSuffix(c.Path(), "/imports")
+	return c.Request().Method == http.MethodPost && (strings.HasSuffix(c.Path(), "/imports") ||
+		strings.HasSuffix(c.Path(), "/trust/lists")) // trust: a trust list upload
 }
 
 // maxFailuresShown bounds the refused rows a page or the API lists.

@@ -164,6 +164,9 @@ type pageData struct {
 	VP *vpPage
 	// Referrals is what the referral pages show (issue 7, referrals.go).
 	Referrals *referralsView
+	// --- trust (issue 7): the verifier's trust lists and caches ---
+	Trust *trustView
+	// --- end trust ---
 }
 
 // Reasons says in words why a registration was found.

@@ -62,6 +62,9 @@ func (s *Server) routes() []Route {
 	vpStaff := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
 	// referrals (issue 7): verifying staff of the receiving organisation.
 	referralStaff := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
+	// --- trust (issue 7) ---
+	trustReaders := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor, issuer.RoleConsortium}
+	consortium := []issuer.Role{issuer.RoleConsortium}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -221,6 +224,25 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/issuer/referrals", Kind: Page, Roles: readers, Handler: s.referralsSentPage},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/referrals/sent", Kind: API, Roles: readers, Handler: s.apiReferralsSent},
 		// --- end referrals
+		// --- trust (issue 7) ---
+		// Verifying staff and consortium administrators see what the
+		// verifier trusts and has kept; consortium administrators change
+		// the trust anchors and lists (the instance's, not one
+		// organisation's).
+		{Method: http.MethodGet, Path: "/verify/trust", Kind: Page, Roles: trustReaders, Handler: s.trustPage},
+		{Method: http.MethodGet, Path: "/admin/trust", Kind: Page, Roles: consortium, Handler: s.adminTrustPage},
+		{Method: http.MethodPost, Path: "/admin/trust/anchors", Kind: Page, Roles: consortium, Handler: s.adminTrustAnchorAdd},
+		{Method: http.MethodPost, Path: "/admin/trust/anchors/remove", Kind: Page, Roles: consortium, Handler: s.adminTrustAnchorRemove},
+		{Method: http.MethodPost, Path: "/admin/trust/lists", Kind: Page, Roles: consortium, Handler: s.adminTrustListAdd},
+		{Method: http.MethodPost, Path: "/admin/trust/lists/remove", Kind: Page, Roles: consortium, Handler: s.adminTrustListRemove},
+		{Method: http.MethodPost, Path: "/admin/trust/refresh", Kind: Page, Roles: consortium, Handler: s.adminTrustRefresh},
+		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/trust", Kind: API, Roles: trustReaders, Handler: s.apiTrust},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/trust/anchors", Kind: API, Roles: consortium, Handler: s.apiTrustAnchorAdd},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/trust/anchors/remove", Kind: API, Roles: consortium, Handler: s.apiTrustAnchorRemove},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/trust/lists", Kind: API, Roles: consortium, Handler: s.apiTrustListAdd},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/trust/lists/remove", Kind: API, Roles: consortium, Handler: s.apiTrustListRemove},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/trust/refresh", Kind: API, Roles: consortium, Handler: s.apiTrustRefresh},
+		// --- end trust
 	}
 }
 

@@ -342,6 +342,10 @@ func TestRouteTable(t *testing.T) {
 	for k, v := range referralCases(e) { // referrals (issue 7)
 		cases[k] = v
 	}
+	// trust: the verifier's trust pages and API (trust_test.go).
+	for k, v := range trustCases(e) {
+		cases[k] = v
+	}
 	seen := map[string]bool{}
 	n := 0
 	for _, r := range e.srv.Routes() {

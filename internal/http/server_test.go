@@ -172,7 +172,13 @@ func newEnv(t *testing.T) *env {
 	if e.registry, err = registry.New(regStore.Stores(), registry.Options{MasterKey: []byte("river lantern cobalt pepper"), ScryptN: credentials.LowestScryptN}); err != nil {
 		t.Fatal(err)
 	}
-	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers}); err != nil {
+	// trust: the verifier keeps its anchors, lists and status lists in the
+	// database, and reads the instance's own status lists in-process.
+	trustStore, err := bolt.NewTrustStore(db.Bolt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers, LocalStatus: svc.LocalStatusList, Stores: trustStore.Stores()}); err != nil {
 		t.Fatal(err)
 	}
 	e.auditLog = auditLog
