@@ -82,8 +82,10 @@ func trustCases(e *env) map[string]routeCase {
 		return src.ID
 	}
 	return map[string]routeCase{
-		"GET /verify/trust": {status: http.StatusOK},
-		"GET /admin/trust":  {status: http.StatusOK},
+		// The instance's own organisations are trusted issuers: their
+		// names and DIDs are public.
+		"GET /verify/trust": {status: http.StatusOK, instanceWide: true},
+		"GET /admin/trust":  {status: http.StatusOK, instanceWide: true},
 		"POST /admin/trust/anchors": {
 			contentType: formType, status: http.StatusSeeOther,
 			good: func(n int) string {
