@@ -89,13 +89,15 @@ func commands() []command {
 		{"dedup-key new", "make a dedup domain key", dedupKeyNew},
 		{"audit", "verify the audit log's hash chain, or export it (audit verify|export)", auditCmd},
 		{"demo", "issue the samples in every format and verify them", demo},
-		{"serve", "run the issuer's web server and API (first start: an organisation and its administrator)", serve},
+		{"serve", "run every service: issuer, verifier (first start: an organisation and its administrator)", serve},
 		{"token new", "make an API token for an organisation, printed once", tokenNew},
 		// The dedup registry (docs/consortium.md).
 		{"registry", "dedup domains and token lists between agencies (registry domain add|domains|export|import|reconcile)", registryCmd},
 		{"org new", "add an organisation to this instance, with its first administrator", orgNew},
 		{"issuer retention", "erase the personal data whose retention period has ended (the server does it hourly)", issuerRetention},
 		{"issuer import", "import a spreadsheet: register and issue every good row, with a progress bar", issuerImport},
+		{"issuer", "run the issuer service alone (tally serve runs every service)", issuerService},
+		{"verifier", "run the verifier service alone: scanning, referrals received, phone wallets, trust, dedup registry", verifierService},
 	}
 }
 

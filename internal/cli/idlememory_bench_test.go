@@ -125,7 +125,7 @@ func idleRSS(b *testing.B, bin, service, data, trust, anchor string) float64 {
 			b.Fatalf("GET %s: %s", p, res.Status)
 		}
 	}
-	time.Sleep(5 * time.Second)
+	time.Sleep(idleTrimAfter + 10*time.Second)
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 	if err != nil {
 		b.Skipf("no /proc here: %v", err)

@@ -31,6 +31,9 @@ import (
 type Main struct {
 	// Config is what to run with; Run validates it.
 	Config config.Config
+	// Parts are the services served: every one (tally serve) if zero;
+	// tally issuer and tally verifier run one.
+	Parts tallyhttp.Part
 	// Stdout receives what is for the operator's eyes once (the first
 	// administrator's one-time password); Stderr the JSON logs.
 	Stdout, Stderr io.Writer
@@ -61,6 +64,9 @@ type Main struct {
 	// trust: stopTrust ends the trust and status list refresher;
 	// trustDone is closed when it has.
 	stopTrust context.CancelFunc
+	// trim gives memory back when the server goes quiet; stopTrim ends it.
+	trim      idleTrimmer
+	stopTrim  context.CancelFunc
 	trustDone chan struct{}
 }
 
@@ -197,7 +203,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	h, err := tallyhttp.New(tallyhttp.Options{
-		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
+		Issuer: svc, Parts: m.Parts, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
 		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations, Referrals: refs,
 	})
 	if err != nil {
@@ -210,7 +216,11 @@ func (m *Main) Run(ctx context.Context) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         m.trim.connState,
 	}
+	trimCtx, stopTrim := context.WithCancel(context.Background())
+	m.stopTrim = stopTrim
+	go m.trim.run(trimCtx)
 	m.done = make(chan error, 1)
 	go func() {
 		var err error
@@ -279,6 +289,9 @@ func (m *Main) Close() error {
 	if m.stopReferrals != nil {
 		m.stopReferrals()
 		<-m.referralsDone
+	}
+	if m.stopTrim != nil {
+		m.stopTrim()
 	}
 	if m.stopTrust != nil {
 		m.stopTrust()
@@ -380,7 +393,23 @@ func logLevel(s string) slog.Level {
 
 // serve is tally serve.
 func serve(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "serve", "[--addr HOST:PORT] [--data DIR] [--config FILE] [options]")
+	return runService(ctx, env, "serve", tallyhttp.PartAll, args)
+}
+
+// issuerService is tally issuer: the issuer's pages and APIs alone.
+func issuerService(ctx context.Context, env Env, args []string) error {
+	return runService(ctx, env, "issuer", tallyhttp.PartIssuer, args)
+}
+
+// verifierService is tally verifier: the verifier service alone.
+func verifierService(ctx context.Context, env Env, args []string) error {
+	return runService(ctx, env, "verifier", tallyhttp.PartVerifier, args)
+}
+
+// runService runs the parts of tally serve named, until ctx ends or the
+// server fails.
+func runService(ctx context.Context, env Env, name string, parts tallyhttp.Part, args []string) error {
+	fs := newFlags(env, name, "[--addr HOST:PORT] [--data DIR] [--config FILE] [options]")
 	loader := config.NewLoader(fs)
 	if rest, err := parseFlags(fs, args); err != nil {
 		return err
@@ -394,7 +423,7 @@ func serve(ctx context.Context, env Env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return &usageError{"configuration:\n" + err.Error()}
 	}
-	m := &Main{Config: cfg, Stdout: env.Stdout, Stderr: env.Stderr, Now: env.Now, scryptN: env.ScryptN}
+	m := &Main{Config: cfg, Parts: parts, Stdout: env.Stdout, Stderr: env.Stderr, Now: env.Now, scryptN: env.ScryptN}
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err

@@ -107,8 +107,12 @@ func (s *Server) credentialPDF(c echo.Context) error {
 			langs = append(langs, l)
 		}
 	}
+	printer, err := s.printer()
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := s.printer.WriteCard(&buf, pdf.CardFor(parsed.Credential(), out.Credential, out.OrgName, langs...)); err != nil {
+	if err := printer.WriteCard(&buf, pdf.CardFor(parsed.Credential(), out.Credential, out.OrgName, langs...)); err != nil {
 		return err
 	}
 	h := c.Response().Header()

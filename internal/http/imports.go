@@ -215,12 +215,16 @@ func (s *Server) importCards(c echo.Context) error {
 	}
 	// Thousands of cards take longer than the server's write timeout.
 	_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Now().Add(10 * time.Minute))
+	printer, err := s.printer()
+	if err != nil {
+		return err
+	}
 	h := c.Response().Header()
 	h.Set("Content-Type", "application/pdf")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Disposition", `attachment; filename="cards-`+job.ID+`.pdf"`)
 	c.Response().WriteHeader(http.StatusOK)
-	n, err := s.printer.WriteImportCards(ctx, c.Response(), s.imports, p.Org, job.ID)
+	n, err := printer.WriteImportCards(ctx, c.Response(), s.imports, p.Org, job.ID)
 	if err != nil {
 		// The response has started: the error can only be logged, and the
 		// PDF is left without its end, which readers refuse.

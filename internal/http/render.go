@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,8 +17,17 @@ import (
 	"github.com/tally-id/tally/issuer/audit"
 )
 
-// pages are the parsed page templates, each with the layout.
+// pages are the page templates, each with the layout and the parts. All
+// are parsed once at start, so that a broken template stops the start; a
+// page is then kept parsed from its first use, so that a service that
+// never shows a page does not hold it in memory (the verifier service
+// alone shows a few of them).
 type pages struct {
+	layout string
+	parts  []string
+	bodies map[string]string
+
+	mu     sync.Mutex
 	byName map[string]*template.Template
 }
 
@@ -30,18 +40,17 @@ func loadPages(files fs.FS) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
+	p := &pages{layout: string(layout), bodies: map[string]string{}, byName: map[string]*template.Template{}}
 	// Files named _*.html hold parts that several pages use.
-	var parts []string
 	for _, name := range names {
 		if strings.HasPrefix(path.Base(name), "_") {
 			body, err := fs.ReadFile(files, name)
 			if err != nil {
 				return nil, err
 			}
-			parts = append(parts, string(body))
+			p.parts = append(p.parts, string(body))
 		}
 	}
-	p := &pages{byName: map[string]*template.Template{}}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
 		if base == "layout" || strings.HasPrefix(base, "_") {
@@ -51,21 +60,47 @@ func loadPages(files fs.FS) (*pages, error) {
 		if err != nil {
 			return nil, err
 		}
-		t, err := template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(string(layout))
-		if err != nil {
-			return nil, fmt.Errorf("layout.html: %w", err)
+		p.bodies[base] = string(body)
+		if _, err := p.parse(base); err != nil {
+			return nil, err
 		}
-		for _, part := range parts {
-			if _, err := t.Parse(part); err != nil {
-				return nil, fmt.Errorf("templates/_*.html: %w", err)
-			}
-		}
-		if _, err := t.Parse(string(body)); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		p.byName[base] = t
 	}
 	return p, nil
+}
+
+// parse parses page name with the layout and the parts.
+func (p *pages) parse(name string) (*template.Template, error) {
+	t, err := template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(p.layout)
+	if err != nil {
+		return nil, fmt.Errorf("layout.html: %w", err)
+	}
+	for _, part := range p.parts {
+		if _, err := t.Parse(part); err != nil {
+			return nil, fmt.Errorf("templates/_*.html: %w", err)
+		}
+	}
+	if _, err := t.Parse(p.bodies[name]); err != nil {
+		return nil, fmt.Errorf("templates/%s.html: %w", name, err)
+	}
+	return t, nil
+}
+
+// page returns page name, parsed on its first use.
+func (p *pages) page(name string) (*template.Template, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.byName[name]; ok {
+		return t, nil
+	}
+	if _, ok := p.bodies[name]; !ok {
+		return nil, fmt.Errorf("no page template %q", name)
+	}
+	t, err := p.parse(name)
+	if err != nil {
+		return nil, err
+	}
+	p.byName[name] = t
+	return t, nil
 }
 
 // templateFuncs are the functions templates may call.
@@ -216,9 +251,9 @@ func (s *Server) newPage(c echo.Context, titleKey string) *pageData {
 
 // render writes a page. Pages for signed-in staff are never cached.
 func (s *Server) render(c echo.Context, status int, name string, d *pageData) error {
-	t, ok := s.pages.byName[name]
-	if !ok {
-		return fmt.Errorf("no page template %q", name)
+	t, err := s.pages.page(name)
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, d); err != nil {

@@ -39,8 +39,17 @@ type Route struct {
 // OrgScoped tells whether the route names an organisation in its path.
 func (r Route) OrgScoped() bool { return strings.Contains(r.Path, "/:org") }
 
-// Routes returns the route table, for tests and documentation.
-func (s *Server) Routes() []Route { return s.routes() }
+// Routes returns the routes this server serves (the parts it runs), for
+// tests and documentation.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.routes() {
+		if p := partOf(r.Path); p == 0 || s.parts&p != 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // routes is the route table: every route tally serves, with the roles it
 // admits. Nothing is routed anywhere else.

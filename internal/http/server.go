@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -76,6 +77,9 @@ type Options struct {
 	// routes answer 404.
 	Importer *issuer.Importer
 
+	// Parts are the parts served: PartAll (tally serve) if zero.
+	Parts Part
+
 	// --- the verifier service (issue 7) ---
 	// Trust gives the verifier that checks credentials shown at service
 	// points and to the VC API; Registry is the dedup registry. Without
@@ -96,20 +100,26 @@ type Options struct {
 type Server struct {
 	svc     *issuer.Service
 	imports *issuer.Importer
-	printer *pdf.Printer
-	ready   func(ctx context.Context) error
-	log     *slog.Logger
-	secure  bool
-	cat     *catalogues
-	pages   *pages
-	static  http.Handler
-	rand    io.Reader
-	echo    *echo.Echo
-	handler http.Handler
+	// printer prints cards; made at its first use (printer), since its
+	// fonts are not needed by a service that prints nothing.
+	printerOnce sync.Once
+	printerV    *pdf.Printer
+	printerErr  error
+	ready       func(ctx context.Context) error
+	log         *slog.Logger
+	secure      bool
+	cat         *catalogues
+	pages       *pages
+	static      http.Handler
+	rand        io.Reader
+	echo        *echo.Echo
+	handler     http.Handler
 	// vcOpenOrg is Options.VCAPIOpenOrg.
 	vcOpenOrg string
 	// nonces are the OpenID4VCI c_nonce values (oid4vci.go).
 	nonces *oid4vci.Nonces
+
+	parts Part
 
 	// --- the verifier service (Options.Trust, Options.Registry) ---
 	trust    *trustsync.Service
@@ -131,7 +141,10 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("http: Issuer and Files are required")
 	}
 	s := &Server{svc: opts.Issuer, imports: opts.Importer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg,
-		trust: opts.Trust, registry: opts.Registry, vpStore: opts.Presentations, referrals: opts.Referrals}
+		trust: opts.Trust, registry: opts.Registry, parts: opts.Parts, vpStore: opts.Presentations, referrals: opts.Referrals}
+	if s.parts == 0 {
+		s.parts = PartAll
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -142,9 +155,6 @@ func New(opts Options) (*Server, error) {
 		s.rand = rand.Reader
 	}
 	var err error
-	if s.printer, err = pdf.NewPrinter(); err != nil {
-		return nil, err
-	}
 	if s.cat, err = loadCatalogues(opts.Files); err != nil {
 		return nil, err
 	}
@@ -167,7 +177,7 @@ func New(opts Options) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.logRequests, s.headers)
-	for _, r := range s.routes() {
+	for _, r := range s.Routes() {
 		e.Add(r.Method, r.Path, s.guard(r))
 	}
 	s.echo = e
@@ -253,4 +263,10 @@ func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || strings.HasPrefix(p, "/status/") || p == "/healthz" || p == "/readyz" ||
 		strings.HasPrefix(p, "/credentials/") || strings.HasPrefix(p, "/.well-known/") ||
 		strings.HasPrefix(p, "/verify/oid4vp/requests/") || strings.HasPrefix(p, "/verify/oid4vp/responses/")
+}
+
+// printer returns the card printer, made at its first use.
+func (s *Server) printer() (*pdf.Printer, error) {
+	s.printerOnce.Do(func() { s.printerV, s.printerErr = pdf.NewPrinter() })
+	return s.printerV, s.printerErr
 }
