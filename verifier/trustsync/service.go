@@ -60,7 +60,13 @@ func (s *Service) Reload(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("list this instance's issuers: %w", err)
 		}
-		list.Issuers = append(list.Issuers, local...)
+		// Add indexes each issuer: appending to Issuers would leave the
+		// list's index empty, and every credential untrusted.
+		for _, iss := range local {
+			if err := list.Add(iss); err != nil {
+				return fmt.Errorf("trust this instance's issuer %s: %w", iss.Identifier(), err)
+			}
+		}
 	}
 	if len(list.Issuers) == 0 {
 		return errors.New("no issuer is trusted: the verifier would refuse every credential")
