@@ -171,6 +171,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	desk, err := m.servicePoints(trust, reg) // desk (issue 7)
+	if err != nil {
+		return err
+	}
 
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {
@@ -179,6 +183,7 @@ func (m *Main) Run(ctx context.Context) error {
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
 		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg,
+		ServicePoints: desk, // desk (issue 7)
 	})
 	if err != nil {
 		return err

@@ -158,6 +158,9 @@ type pageData struct {
 	ImportProblems []issuer.ImportProblem
 	Refresh        int
 	Script         string
+	// --- desk (issue 7): the scanning, answer and settings pages.
+	Desk *deskView
+	// --- end desk
 }
 
 // Reasons says in words why a registration was found.

@@ -58,6 +58,8 @@ func (s *Server) routes() []Route {
 	// administrators and auditors read the audit log ---
 	erasers := []issuer.Role{issuer.RoleSupervisor, issuer.RoleAdmin}
 	auditors := []issuer.Role{issuer.RoleAdmin, issuer.RoleAuditor}
+	// desk (issue 7): verifying staff and their supervisors.
+	deskStaff := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -169,6 +171,16 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/admin/datakey", Kind: Page, Roles: admin, Handler: s.dataKeyRotate},
 		{Method: http.MethodGet, Path: "/admin/audit", Kind: Page, Roles: auditors, Handler: s.auditPage},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/audit/anchor", Kind: API, Roles: auditors, Handler: s.apiAuditAnchor},
+		// --- desk (issue 7): verifying staff scan credentials at their
+		// service point; supervisors set the dedup domain and the service
+		// points (desk.go) ---
+		{Method: http.MethodGet, Path: "/verify/", Kind: Page, Roles: deskStaff, Handler: s.deskPage},
+		{Method: http.MethodPost, Path: "/verify/check", Kind: Page, Roles: deskStaff, Handler: s.deskCheck},
+		{Method: http.MethodPost, Path: "/verify/scan/frame", Kind: Page, Roles: deskStaff, Handler: s.deskFrame},
+		{Method: http.MethodGet, Path: "/verify/settings", Kind: Page, Roles: supervisors, Handler: s.deskSettingsPage},
+		{Method: http.MethodPost, Path: "/verify/settings", Kind: Page, Roles: supervisors, Handler: s.deskSaveSettings},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/verify", Kind: API, Roles: deskStaff, Handler: s.apiVerify},
+		// --- end desk
 	}
 }
 

@@ -26,8 +26,10 @@ import (
 
 	"github.com/tally-id/tally/internal/oid4vci"
 	"github.com/tally-id/tally/internal/pdf"
+	"github.com/tally-id/tally/internal/scan"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/verifier/registry"
+	"github.com/tally-id/tally/verifier/servicepoint"
 	"github.com/tally-id/tally/verifier/trustsync"
 )
 
@@ -79,6 +81,10 @@ type Options struct {
 	// Trust the verifier service's routes answer 404.
 	Trust    *trustsync.Service
 	Registry *registry.Service
+	// --- desk (issue 7): ServicePoints checks credentials at service
+	// points (the scanning page and POST /api/v1/orgs/ORG/verify).
+	ServicePoints *servicepoint.Service
+	// --- end desk
 	// --- end of the verifier service's options
 }
 
@@ -104,6 +110,11 @@ type Server struct {
 	// --- the verifier service (Options.Trust, Options.Registry) ---
 	trust    *trustsync.Service
 	registry *registry.Service
+	// --- desk (issue 7): the service points, and the QR decoder of
+	// uploads and camera frames.
+	desk    *servicepoint.Service
+	scanner *scan.Decoder
+	// --- end desk
 }
 
 // New builds the server and its routes.
@@ -113,6 +124,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{svc: opts.Issuer, imports: opts.Importer, ready: opts.Ready, log: opts.Logger, secure: opts.Secure, rand: opts.Rand, vcOpenOrg: opts.VCAPIOpenOrg,
 		trust: opts.Trust, registry: opts.Registry}
+	// --- desk (issue 7)
+	s.desk = opts.ServicePoints
+	// --- end desk
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -135,6 +149,11 @@ func New(opts Options) (*Server, error) {
 	if s.nonces, err = oid4vci.NewNonces(s.rand, vciNonceTTL, opts.Issuer.Now); err != nil {
 		return nil, err
 	}
+	// --- desk (issue 7)
+	if s.scanner, err = scan.New(scan.Options{MaxBytes: maxDeskUpload}); err != nil {
+		return nil, err
+	}
+	// --- end desk
 	static, err := fs.Sub(opts.Files, "static")
 	if err != nil {
 		return nil, err
@@ -211,6 +230,9 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		limit := int64(maxBody)
 		if isUpload(c) {
 			limit = maxUpload
+		}
+		if n := deskBodyLimit(c); n > 0 { // desk (issue 7)
+			limit = n
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)

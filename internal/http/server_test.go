@@ -24,6 +24,7 @@ import (
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier/registry"
+	"github.com/tally-id/tally/verifier/servicepoint"
 	"github.com/tally-id/tally/verifier/trustsync"
 	"github.com/tally-id/tally/web"
 	"go.etcd.io/bbolt"
@@ -71,6 +72,8 @@ type env struct {
 	// the instance's two organisations; the registry has no domain yet.
 	trust    *trustsync.Service
 	registry *registry.Service
+	// desk (issue 7): the service points.
+	desk *servicepoint.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -167,8 +170,17 @@ func newEnv(t *testing.T) *env {
 	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers}); err != nil {
 		t.Fatal(err)
 	}
+	// desk (issue 7): the service points.
+	spStore, err := bolt.NewServicePointStore(db.Bolt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.desk, err = servicepoint.New(e.trust, e.registry, spStore, servicepoint.Options{Now: svc.Now}); err != nil {
+		t.Fatal(err)
+	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry,
+		ServicePoints: e.desk, // desk (issue 7)
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
