@@ -179,8 +179,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
-		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry,
-		ServicePoints: e.desk, // desk (issue 7)
+		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry, ServicePoints: e.desk,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
