@@ -21,6 +21,7 @@ import (
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
+	"github.com/tally-id/tally/verifier"
 	"github.com/tally-id/tally/web"
 )
 
@@ -52,6 +53,10 @@ type Main struct {
 	// when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+
+	// desk (issue 7), a test knob: other issuers the scanning pages
+	// trust besides this instance's organisations.
+	deskIssuers []*verifier.TrustedIssuer
 }
 
 // Run starts the server and returns once it listens (or fails to).
@@ -171,7 +176,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	desk, err := m.servicePoints(trust, reg) // desk (issue 7)
+	desk, err := m.servicePoints(ctx, svc, trust, reg) // desk (issue 7)
 	if err != nil {
 		return err
 	}

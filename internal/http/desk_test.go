@@ -186,7 +186,7 @@ func TestDeskPasteNewThenSeen(t *testing.T) {
 	res = e.do("POST", "/verify/check", formType, form("servicePoint", "Clinic", "credential", card), as)
 	page = readBody(t, res)
 	if res.StatusCode != 200 || !strings.Contains(page, "answer-amber") || !strings.Contains(page, "Already seen 1 times") ||
-		!strings.Contains(page, "at Gate A, for programme MPCA-2026") {
+		!strings.Contains(page, "at \u2068Gate A\u2069, for programme \u2068MPCA-2026\u2069") {
 		t.Fatalf("%d: %s", res.StatusCode, page)
 	}
 	// The first scan made demo's own domain: the settings page says so.

@@ -67,8 +67,14 @@ func (v *deskView) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04") + " UTC"
+	return isolate(t.UTC().Format("2006-01-02\u00a015:04") + "\u00a0UTC") // one unit, never broken across lines
 }
+
+// isolate keeps a value (a date, a service point's name) in its own
+// direction inside a sentence of another: "2026-06-01 09:00 UTC" in an
+// Arabic sentence would read backwards otherwise (Unicode's first-strong
+// isolate, U+2068 … U+2069).
+func isolate(s string) string { return "\u2068" + s + "\u2069" }
 
 // Day is a date for people.
 func (v *deskView) Day(t time.Time) string {
@@ -124,11 +130,10 @@ func (v *deskView) DedupLine() string {
 		return v.T.Get("desk_dedup_new")
 	}
 	d := a.Dedup
-	prog := d.FirstProgramme
-	if prog == "" {
-		prog = v.T.Get("desk_no_programme")
+	if d.FirstProgramme == "" {
+		return v.T.Get("desk_dedup_seen_np", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint))
 	}
-	return v.T.Get("desk_dedup_seen", d.SeenBefore, v.Date(d.FirstSeen), d.FirstServicePoint, prog)
+	return v.T.Get("desk_dedup_seen", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint), isolate(d.FirstProgramme))
 }
 
 // LastSeenLine says when and where the person was seen last.
@@ -137,11 +142,10 @@ func (v *deskView) LastSeenLine() string {
 	if d == nil || d.New {
 		return ""
 	}
-	prog := d.LastProgramme
-	if prog == "" {
-		prog = v.T.Get("desk_no_programme")
+	if d.LastProgramme == "" {
+		return v.T.Get("desk_dedup_last_np", v.Ago(d.LastSeen), isolate(d.LastServicePoint))
 	}
-	return v.T.Get("desk_dedup_last", v.Ago(d.LastSeen), d.LastServicePoint, prog)
+	return v.T.Get("desk_dedup_last", v.Ago(d.LastSeen), isolate(d.LastServicePoint), isolate(d.LastProgramme))
 }
 
 // TypeName is the credential's type in words, for tally's types.
