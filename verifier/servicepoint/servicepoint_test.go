@@ -49,7 +49,7 @@ func newKey(t testing.TB, label string) *credentials.Key {
 // newFixture is the service on real bbolt in a temporary directory, with
 // a verifier that trusts one issuer (Organisation A) and, at now, the
 // registry with no domain.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{path: filepath.Join(t.TempDir(), bolt.FileName), key: newKey(t, "org-a")}
 	db, err := bolt.Open(f.path)
@@ -107,7 +107,7 @@ func card(t testing.TB, key *credentials.Key, until time.Time) []byte {
 	return []byte(out)
 }
 
-func (f *fixture) point(t *testing.T, sp, prog string) servicepoint.Point {
+func (f *fixture) point(t testing.TB, sp, prog string) servicepoint.Point {
 	t.Helper()
 	p, err := f.svc.Point(context.Background(), "org-a", sp, prog)
 	if err != nil {
@@ -339,4 +339,41 @@ func TestSettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheck: whatever is shown, Check answers or refuses the input; it
+// never records anything that is not a valid credential.
+func FuzzCheck(f *testing.F) {
+	key := newKey(f, "org-a")
+	f.Add(card(f, key, now.AddDate(1, 0, 0)))
+	f.Add(card(f, key, now.AddDate(0, 0, -1)))
+	f.Add([]byte("eyJhbGciOiJFZERTQSJ9.e30.AAAA"))
+	f.Add([]byte(`{"@context":["https://www.w3.org/ns/credentials/v2"]}`))
+	f.Add([]byte("6BF590B20FFWJWG"))
+	fx := newFixture(f)
+	p := fx.point(f, "Gate A", "")
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		ctx := context.Background()
+		before, err := fx.reg.Export(ctx, p.Domain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := fx.svc.Check(ctx, raw, p)
+		if err != nil {
+			if !errors.Is(err, servicepoint.ErrInvalid) {
+				t.Fatalf("not an input error: %v", err)
+			}
+			return
+		}
+		after, err := fx.reg.Export(ctx, p.Domain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Verdict == servicepoint.Invalid && len(after.Rows) != len(before.Rows) {
+			t.Fatal("an invalid credential was recorded")
+		}
+		if a.Verdict == servicepoint.Invalid && (a.Person != nil || a.Dedup != nil || a.ReasonCode == "") {
+			t.Fatalf("invalid answer %+v", a)
+		}
+	})
 }
