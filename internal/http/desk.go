@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,6 +27,10 @@ import (
 const (
 	maxDeskUpload = 8 << 20
 	maxDeskFrame  = 2 << 20
+	// deskUploadTimeout bounds the decoding of an uploaded photo or PDF:
+	// longer than a camera frame's (scan.DefaultTimeout), as a person
+	// waits for its answer, and a frame that fails is followed by another.
+	deskUploadTimeout = 10 * time.Second
 	// deskCookie remembers the service point and programme a device scans
 	// for: no personal data.
 	deskCookie = "tally_desk"
@@ -197,12 +202,12 @@ func (s *Server) decodeUpload(ctx context.Context, fh *multipart.FileHeader) (st
 	if err != nil {
 		return "", http.StatusBadRequest, invalidField("photo", "format", "the file could not be read")
 	}
-	return s.decodeImage(ctx, data)
+	return decodeImage(ctx, s.scanner, data)
 }
 
 // decodeImage reads a QR code from an image or a PDF.
-func (s *Server) decodeImage(ctx context.Context, data []byte) (string, int, *issuer.InvalidError) {
-	res, err := s.scanner.Decode(ctx, data)
+func decodeImage(ctx context.Context, d *scan.Decoder, data []byte) (string, int, *issuer.InvalidError) {
+	res, err := d.Decode(ctx, data)
 	if err == nil {
 		return res.Text, http.StatusOK, nil
 	}
@@ -235,7 +240,7 @@ func (s *Server) deskFrame(c echo.Context) error {
 		}
 		return issuer.ErrInvalid
 	}
-	text, status, ie := s.decodeImage(c.Request().Context(), data)
+	text, status, ie := decodeImage(c.Request().Context(), s.frames, data)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if ie != nil {
 		m := s.cat.pick(c.Request())

@@ -113,7 +113,8 @@ type Server struct {
 	// --- desk (issue 7): the service points, and the QR decoder of
 	// uploads and camera frames.
 	desk    *servicepoint.Service
-	scanner *scan.Decoder
+	scanner *scan.Decoder // uploads
+	frames  *scan.Decoder // camera frames
 	// --- end desk
 }
 
@@ -150,7 +151,10 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	// --- desk (issue 7)
-	if s.scanner, err = scan.New(scan.Options{MaxBytes: maxDeskUpload}); err != nil {
+	if s.scanner, err = scan.New(scan.Options{MaxBytes: maxDeskUpload, Timeout: deskUploadTimeout}); err != nil {
+		return nil, err
+	}
+	if s.frames, err = scan.New(scan.Options{MaxBytes: maxDeskFrame}); err != nil {
 		return nil, err
 	}
 	// --- end desk
