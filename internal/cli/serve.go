@@ -22,6 +22,7 @@ import (
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
+	"github.com/tally-id/tally/verifier"
 	"github.com/tally-id/tally/web"
 )
 
@@ -64,10 +65,14 @@ type Main struct {
 	// trust: stopTrust ends the trust and status list refresher;
 	// trustDone is closed when it has.
 	stopTrust context.CancelFunc
-	// trim gives memory back when the server goes quiet; stopTrim ends it.
-	trim      idleTrimmer
-	stopTrim  context.CancelFunc
 	trustDone chan struct{}
+	// trim gives memory back when the server goes quiet; stopTrim ends it.
+	trim     idleTrimmer
+	stopTrim context.CancelFunc
+
+	// desk (issue 7), a test knob: other issuers the scanning pages
+	// trust besides this instance's organisations.
+	deskIssuers []*verifier.TrustedIssuer
 }
 
 // Run starts the server and returns once it listens (or fails to).
@@ -192,6 +197,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	desk, err := m.servicePoints(ctx, svc, trust, reg) // desk (issue 7)
+	if err != nil {
+		return err
+	}
 
 	openOrg, err := m.vcAPIOpenOrg(ctx, log)
 	if err != nil {
@@ -205,6 +214,7 @@ func (m *Main) Run(ctx context.Context) error {
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Parts: m.Parts, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
 		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations, Referrals: refs,
+		ServicePoints: desk, // desk (issue 7)
 	})
 	if err != nil {
 		return err

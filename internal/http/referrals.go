@@ -148,7 +148,7 @@ func (s *Server) credentialInput(c echo.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.referralScan.Decode(c.Request().Context(), data)
+	res, err := s.scanner.Decode(c.Request().Context(), data)
 	if err != nil {
 		return nil, &issuer.InvalidError{Fields: []issuer.FieldError{{Field: name, Code: "no_code", Message: "no QR code could be read in the photo: take it again, closer and flat"}}}
 	}

@@ -202,6 +202,9 @@ type pageData struct {
 	// --- trust (issue 7): the verifier's trust lists and caches ---
 	Trust *trustView
 	// --- end trust ---
+	// --- desk (issue 7): the scanning, answer and settings pages.
+	Desk *deskView
+	// --- end desk
 }
 
 // Reasons says in words why a registration was found.

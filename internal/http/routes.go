@@ -74,6 +74,8 @@ func (s *Server) routes() []Route {
 	// --- trust (issue 7) ---
 	trustReaders := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor, issuer.RoleConsortium}
 	consortium := []issuer.Role{issuer.RoleConsortium}
+	// desk (issue 7): verifying staff and their supervisors.
+	deskStaff := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -252,6 +254,16 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/trust/lists/remove", Kind: API, Roles: consortium, Handler: s.apiTrustListRemove},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/trust/refresh", Kind: API, Roles: consortium, Handler: s.apiTrustRefresh},
 		// --- end trust
+		// --- desk (issue 7): verifying staff scan credentials at their
+		// service point; supervisors set the dedup domain and the service
+		// points (desk.go) ---
+		{Method: http.MethodGet, Path: "/verify/", Kind: Page, Roles: deskStaff, Handler: s.deskPage},
+		{Method: http.MethodPost, Path: "/verify/check", Kind: Page, Roles: deskStaff, Handler: s.deskCheck},
+		{Method: http.MethodPost, Path: "/verify/scan/frame", Kind: Page, Roles: deskStaff, Handler: s.deskFrame},
+		{Method: http.MethodGet, Path: "/verify/settings", Kind: Page, Roles: supervisors, Handler: s.deskSettingsPage},
+		{Method: http.MethodPost, Path: "/verify/settings", Kind: Page, Roles: supervisors, Handler: s.deskSaveSettings},
+		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/verify", Kind: API, Roles: deskStaff, Handler: s.apiVerify},
+		// --- end desk
 	}
 }
 

@@ -350,6 +350,10 @@ func TestRouteTable(t *testing.T) {
 	for k, v := range trustCases(e) {
 		cases[k] = v
 	}
+	// desk (issue 7): desk_test.go.
+	for k, v := range deskCases(e) {
+		cases[k] = v
+	}
 	seen := map[string]bool{}
 	n := 0
 	for _, r := range e.srv.Routes() {

@@ -32,6 +32,7 @@ import (
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/verifier/referral"
 	"github.com/tally-id/tally/verifier/registry"
+	"github.com/tally-id/tally/verifier/servicepoint"
 	"github.com/tally-id/tally/verifier/trustsync"
 )
 
@@ -93,6 +94,10 @@ type Options struct {
 	// Referrals receives referrals and their feedback (issue 7); without
 	// it (or without Trust) their routes answer 404.
 	Referrals *referral.Service
+	// --- desk (issue 7): ServicePoints checks credentials at service
+	// points (the scanning page and POST /api/v1/orgs/ORG/verify).
+	ServicePoints *servicepoint.Service
+	// --- end desk
 	// --- end of the verifier service's options
 }
 
@@ -129,10 +134,15 @@ type Server struct {
 	domains domainsState
 	// vpStore is Options.Presentations (oid4vp).
 	vpStore oid4vp.Store
-	// referrals (referrals.go); referralScan reads QR codes from photos
-	// of referrals and cards.
-	referrals    *referral.Service
-	referralScan *scan.Decoder
+	// referrals (referrals.go); photos of referrals and cards are read by
+	// the desk's scanner.
+	referrals *referral.Service
+	// --- desk (issue 7): the service points, and the QR decoder of
+	// uploads and camera frames.
+	desk    *servicepoint.Service
+	scanner *scan.Decoder // uploads
+	frames  *scan.Decoder // camera frames
+	// --- end desk
 }
 
 // New builds the server and its routes.
@@ -145,6 +155,9 @@ func New(opts Options) (*Server, error) {
 	if s.parts == 0 {
 		s.parts = PartAll
 	}
+	// --- desk (issue 7)
+	s.desk = opts.ServicePoints
+	// --- end desk
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -164,9 +177,14 @@ func New(opts Options) (*Server, error) {
 	if s.nonces, err = oid4vci.NewNonces(s.rand, vciNonceTTL, opts.Issuer.Now); err != nil {
 		return nil, err
 	}
-	if s.referralScan, err = scan.New(scan.Options{MaxBytes: maxBody}); err != nil {
+	// --- desk (issue 7)
+	if s.scanner, err = scan.New(scan.Options{MaxBytes: maxDeskUpload, Timeout: deskUploadTimeout}); err != nil {
 		return nil, err
 	}
+	if s.frames, err = scan.New(scan.Options{MaxBytes: maxDeskFrame}); err != nil {
+		return nil, err
+	}
+	// --- end desk
 	static, err := fs.Sub(opts.Files, "static")
 	if err != nil {
 		return nil, err
@@ -250,6 +268,9 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if isTokenListUpload(c) { // domains (issue 7)
 			limit = maxTokenListUpload
+		}
+		if n := deskBodyLimit(c); n > 0 { // desk (issue 7)
+			limit = n
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)

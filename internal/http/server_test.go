@@ -25,6 +25,7 @@ import (
 	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier/referral"
 	"github.com/tally-id/tally/verifier/registry"
+	"github.com/tally-id/tally/verifier/servicepoint"
 	"github.com/tally-id/tally/verifier/trustsync"
 	"github.com/tally-id/tally/web"
 	"go.etcd.io/bbolt"
@@ -78,6 +79,8 @@ type env struct {
 	// outbox with DeliverDue. auditLog is the instance's audit log.
 	referrals *referral.Service
 	auditLog  *audit.Log
+	// desk (issue 7): the service points.
+	desk *servicepoint.Service
 }
 
 func newEnv(t *testing.T) *env {
@@ -190,8 +193,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// desk (issue 7): the service points.
+	spStore, err := bolt.NewServicePointStore(db.Bolt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.desk, err = servicepoint.New(e.trust, e.registry, spStore, servicepoint.Options{Now: svc.Now}); err != nil {
+		t.Fatal(err)
+	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
-		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry, Presentations: presentations, Referrals: e.referrals,
+		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry, Presentations: presentations, Referrals: e.referrals, ServicePoints: e.desk,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
