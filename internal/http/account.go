@@ -99,7 +99,7 @@ func (s *Server) passwordChange(c echo.Context) error {
 		return err
 	}
 	next := localPath(c.FormValue("next"))
-	if next == "/issuer/" && c.FormValue("next") == "" {
+	if c.FormValue("next") == "" {
 		next = passwordPath + "?done=changed"
 	}
 	return c.Redirect(http.StatusSeeOther, next)

@@ -66,13 +66,14 @@ func (s *Server) sessionID(c echo.Context) string {
 	return ""
 }
 
-// localPath returns next if it is a path on this site, and the staff home
-// otherwise: the sign-in form must not redirect anywhere else.
+// localPath returns next if it is a path on this site, and the site's
+// root otherwise (which sends each role to its home): the sign-in form
+// must not redirect anywhere else.
 func localPath(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
 		strings.Contains(next, `\`) || u.Host != "" || u.Scheme != "" {
-		return "/issuer/"
+		return "/"
 	}
 	return next
 }

@@ -11,7 +11,27 @@ import (
 
 // root sends visitors to the staff home, which sends them on to sign in.
 func (s *Server) root(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/issuer/")
+	return c.Redirect(http.StatusSeeOther, s.home0(c))
+}
+
+// home0 is where a visitor starts: the scanning page for verifying staff
+// (and everyone, on a verifier service alone), the dedup domains for a
+// consortium administrator, else the issuer's home.
+func (s *Server) home0(c echo.Context) string {
+	p, signedIn := principalOf(c)
+	switch {
+	case s.parts&PartIssuer == 0 && signedIn && p.Role == issuer.RoleConsortium:
+		return "/admin/domains"
+	case s.parts&PartIssuer == 0:
+		return "/verify/"
+	case !signedIn:
+		return "/issuer/"
+	case p.Role == issuer.RoleVerifier:
+		return "/verify/"
+	case p.Role == issuer.RoleConsortium:
+		return "/admin/domains"
+	}
+	return "/issuer/"
 }
 
 // signinForm shows the sign-in form.
