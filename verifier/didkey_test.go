@@ -63,3 +63,15 @@ func TestTrustDIDKeyIssuers(t *testing.T) {
 		})
 	}
 }
+
+// TestNewIndexesAppendedIssuers: issuers appended to a new trust list's
+// Issuers, not added with Add, are trusted all the same.
+func TestNewIndexesAppendedIssuers(t *testing.T) {
+	f := newFixture(t)
+	list := verifier.NewTrustList("appended")
+	list.Issuers = append(list.Issuers, f.trustFor(t, credentials.TypeAny).Issuers...)
+	token := signJWT(t, trainingV2(f, func(p map[string]any) { delete(p, "credentialStatus") }), f.key, map[string]any{"typ": "vc+jwt", "kid": f.key.ID})
+	if _, err := f.verifier(t, verifier.Options{Trust: list}).Verify(context.Background(), token); err != nil {
+		t.Fatal(err)
+	}
+}

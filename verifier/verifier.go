@@ -81,7 +81,9 @@ func New(opts Options) (*Verifier, error) {
 	if opts.Trust == nil {
 		return nil, errors.New("verifier: a trust list is required")
 	}
-	if opts.Trust.byID == nil {
+	// A list whose issuers were appended to Issuers directly, not with
+	// Add (as NewTrustList then append does), is indexed now.
+	if opts.Trust.byID == nil || len(opts.Trust.byID) != len(opts.Trust.Issuers) {
 		if err := opts.Trust.index(); err != nil {
 			return nil, err
 		}

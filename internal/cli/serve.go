@@ -167,7 +167,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.startRetention(svc, m.imports, log)
 
-	trust, reg, err := m.verification(ctx, svc, master)
+	trust, reg, err := m.verification(ctx, svc, master, di)
 	if err != nil {
 		return err
 	}

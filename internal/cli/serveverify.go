@@ -11,8 +11,11 @@ import (
 )
 
 // verification wires the verifier service: the verifier built on the
-// issuers this instance trusts, and the dedup registry.
-func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []byte) (*trustsync.Service, *registry.Service, error) {
+// issuers this instance trusts, and the dedup registry. di verifies Data
+// Integrity credentials (the VC API's); with --vc-api-open the verifier
+// also accepts did:key issuers outside the trust list, with a warning, as
+// the W3C conformance suites' issuers are.
+func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []byte, di verifier.FormatParser) (*trustsync.Service, *registry.Service, error) {
 	st, err := bolt.NewRegistryStore(m.db.Bolt())
 	if err != nil {
 		return nil, nil, err
@@ -23,7 +26,7 @@ func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []b
 	}
 	trust, err := trustsync.New(ctx, trustsync.Options{
 		Local:    svc.TrustedIssuers,
-		Verifier: verifier.Options{Now: m.Now},
+		Verifier: verifier.Options{Now: m.Now, Formats: []verifier.FormatParser{di}, TrustDIDKeyIssuers: m.Config.VCAPIOpen},
 	})
 	if err != nil {
 		return nil, nil, err

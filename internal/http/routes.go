@@ -58,6 +58,8 @@ func (s *Server) routes() []Route {
 	// administrators and auditors read the audit log ---
 	erasers := []issuer.Role{issuer.RoleSupervisor, issuer.RoleAdmin}
 	auditors := []issuer.Role{issuer.RoleAdmin, issuer.RoleAuditor}
+	// vcapi (issue 7): verifying staff check credentials through the VC API.
+	vcVerifiers := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -169,6 +171,11 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/admin/datakey", Kind: Page, Roles: admin, Handler: s.dataKeyRotate},
 		{Method: http.MethodGet, Path: "/admin/audit", Kind: Page, Roles: auditors, Handler: s.auditPage},
 		{Method: http.MethodGet, Path: "/api/v1/orgs/:org/audit/anchor", Kind: API, Roles: auditors, Handler: s.apiAuditAnchor},
+		// --- vcapi (issue 7): the VC API verifier routes (vcverify.go), for
+		// verifying staff and their tokens; public in open conformance mode
+		// (loopback only), like the issuer routes ---
+		{Method: http.MethodPost, Path: "/credentials/verify", Kind: API, Public: s.vcOpenOrg != "", Roles: vcVerifiers, Handler: s.vcVerify},
+		// --- end vcapi
 	}
 }
 

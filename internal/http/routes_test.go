@@ -325,6 +325,10 @@ func TestRouteTable(t *testing.T) {
 	for k, v := range importCases(e) {
 		cases[k] = v
 	}
+	// vcapi (issue 7): the VC API verifier routes (vcverify_test.go).
+	for k, v := range vcverifyCases(e) {
+		cases[k] = v
+	}
 	seen := map[string]bool{}
 	n := 0
 	for _, r := range e.srv.Routes() {

@@ -222,5 +222,6 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || strings.HasPrefix(p, "/status/") || p == "/healthz" || p == "/readyz" ||
-		strings.HasPrefix(p, "/credentials/") || strings.HasPrefix(p, "/.well-known/")
+		strings.HasPrefix(p, "/credentials/") || strings.HasPrefix(p, "/.well-known/") ||
+		strings.HasPrefix(p, "/presentations/") // vcapi (issue 7)
 }

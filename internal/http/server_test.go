@@ -23,6 +23,7 @@ import (
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
+	"github.com/tally-id/tally/verifier"
 	"github.com/tally-id/tally/verifier/registry"
 	"github.com/tally-id/tally/verifier/trustsync"
 	"github.com/tally-id/tally/web"
@@ -164,7 +165,8 @@ func newEnv(t *testing.T) *env {
 	if e.registry, err = registry.New(regStore.Stores(), registry.Options{MasterKey: []byte("river lantern cobalt pepper"), ScryptN: credentials.LowestScryptN}); err != nil {
 		t.Fatal(err)
 	}
-	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers}); err != nil {
+	// vcapi: the verifier reads Data Integrity credentials too.
+	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers, Verifier: verifier.Options{Formats: []verifier.FormatParser{di}}}); err != nil {
 		t.Fatal(err)
 	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
