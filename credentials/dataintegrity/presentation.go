@@ -224,3 +224,13 @@ func (p *Processor) SignPresentation(ctx context.Context, doc []byte, k *credent
 	m["proof"] = pr
 	return json.Marshal(m)
 }
+
+// ParseSecuredPresentation is ParsePresentation, as the verifier's
+// presentation parser.
+func (p *Processor) ParseSecuredPresentation(ctx context.Context, raw []byte) (credentials.SecuredPresentation, error) {
+	pr, err := p.ParsePresentation(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	return pr, nil
+}

@@ -175,6 +175,7 @@ func (s *Server) routes() []Route {
 		// verifying staff and their tokens; public in open conformance mode
 		// (loopback only), like the issuer routes ---
 		{Method: http.MethodPost, Path: "/credentials/verify", Kind: API, Public: s.vcOpenOrg != "", Roles: vcVerifiers, Handler: s.vcVerify},
+		{Method: http.MethodPost, Path: "/presentations/verify", Kind: API, Public: s.vcOpenOrg != "", Roles: vcVerifiers, Handler: s.vpVerify},
 		// --- end vcapi
 	}
 }

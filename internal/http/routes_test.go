@@ -329,6 +329,9 @@ func TestRouteTable(t *testing.T) {
 	for k, v := range vcverifyCases(e) {
 		cases[k] = v
 	}
+	for k, v := range vpverifyCases(e) {
+		cases[k] = v
+	}
 	seen := map[string]bool{}
 	n := 0
 	for _, r := range e.srv.Routes() {

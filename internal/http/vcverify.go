@@ -262,3 +262,93 @@ func (s *Server) vcAnswer(c echo.Context, out vcVerifyResult) error {
 	out.Error = body
 	return c.JSON(status, out)
 }
+
+// vpVerifyRequest is the body of POST /presentations/verify.
+type vpVerifyRequest struct {
+	VerifiablePresentation json.RawMessage  `json:"verifiablePresentation"`
+	Options                *vcVerifyOptions `json:"options,omitempty"`
+}
+
+func (s *Server) vpVerify(c echo.Context) error {
+	if err := s.vcVerifyAllowed(c); err != nil {
+		return err
+	}
+	v, err := s.vcVerifier()
+	if err != nil {
+		return err
+	}
+	var in vpVerifyRequest
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxVPBody)
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := checkVerifyOptions(in.Options, true); err != nil {
+		return err
+	}
+	raw, err := presentationInput(in.VerifiablePresentation)
+	if err != nil {
+		return err
+	}
+	var req verifier.PresentationRequest
+	if in.Options != nil {
+		req = verifier.PresentationRequest{Challenge: in.Options.Challenge, Domain: in.Options.Domain}
+	}
+	res, verr := v.VerifyW3CPresentation(r.Context(), raw, req)
+	if verr != nil {
+		// The presentation itself failed: its holder's proof.
+		out := verifyOutcome(nil, verr, "verifiablePresentation")
+		out.Checks = []string{checkHolder}
+		return s.vcAnswer(c, out)
+	}
+	out := vcVerifyResult{Verified: true, Checks: []string{checkHolder}, Warnings: []string{}, Errors: []vcProblem{}, Issuer: "", Credentials: []vcVerifyResult{}}
+	if !res.Proved {
+		out.Checks = []string{}
+		out.Warnings = append(out.Warnings, "the presentation has no proof by its holder: its credentials were verified, not who presented them")
+	}
+	for i := range res.Results {
+		field := fmt.Sprintf("verifiablePresentation.verifiableCredential[%d]", i)
+		one := verifyOutcome(res.Results[i], res.Errors[i], field)
+		if !one.Verified {
+			out.Verified = false
+			out.Errors = append(out.Errors, one.Errors...)
+		}
+		out.Credentials = append(out.Credentials, one)
+	}
+	return s.vcAnswer(c, out)
+}
+
+// maxVPBody bounds a presentation request: the presentation is at most
+// verifier.MaxCredentialSize.
+const maxVPBody = verifier.MaxCredentialSize + 16<<10
+
+// presentationInput is the presentation of a request: an object (with an
+// embedded proof, or none, or enveloped) as its JSON, or a compact token
+// (a VP-JWT, an SD-JWT VC with its key binding) as its text.
+func presentationInput(member json.RawMessage) ([]byte, error) {
+	const field = "verifiablePresentation"
+	member = bytes.TrimSpace(member)
+	bad := func(code, msg string) error {
+		return &issuer.InvalidError{Fields: []issuer.FieldError{{Field: field, Code: code, Message: msg}}}
+	}
+	switch {
+	case len(member) == 0 || string(member) == "null":
+		return nil, bad("required", "send the presentation to verify, as a JSON object or a compact token string")
+	case member[0] == '"':
+		var token string
+		if err := json.Unmarshal(member, &token); err != nil || token == "" {
+			return nil, bad("format", "the presentation is an empty or broken string")
+		}
+		return []byte(token), nil
+	case member[0] != '{':
+		return nil, bad("format", "the presentation must be a JSON object, or a compact token string")
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(member, &doc); err != nil {
+		return nil, bad("format", "the presentation is not a JSON object")
+	}
+	if fields := presentationShape(doc, field); len(fields) > 0 {
+		return nil, &issuer.InvalidError{Fields: fields}
+	}
+	return member, nil
+}
