@@ -227,7 +227,7 @@ func (m *Main) vcAPIOpenOrg(ctx context.Context, log *slog.Logger) (string, erro
 		}
 	}
 	log.Warn("the VC API is open: anyone who reaches this address can issue and revoke credentials as this organisation, without credentials; for conformance test suites only",
-		"org", org, "routes", "/credentials/issue /credentials/status", "addr", m.Config.Addr)
+		"org", org, "routes", "/credentials/issue /credentials/status /credentials/verify /presentations/verify", "addr", m.Config.Addr)
 	return org, nil
 }
 
