@@ -62,6 +62,8 @@ fuzz:
 	done
 	@# vcapi: the VC API's request decoding (issuer).
 	@echo "== ./issuer FuzzVCAPIRequest"; $(GO) test -run '^$$' -fuzz '^FuzzVCAPIRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./issuer
+	@# vcapi verify: the verify routes' request reading (internal/http).
+	@echo "== ./internal/http FuzzVerifyRequest"; $(GO) test -run '^$$' -fuzz '^FuzzVerifyRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10x ./internal/http
 
 clean:
 	rm -rf bin demo-out bench.out
