@@ -386,23 +386,18 @@ func decodeVerifyJSON(c echo.Context, v any) error {
 	if mt != echo.MIMEApplicationJSON {
 		return bad("send a JSON object, with Content-Type: application/json")
 	}
-	dec := gojson.NewDecoder(c.Request().Body)
+	// The body is read first: the decoder would take the size limit's
+	// error for the end of the input.
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	dec := gojson.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
 		return bad("the body is not the JSON object expected: " + err.Error())
 	}
-	if dec.More() {
-		return bad("send one JSON object, and nothing after it")
-	}
 	if _, err := dec.Token(); err != io.EOF {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
 		return bad("send one JSON object, and nothing after it")
 	}
 	return nil

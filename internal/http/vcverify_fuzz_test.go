@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	gojson "github.com/goccy/go-json"
@@ -46,5 +47,9 @@ func FuzzVerifyRequest(f *testing.F) {
 func decode(body []byte, v any) bool {
 	dec := gojson.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v) == nil && !dec.More()
+	if dec.Decode(v) != nil {
+		return false
+	}
+	_, err := dec.Token()
+	return err == io.EOF
 }

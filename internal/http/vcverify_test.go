@@ -147,6 +147,8 @@ func vcverifyCases(e *env) map[string]routeCase {
 			bad: []badInput{
 				{"not JSON", formType, form(vc, "x"), http.StatusBadRequest, []string{"body"}, nil},
 				{"no credential", jsonType, `{"options":{}}`, http.StatusBadRequest, []string{vc}, nil},
+				{"two objects", jsonType, `{"verifiableCredential":"x"}{}`, http.StatusBadRequest, []string{"body"}, nil},
+				{"malformed JSON", jsonType, `{"verifiableCredential":`, http.StatusBadRequest, []string{"body"}, nil},
 				{"a credential to issue instead", jsonType, `{"credential":{}}`, http.StatusBadRequest, []string{"body"}, nil},
 				{"credential a list", jsonType, `{"verifiableCredential":[1]}`, http.StatusBadRequest, []string{vc}, nil},
 				{"credential an empty string", jsonType, `{"verifiableCredential":""}`, http.StatusBadRequest, []string{vc}, nil},
