@@ -204,9 +204,6 @@ func verifyOutcome(res *verifier.Result, err error, field string) vcVerifyResult
 		if res.Status.HasStatus {
 			out.Checks = append(out.Checks, checkStatus)
 		}
-		if len(res.Disclosed) > 0 || res.Format == "sd-jwt" {
-			out.Checks = append(out.Checks, checkHolder)
-		}
 		if out.Warnings == nil {
 			out.Warnings = []string{}
 		}
