@@ -91,7 +91,7 @@ func BenchmarkVCAPIVerifyHTTP(b *testing.B) {
 	ts.Start()
 	defer ts.Close()
 
-	clients := 4 * runtime.GOMAXPROCS(0)
+	clients := 2 * runtime.GOMAXPROCS(0)
 	transport := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
 	defer transport.CloseIdleConnections()
 	client := &http.Client{Transport: transport}
