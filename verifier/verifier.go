@@ -60,6 +60,14 @@ type Options struct {
 	// organisation stored itself, never for a credential a person shows.
 	// VerifyPresentation ignores it.
 	AllowUnboundSDJWT bool
+	// TrustDIDKeyIssuers makes Verify accept a credential whose issuer is
+	// a did:key DID that is not in the trust list, checked with the key
+	// its DID holds, for any credential type, with a warning that the
+	// issuer is not on the trust list. A did:key says nothing of who holds
+	// the key: anyone can make one. Set it only to check that credentials
+	// are well made and signed (the W3C conformance suites' did:key
+	// issuers), never to decide on a person.
+	TrustDIDKeyIssuers bool
 }
 
 // Verifier checks credentials. It is safe for concurrent use.
@@ -77,7 +85,9 @@ func New(opts Options) (*Verifier, error) {
 	if opts.Trust == nil {
 		return nil, errors.New("verifier: a trust list is required")
 	}
-	if opts.Trust.byID == nil {
+	// A list whose issuers were appended to Issuers directly, not with
+	// Add (as NewTrustList then append does), is indexed now.
+	if opts.Trust.byID == nil || len(opts.Trust.byID) != len(opts.Trust.Issuers) {
 		if err := opts.Trust.index(); err != nil {
 			return nil, err
 		}
@@ -199,8 +209,12 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 		return nil, fail(UntrustedIssuer, nil, "the credential names no issuer, so no trusted key can check it")
 	}
 	iss, ok := v.opts.Trust.Issuer(sec.Issuer())
+	selfNamed := false
 	if !ok {
-		return nil, fail(UntrustedIssuer, nil, "the issuer %s is not in the trust list", sec.Issuer())
+		if iss, ok = v.didKeyIssuer(sec.Issuer()); !ok {
+			return nil, fail(UntrustedIssuer, nil, "the issuer %s is not in the trust list", sec.Issuer())
+		}
+		selfNamed = true
 	}
 	if err := v.opts.Trust.checkTime(iss, now); err != nil {
 		return nil, fail(UntrustedIssuer, err, "%v", err)
@@ -218,6 +232,9 @@ func (v *Verifier) verify(ctx context.Context, raw []byte, pres *Presentation) (
 		IssuerName: iss.Name,
 		KeyID:      key.ID,
 		VerifiedAt: now,
+	}
+	if selfNamed {
+		res.Warnings = append(res.Warnings, UntrustedDIDKeyWarning)
 	}
 	if err := v.checkHolder(sec, pres, now, res); err != nil {
 		return nil, err

@@ -204,7 +204,7 @@ func (p *Processor) Parse(ctx context.Context, raw []byte) (*Credential, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := pr.checkSigned(cfg); err != nil {
+	if err := pr.checkSigned(cfg, secAssertion); err != nil {
 		return nil, err
 	}
 	if !pr.expires.IsZero() {
@@ -235,11 +235,12 @@ func (p *proof) config(docContext any) map[string]any {
 
 // checkSigned checks that the canonical proof configuration states what
 // the proof's JSON says: one DataIntegrityProof with this cryptosuite,
-// purpose and verification method. The proof's creation and expiry times
+// verification method and purpose (purposeIRI), and the challenge and
+// domain it answers, if any. The proof's creation and expiry times
 // are taken from the signed statements, not from the JSON: a rewritten
 // context can give a signed statement another member's name, and then the
 // JSON's expires would say nothing of the signed expiry.
-func (p *proof) checkSigned(cfg *signedDataset) error {
+func (p *proof) checkSigned(cfg *signedDataset, purposeIRI string) error {
 	g := newGraph(cfg.dataset)
 	nodes := g.subjectsOfType(secProof)
 	bad := func(what string) error {
@@ -255,8 +256,23 @@ func (p *proof) checkSigned(cfg *signedDataset) error {
 	if v, _ := g.one(n, secVM, "verificationMethod"); v == nil || !ld.IsIRI(v) || v.GetValue() != p.VerificationMethod {
 		return bad("verificationMethod")
 	}
-	if v, _ := g.one(n, secPurpose, "proofPurpose"); v == nil || v.GetValue() != secAssertion {
+	if v, _ := g.one(n, secPurpose, "proofPurpose"); v == nil || v.GetValue() != purposeIRI {
 		return bad("proofPurpose")
+	}
+	for _, f := range []struct {
+		iri, name string
+		dst       *string
+	}{{secChallenge, "challenge", &p.challenge}, {secDomain, "domain", &p.domain}} {
+		v, err := g.one(n, f.iri, f.name)
+		if err != nil {
+			return bad(f.name)
+		}
+		if v != nil {
+			if _, ok := v.(*ld.Literal); !ok {
+				return bad(f.name)
+			}
+			*f.dst = v.GetValue()
+		}
 	}
 	for _, f := range []struct {
 		iri, name string
@@ -343,6 +359,8 @@ type proof struct {
 	created time.Time
 	expires time.Time
 	sig     []byte
+	// challenge and domain are what the signed proof configuration states.
+	challenge, domain string
 }
 
 var proofMembers = []string{"id", "type", "cryptosuite", "verificationMethod", "proofPurpose", "created", "expires", "domain", "challenge", "nonce", "proofValue"}
@@ -362,7 +380,7 @@ func selectProof(proofs []any, issuer string) (*proof, error) {
 	switch {
 	case len(found) == 0 && len(proofs) == 1:
 		var p proof
-		if err := p.parse(proofs[0].(map[string]any)); err != nil {
+		if err := p.parse(proofs[0].(map[string]any), ProofPurposeAssertion); err != nil {
 			return nil, err
 		}
 		return nil, fmt.Errorf("data integrity: the proof's verificationMethod %s is not a key of the issuer: %w", p.VerificationMethod, credentials.ErrMalformed)
@@ -372,14 +390,14 @@ func selectProof(proofs []any, issuer string) (*proof, error) {
 		return nil, fmt.Errorf("data integrity: %d proofs are by the issuer; tally verifies one: %w", len(found), credentials.ErrUnsupported)
 	}
 	var p proof
-	if err := p.parse(found[0]); err != nil {
+	if err := p.parse(found[0], ProofPurposeAssertion); err != nil {
 		return nil, err
 	}
 	return &p, nil
 }
 
-// parse reads and checks one proof.
-func (p *proof) parse(m map[string]any) error {
+// parse reads and checks one proof, made for purpose.
+func (p *proof) parse(m map[string]any, purpose string) error {
 	names := make([]string, 0, len(m))
 	for name := range m {
 		names = append(names, name)
@@ -414,8 +432,8 @@ func (p *proof) parse(m map[string]any) error {
 		return fmt.Errorf("data integrity: proof type %q is not supported (only %s): %w", p.Type, ProofType, credentials.ErrUnsupported)
 	case p.Cryptosuite != Cryptosuite:
 		return fmt.Errorf("data integrity: cryptosuite %q is not supported (only %s): %w", p.Cryptosuite, Cryptosuite, credentials.ErrUnsupported)
-	case p.ProofPurpose != ProofPurposeAssertion:
-		return fmt.Errorf("data integrity: proofPurpose is %q; a credential's proof must be %s: %w", p.ProofPurpose, ProofPurposeAssertion, credentials.ErrMalformed)
+	case p.ProofPurpose != purpose:
+		return fmt.Errorf("data integrity: proofPurpose is %q; this proof must be %s: %w", p.ProofPurpose, purpose, credentials.ErrMalformed)
 	case !(strings.HasPrefix(p.VerificationMethod, "did:") || strings.HasPrefix(p.VerificationMethod, "https:")) || !strings.Contains(p.VerificationMethod, "#"):
 		return fmt.Errorf("data integrity: verificationMethod %q is not a DID URL or https URL with a key fragment: %w", p.VerificationMethod, credentials.ErrMalformed)
 	}

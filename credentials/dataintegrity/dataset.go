@@ -45,6 +45,11 @@ const (
 	secVM        = secNS + "verificationMethod"
 	secPurpose   = secNS + "proofPurpose"
 	secAssertion = secNS + "assertionMethod"
+	secAuthn     = secNS + "authenticationMethod"
+	secChallenge = secNS + "challenge"
+	secDomain    = secNS + "domain"
+	credVP       = credNS + "VerifiablePresentation"
+	credHolder   = credNS + "holder"
 	dcCreated    = "http://purl.org/dc/terms/created"
 	secExpires   = secNS + "expiration"
 	tallyNS      = credentials.ContextIRI

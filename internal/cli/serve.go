@@ -188,7 +188,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.startRetention(svc, m.imports, log)
 
-	trust, reg, err := m.verification(ctx, svc, master, log)
+	trust, reg, err := m.verification(ctx, svc, master, di, log)
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func (m *Main) vcAPIOpenOrg(ctx context.Context, log *slog.Logger) (string, erro
 		}
 	}
 	log.Warn("the VC API is open: anyone who reaches this address can issue and revoke credentials as this organisation, without credentials; for conformance test suites only",
-		"org", org, "routes", "/credentials/issue /credentials/status", "addr", m.Config.Addr)
+		"org", org, "routes", "/credentials/issue /credentials/status /credentials/verify /presentations/verify", "addr", m.Config.Addr)
 	return org, nil
 }
 

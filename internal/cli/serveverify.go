@@ -19,8 +19,10 @@ import (
 // issuers this instance trusts (its own organisations, the trust lists
 // given by --trust and added by consortium administrators), the status
 // lists it keeps, the refresher that keeps them current, and the dedup
-// registry.
-func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []byte, log *slog.Logger) (*trustsync.Service, *registry.Service, error) {
+// registry. di verifies Data Integrity credentials (the VC API's); with
+// --vc-api-open the verifier also accepts did:key issuers outside the
+// trust list, with a warning, as the W3C conformance suites' issuers are.
+func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []byte, di verifier.FormatParser, log *slog.Logger) (*trustsync.Service, *registry.Service, error) {
 	st, err := bolt.NewRegistryStore(m.db.Bolt())
 	if err != nil {
 		return nil, nil, err
@@ -38,7 +40,8 @@ func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []b
 		Local:       svc.TrustedIssuers,
 		LocalStatus: svc.LocalStatusList,
 		Stores:      ts.Stores(),
-		Verifier:    verifier.Options{Now: m.Now, Offline: m.Config.Offline, MaxStatusAge: m.Config.MaxStatusAge},
+		Verifier: verifier.Options{Now: m.Now, Offline: m.Config.Offline, MaxStatusAge: m.Config.MaxStatusAge,
+			Formats: []verifier.FormatParser{di}, TrustDIDKeyIssuers: m.Config.VCAPIOpen},
 	}
 	for _, f := range m.Config.TrustAnchorFiles() {
 		data, err := os.ReadFile(f)

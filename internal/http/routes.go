@@ -76,6 +76,8 @@ func (s *Server) routes() []Route {
 	consortium := []issuer.Role{issuer.RoleConsortium}
 	// desk (issue 7): verifying staff and their supervisors.
 	deskStaff := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
+	// vcapi (issue 7): verifying staff check credentials through the VC API.
+	vcVerifiers := []issuer.Role{issuer.RoleVerifier, issuer.RoleSupervisor}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Kind: API, Public: true, Handler: s.healthz},
 		{Method: http.MethodGet, Path: "/readyz", Kind: API, Public: true, Handler: s.readyz},
@@ -264,6 +266,12 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/verify/settings", Kind: Page, Roles: supervisors, Handler: s.deskSaveSettings},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/verify", Kind: API, Roles: deskStaff, Handler: s.apiVerify},
 		// --- end desk
+		// --- vcapi (issue 7): the VC API verifier routes (vcverify.go), for
+		// verifying staff and their tokens; public in open conformance mode
+		// (loopback only), like the issuer routes ---
+		{Method: http.MethodPost, Path: "/credentials/verify", Kind: API, Public: s.vcOpenOrg != "", Roles: vcVerifiers, Handler: s.vcVerify},
+		{Method: http.MethodPost, Path: "/presentations/verify", Kind: API, Public: s.vcOpenOrg != "", Roles: vcVerifiers, Handler: s.vpVerify},
+		// --- end vcapi
 	}
 }
 

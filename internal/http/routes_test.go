@@ -354,6 +354,13 @@ func TestRouteTable(t *testing.T) {
 	for k, v := range deskCases(e) {
 		cases[k] = v
 	}
+	// vcapi (issue 7): the VC API verifier routes (vcverify_test.go).
+	for k, v := range vcverifyCases(e) {
+		cases[k] = v
+	}
+	for k, v := range vpverifyCases(e) {
+		cases[k] = v
+	}
 	seen := map[string]bool{}
 	n := 0
 	for _, r := range e.srv.Routes() {

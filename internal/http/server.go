@@ -283,7 +283,8 @@ func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || strings.HasPrefix(p, "/status/") || p == "/healthz" || p == "/readyz" ||
 		strings.HasPrefix(p, "/credentials/") || strings.HasPrefix(p, "/.well-known/") ||
-		strings.HasPrefix(p, "/verify/oid4vp/requests/") || strings.HasPrefix(p, "/verify/oid4vp/responses/")
+		strings.HasPrefix(p, "/verify/oid4vp/requests/") || strings.HasPrefix(p, "/verify/oid4vp/responses/") ||
+		strings.HasPrefix(p, "/presentations/") // vcapi (issue 7)
 }
 
 // printer returns the card printer, made at its first use.

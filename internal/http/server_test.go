@@ -23,6 +23,7 @@ import (
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
+	"github.com/tally-id/tally/verifier"
 	"github.com/tally-id/tally/verifier/referral"
 	"github.com/tally-id/tally/verifier/registry"
 	"github.com/tally-id/tally/verifier/servicepoint"
@@ -181,7 +182,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers, LocalStatus: svc.LocalStatusList, Stores: trustStore.Stores()}); err != nil {
+	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers, LocalStatus: svc.LocalStatusList, Stores: trustStore.Stores(),
+		Verifier: verifier.Options{Formats: []verifier.FormatParser{di}}}); err != nil {
 		t.Fatal(err)
 	}
 	e.auditLog = auditLog
