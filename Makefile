@@ -53,6 +53,10 @@ bench:
 	@$(GO) test ./internal/http -run '^$$' -bench OfferToCredential -benchtime 200x | grep '^Benchmark'
 	@echo "VC API, POST /credentials/verify of a VC-JWT over HTTP on loopback, 3 s of keep-alive clients (targets: >= 5,000 verifications/s on 2 cores, p99 <= 5 ms; cpu-bound-verifications/s is what the cores sustain when nothing else runs on them):"
 	@$(GO) test ./internal/http -run '^$$' -bench VCAPIVerifyHTTP -benchtime 1x | grep '^Benchmark'
+	@echo "QR decoding of synthetic camera frames (rotated, skewed, blurred, low contrast, glare; target >= 95 %):"
+	@$(GO) test ./internal/scan -count=1 -run '^TestDecodeRate$$' -v | grep -o 'decode rate: .*'
+	@echo "verifier service memory, idle, with a signed 1,000-issuer trust list (the real binary; target <= 40 MB resident):"
+	@$(GO) test ./internal/cli -run '^$$' -bench IdleMemory -benchtime 1x | grep '^Benchmark'
 
 # Run every fuzz target for FUZZTIME each. Minimizing a new input is capped
 # (it can take a whole minute on a 2 KiB credential and no input runs then).

@@ -73,6 +73,11 @@ type Options struct {
 	// issuance of credentials re-issues and revokes there. Nil: nothing is
 	// done.
 	OnCorrected func(ctx context.Context, c Corrected) error
+	// OnStatusChanged is called, with the organisation, after a
+	// credential's status changed (revoked, suspended, reinstated): a
+	// verifier on the same instance then reads that organisation's
+	// status lists again rather than keep its cached ones.
+	OnStatusChanged func(org string)
 	// SignInLimits bound refused sign-ins per user name and per client;
 	// DefaultSignInLimits if zero.
 	SignInLimits SignInLimits
@@ -139,7 +144,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 	s := &Service{
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
-		status: stores.Status, offers: stores.Offers, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		status: notifyStatus(stores.Status, opts.OnStatusChanged), offers: stores.Offers, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		keyChanger: stores.Keys, sweeper: stores.Sweeper, orgUpdater: stores.Settings, accounts: stores.Accounts,
 		keys: openKeys{open: map[string]*keyring{}}, onCorrected: opts.OnCorrected, docSigner: opts.DataIntegrity,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,

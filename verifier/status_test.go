@@ -153,3 +153,30 @@ func TestConcurrentFetchesMerged(t *testing.T) {
 		t.Errorf("64 verifications fetched %d times (%d served), want 2", fetcher.calls, f.fetches())
 	}
 }
+
+// An issuer on the same instance says its lists changed: the next
+// verification reads them again, and the revocation counts at once.
+func TestExpireStatusLists(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	raw := issue(t, credentials.FormatQR, sample(t, "registration", f.key, f.base), f.key)
+	v := f.verifier(t, verifier.Options{})
+	if _, err := v.Verify(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	f.setStatus(t, credentials.PurposeRevocation, testIndex)
+	if _, err := v.Verify(ctx, raw); err != nil {
+		t.Fatalf("within the list's lifetime the cached list counts: %v", err)
+	}
+	v.ExpireStatusLists("https://elsewhere.example/status/")
+	if _, err := v.Verify(ctx, raw); err != nil {
+		t.Fatalf("another issuer's lists expired: %v", err)
+	}
+	fetched := f.fetches()
+	v.ExpireStatusLists(f.base + "/")
+	_, err := v.Verify(ctx, raw)
+	wantReason(t, err, verifier.Revoked)
+	if f.fetches() == fetched {
+		t.Error("the lists were not fetched again")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -254,4 +255,26 @@ func (v *Verifier) LoadStatusList(body []byte) error {
 	}
 	_, err := accept(body, "", nil, v.opts.Now(), 0, false)
 	return err
+}
+
+// ExpireStatusLists makes the verifier fetch again, at their next use,
+// the cached status lists whose URL starts with prefix (an issuer's status
+// base): an issuer on the same instance says so when it has changed a
+// credential's status, so that the change counts at once rather than when
+// the list's lifetime ends. The lists stay cached meanwhile, and an older
+// list still never replaces one of them.
+func (v *Verifier) ExpireStatusLists(prefix string) {
+	if prefix == "" {
+		return
+	}
+	c := &v.status
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, l := range c.lists {
+		if strings.HasPrefix(k.url, prefix) && !l.expires.IsZero() {
+			expired := *l
+			expired.expires = time.Time{}
+			c.lists[k] = &expired
+		}
+	}
 }

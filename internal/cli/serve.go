@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tally-id/tally/credentials/dataintegrity"
@@ -23,6 +24,7 @@ import (
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier"
+	"github.com/tally-id/tally/verifier/trustsync"
 	"github.com/tally-id/tally/web"
 )
 
@@ -66,6 +68,8 @@ type Main struct {
 	// trustDone is closed when it has.
 	stopTrust context.CancelFunc
 	trustDone chan struct{}
+	// trust is the verifier service's, once made (issuer hooks use it).
+	trust atomic.Pointer[trustsync.Service]
 	// trim gives memory back when the server goes quiet; stopTrim ends it.
 	trim     idleTrimmer
 	stopTrim context.CancelFunc
@@ -148,6 +152,13 @@ func (m *Main) Run(ctx context.Context) error {
 		OnCorrected: func(ctx context.Context, c issuer.Corrected) error {
 			return svc.OnCorrectedRevoke(ctx, c)
 		},
+		// A status change counts at once at this instance's service
+		// points (the verifier is made below).
+		OnStatusChanged: func(org string) {
+			if t := m.trust.Load(); t != nil {
+				t.StatusChanged(svc.StatusBase(org))
+			}
+		},
 	})
 	if err != nil {
 		return err
@@ -192,6 +203,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.trust.Store(trust)
 
 	refs, err := m.referrals(svc, trust, auditLog, log) // referrals (issue 7)
 	if err != nil {

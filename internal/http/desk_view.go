@@ -86,16 +86,7 @@ func (v *deskView) Day(t time.Time) string {
 
 // Ago is how long before now t was, in words ("3 hours ago").
 func (v *deskView) Ago(t time.Time) string {
-	d := v.Now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return v.T.Get("desk_ago_now")
-	case d < time.Hour:
-		return v.T.Get("desk_ago_minutes", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return v.T.Get("desk_ago_hours", int(d/time.Hour))
-	}
-	return v.T.Get("desk_ago_days", int(d/(24*time.Hour)))
+	return ago(v.T, v.Now, t)
 }
 
 // StatusLine says how fresh the status information is.

@@ -169,23 +169,6 @@ type peerRow struct {
 	Age string
 }
 
-// ago says how long ago t was, in words, in the page's language.
-func ago(m *Messages, now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case t.IsZero():
-		return ""
-	case d < time.Minute:
-		return m.Get("domains_age_now")
-	case d < time.Hour:
-		return m.Get("domains_age_minutes", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return m.Get("domains_age_hours", int(d/time.Hour))
-	default:
-		return m.Get("domains_age_days", int(d/(24*time.Hour)))
-	}
-}
-
 // registryOr404 is the registry, or a 404 on a server without the
 // verifier service.
 func (s *Server) registryOr404() (*registry.Service, error) {

@@ -143,11 +143,22 @@ func (s *Server) vpCreate(c echo.Context) error {
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // vpDomain is the dedup domain of an organisation's verifications: the
-// first of the registry's domains that names it among its members, or ""
-// when there is none (no dedup check).
+// one its verification settings name (the scanning desk's, so that a card
+// and a phone wallet count alike), else the first of the registry's
+// domains that names it among its members, or "" when there is none (no
+// dedup check).
 func (s *Server) vpDomain(ctx context.Context, org string) (string, error) {
 	if s.registry == nil {
 		return "", nil
+	}
+	if s.desk != nil {
+		set, err := s.desk.Settings(ctx, org)
+		if err != nil {
+			return "", err
+		}
+		if set.Domain != "" {
+			return set.Domain, nil
+		}
 	}
 	domains, err := s.registry.Domains(ctx)
 	if err != nil {

@@ -44,16 +44,7 @@ type referralsView struct {
 
 // Ago says how long ago t was, in words ("3 hours ago").
 func (v *referralsView) Ago(t time.Time) string {
-	d := v.now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return v.t.Get("referrals_ago_now")
-	case d < time.Hour:
-		return v.t.Get("referrals_ago_minutes", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return v.t.Get("referrals_ago_hours", int(d/time.Hour))
-	}
-	return v.t.Get("referrals_ago_days", int(d/(24*time.Hour)))
+	return ago(v.t, v.now, t)
 }
 
 // When writes a time as a date and an age, for people.

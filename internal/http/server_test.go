@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,7 +100,16 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	auditLog := audit.NewLog(auditStore, audit.Options{Programmes: db})
-	svc, err := issuer.New(db.Stores(), issuer.Options{
+	// A status change counts at once at the instance's service points, as
+	// in tally serve (e.trust is made below).
+	var trust atomic.Pointer[trustsync.Service]
+	var svc *issuer.Service
+	svc, err = issuer.New(db.Stores(), issuer.Options{
+		OnStatusChanged: func(org string) {
+			if t := trust.Load(); t != nil {
+				t.StatusChanged(svc.StatusBase(org))
+			}
+		},
 		Audit:     auditLog,
 		BaseURL:   "http://" + ts.Listener.Addr().String(),
 		MasterKey: []byte("river lantern cobalt pepper"),
@@ -186,6 +196,7 @@ func newEnv(t *testing.T) *env {
 		Verifier: verifier.Options{Formats: []verifier.FormatParser{di}}}); err != nil {
 		t.Fatal(err)
 	}
+	trust.Store(e.trust)
 	e.auditLog = auditLog
 	if e.referrals, err = newReferrals(db, svc, e.trust, auditLog); err != nil { // referrals (issue 7)
 		t.Fatal(err)

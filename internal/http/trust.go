@@ -121,7 +121,7 @@ func (d *pageData) Ago(t time.Time) string {
 	if t.IsZero() {
 		return d.T.Get("trust_never")
 	}
-	return agoIn(d.T, time.Since(t))
+	return ago(d.T, time.Now(), t)
 }
 
 // In says how long until t, in words: "in 5 minutes", or "now".
@@ -135,14 +135,6 @@ func (d *pageData) In(t time.Time) string {
 	}
 	n, unit := ageUnits(dur)
 	return d.T.Get("trust_in_"+unit, n)
-}
-
-func agoIn(m *Messages, dur time.Duration) string {
-	if dur < time.Minute {
-		return m.Get("trust_ago_now")
-	}
-	n, unit := ageUnits(dur)
-	return m.Get("trust_ago_"+unit, n)
 }
 
 // ageUnits is a duration in its largest whole unit.

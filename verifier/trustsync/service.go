@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,6 +117,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		if err := s.loadConfigList(ctx); err != nil {
 			return nil, err
 		}
+		// It is in the store now; a large list is not kept twice.
+		s.opts.ConfigList = nil
 	}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
@@ -179,6 +182,9 @@ func (s *Service) Reload(ctx context.Context) error {
 func (s *Service) reload(ctx context.Context) error {
 	list := verifier.NewTrustList("this instance")
 	localSig := ""
+	// The instance's own lists are read in-process, always as they stand:
+	// the copies kept of them are not loaded.
+	var localBases []string
 	if s.opts.Local != nil {
 		local, err := s.opts.Local(ctx)
 		if err != nil {
@@ -188,6 +194,9 @@ func (s *Service) reload(ctx context.Context) error {
 		for _, iss := range local {
 			if err := list.Add(iss); err != nil {
 				return fmt.Errorf("this instance's issuer %s: %w", iss.Identifier(), err)
+			}
+			if iss.StatusBase != "" && s.opts.LocalStatus != nil {
+				localBases = append(localBases, strings.TrimSuffix(iss.StatusBase, "/")+"/")
 			}
 		}
 	}
@@ -238,8 +247,11 @@ func (s *Service) reload(ctx context.Context) error {
 		}
 		for i := range recs {
 			r := &recs[i]
-			if err := v.LoadStatusList(r.Raw); err != nil && r.LastError == "" {
-				r.LastError = "kept, but not used: " + err.Error()
+			local := slices.ContainsFunc(localBases, func(b string) bool { return strings.HasPrefix(r.URL, b) })
+			if !local {
+				if err := v.LoadStatusList(r.Raw); err != nil && r.LastError == "" {
+					r.LastError = "kept, but not used: " + err.Error()
+				}
 			}
 			r.Raw = nil
 			status[r.URL] = r
@@ -272,4 +284,14 @@ func addList(combined, t *verifier.TrustList) error {
 		}
 	}
 	return nil
+}
+
+// StatusChanged tells the verifier that an issuer of this instance has
+// changed the status of one of its credentials: the lists it holds below
+// statusBase are fetched again (in-process) at their next use, so that a
+// revocation counts at once at this instance's service points.
+func (s *Service) StatusChanged(statusBase string) {
+	if v := s.cur.Load(); v != nil {
+		v.ExpireStatusLists(strings.TrimSuffix(statusBase, "/") + "/")
+	}
 }
