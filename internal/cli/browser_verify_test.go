@@ -180,7 +180,7 @@ func TestBrowserVerifyPages(t *testing.T) {
 	}
 	check("Ifo clinic", fatimaPNG, "")
 	b.wantText(".verdict", "already seen")
-	b.wantText(".dedup", "Already seen 1 times")
+	b.wantText(".dedup", "Already seen once")
 	b.shot("answer-duplicate")
 	b.openLang("/verify/", "ar")
 	check("", fatimaPNG, "")

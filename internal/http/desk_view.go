@@ -121,10 +121,14 @@ func (v *deskView) DedupLine() string {
 		return v.T.Get("desk_dedup_new")
 	}
 	d := a.Dedup
-	if d.FirstProgramme == "" {
-		return v.T.Get("desk_dedup_seen_np", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint))
+	key := "desk_dedup_seen"
+	if d.SeenBefore == 1 {
+		key = "desk_dedup_seen_once"
 	}
-	return v.T.Get("desk_dedup_seen", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint), isolate(d.FirstProgramme))
+	if d.FirstProgramme == "" {
+		return v.T.Get(key+"_np", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint))
+	}
+	return v.T.Get(key, d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint), isolate(d.FirstProgramme))
 }
 
 // LastSeenLine says when and where the person was seen last.

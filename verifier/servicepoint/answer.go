@@ -2,6 +2,7 @@ package servicepoint
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -145,4 +146,33 @@ func freshnessOf(st verifier.StatusResult) *Freshness {
 		f.CheckedAt, f.Age, f.AgeSeconds = st.CheckedAt.UTC(), st.Age, int64(st.Age/time.Second)
 	}
 	return f
+}
+
+// foreignPerson finds the name and year of birth in the claims of a
+// credential that is not of tally's types, under the names the main
+// vocabularies use (Claim 169 as tally reads it, OpenID Connect and SD-JWT
+// VC, schema.org); nil when it names no one.
+func foreignPerson(claims json.RawMessage) *Person {
+	var m map[string]any
+	if len(claims) == 0 || json.Unmarshal(claims, &m) != nil {
+		return nil
+	}
+	str := func(keys ...string) string {
+		for _, k := range keys {
+			if s, ok := m[k].(string); ok && s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	p := &Person{FullName: str("fullName", "name", "full_name")}
+	if p.FullName == "" {
+		given, family := str("firstName", "given_name", "givenName"), str("lastName", "family_name", "familyName")
+		p.FullName = strings.TrimSpace(given + " " + family)
+	}
+	p.BirthYear = birthYear(str("dateOfBirth", "birthdate", "birthDate"))
+	if p.FullName == "" {
+		return nil
+	}
+	return p
 }

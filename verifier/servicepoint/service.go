@@ -252,6 +252,7 @@ func (s *Service) Check(ctx context.Context, raw []byte, p Point) (*Answer, erro
 		}
 		a.ValidFrom, a.ValidUntil = view.ValidFrom, view.ValidUntil
 		a.Claims = view.Claims
+		a.Person = foreignPerson(view.Claims)
 	}
 	if err := s.dedup(ctx, res, p, now, a); err != nil {
 		return nil, err
