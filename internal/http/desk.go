@@ -19,6 +19,7 @@ import (
 
 	"github.com/tally-id/tally/internal/scan"
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier/servicepoint"
 )
 
@@ -301,6 +302,9 @@ func (s *Server) deskSaveSettings(c echo.Context) error {
 		return deskError(err)
 	}
 	s.log.InfoContext(c.Request().Context(), "verification settings changed", "org", p.Org, "by", p.StaffID+p.TokenID)
+	if err := s.svc.RecordAdministration(c.Request().Context(), p, audit.ActionSettingsChange, audit.ObjectOrganisation, p.Org); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/verify/settings?done=saved")
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier/registry"
 )
 
@@ -313,14 +314,14 @@ func (s *Server) addDomain(c echo.Context, p issuer.Principal, in registry.NewDo
 			return registry.Domain{}, nil, domainsError(err)
 		}
 		s.log.InfoContext(ctx, "dedup domain joined", "domain", d.ID, "kind", d.Kind, "by", p.Ref())
-		return d, nil, nil
+		return d, nil, s.svc.RecordAdministration(ctx, p, audit.ActionDomainCreate, audit.ObjectDomain, d.ID)
 	}
 	d, file, err := reg.AddDomainWithNewKey(ctx, in)
 	if err != nil {
 		return registry.Domain{}, nil, domainsError(err)
 	}
 	s.log.InfoContext(ctx, "dedup domain added with a fresh key", "domain", d.ID, "kind", d.Kind, "by", p.Ref())
-	return d, file, nil
+	return d, file, s.svc.RecordAdministration(ctx, p, audit.ActionDomainCreate, audit.ObjectDomain, d.ID)
 }
 
 // domainCreate adds a domain from the form, and shows the fresh key's
@@ -390,6 +391,9 @@ func (s *Server) domainKeyDownload(c echo.Context) error {
 	}
 	defer clear(k.file)
 	s.log.InfoContext(c.Request().Context(), "dedup domain key downloaded", "domain", k.domain, "by", p.Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), p, audit.ActionDomainKeyDownload, audit.ObjectDomain, k.domain); err != nil {
+		return err
+	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": k.domain + ".key"}))
@@ -455,6 +459,9 @@ func (s *Server) domainExport(c echo.Context) error {
 		return domainsError(err)
 	}
 	s.log.InfoContext(c.Request().Context(), "token list exported", "domain", l.Domain, "rows", len(l.Rows), "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionExport, audit.ObjectDomain, l.Domain); err != nil {
+		return err
+	}
 	return writeCSV(c, l.Domain+"-tokens.csv", l.WriteCSV)
 }
 
@@ -549,7 +556,7 @@ func (s *Server) importPeerList(c echo.Context, p issuer.Principal, peer string,
 		return domainsError(err)
 	}
 	s.log.InfoContext(c.Request().Context(), "peer token list imported", "domain", l.Domain, "peer", peer, "rows", len(l.Rows), "by", p.Ref())
-	return nil
+	return s.svc.RecordAdministration(c.Request().Context(), p, audit.ActionImport, audit.ObjectDomain, l.Domain)
 }
 
 // domainPeerUpload imports a peer's token list from the domain page.

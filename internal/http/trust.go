@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier/trustsync"
 )
 
@@ -257,6 +258,9 @@ func (s *Server) adminTrustAnchorAdd(c echo.Context) error {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "trust anchor added", "anchor", a.ID, "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionTrustChange, audit.ObjectTrustAnchor, a.ID); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/admin/trust?done=anchor_added")
 }
 
@@ -272,6 +276,9 @@ func (s *Server) adminTrustAnchorRemove(c echo.Context) error {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "trust anchor removed", "anchor", id, "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionTrustChange, audit.ObjectTrustAnchor, id); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/admin/trust?done=anchor_removed")
 }
 
@@ -301,8 +308,9 @@ func (s *Server) adminTrustListAdd(c echo.Context) error {
 	}
 	form := map[string]string{"url": c.FormValue("url"), "interval": c.FormValue("interval")}
 	in, err := newListOf(raw, form["url"], form["interval"])
+	var added trustsync.ListSource
 	if err == nil {
-		_, err = s.trust.AddList(c.Request().Context(), in)
+		added, err = s.trust.AddList(c.Request().Context(), in)
 	}
 	if fe := trustFieldError(err); fe != nil {
 		return s.renderAdminTrust(c, http.StatusBadRequest, form, fe)
@@ -311,6 +319,9 @@ func (s *Server) adminTrustListAdd(c echo.Context) error {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "trust list added", "url", in.URL, "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionTrustChange, audit.ObjectTrustList, added.ID); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/admin/trust?done=list_added")
 }
 
@@ -326,6 +337,9 @@ func (s *Server) adminTrustListRemove(c echo.Context) error {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "trust list removed", "list", id, "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionTrustChange, audit.ObjectTrustList, id); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/admin/trust?done=list_removed")
 }
 
@@ -379,6 +393,9 @@ func (s *Server) apiTrustAnchorAdd(c echo.Context) error {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "trust anchor added", "anchor", a.ID, "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionTrustChange, audit.ObjectTrustAnchor, a.ID); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusCreated, anchorView{ID: a.ID, Name: a.Name, JWK: a.JWK, AddedAt: a.AddedAt})
 }
 
@@ -399,6 +416,9 @@ func (s *Server) apiTrustAnchorRemove(c echo.Context) error {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "trust anchor removed", "anchor", in.Anchor, "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionTrustChange, audit.ObjectTrustAnchor, in.Anchor); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, s.trustOf())
 }
 
@@ -433,6 +453,9 @@ func (s *Server) apiTrustListAdd(c echo.Context) error {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "trust list added", "list", src.ID, "url", src.URL, "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionTrustChange, audit.ObjectTrustList, src.ID); err != nil {
+		return err
+	}
 	for _, l := range s.trustOf().Lists {
 		if l.ID == src.ID {
 			return c.JSON(http.StatusCreated, l)
@@ -458,6 +481,9 @@ func (s *Server) apiTrustListRemove(c echo.Context) error {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "trust list removed", "list", in.List, "by", mustPrincipal(c).Ref())
+	if err := s.svc.RecordAdministration(c.Request().Context(), mustPrincipal(c), audit.ActionTrustChange, audit.ObjectTrustList, in.List); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, s.trustOf())
 }
 

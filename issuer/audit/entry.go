@@ -192,7 +192,12 @@ func (a Actor) validate() error {
 // other scripts), and no calendar date written YYYY-MM-DD (a date of
 // birth). A one-word name still passes: the guard is that callers pass
 // ids, and these checks catch the mistakes that are easy to make.
-func checkID(id string) error {
+func checkID(id string) error { return CheckID(id) }
+
+// CheckID tells whether id may name an actor or an object of an entry
+// (see checkID): callers with ids of other people's making check them
+// first, and name the object by a keyed hash when they fail.
+func CheckID(id string) error {
 	if id == "" {
 		return errors.New("an id is needed")
 	}

@@ -52,10 +52,19 @@ const (
 	ActionReferralDecline  Action = "referral-decline"
 	ActionReferralOutcome  Action = "referral-outcome"
 	ActionReferralFeedback Action = "referral-feedback"
+	// --- the verifier service (issue 7): dedup domains made or joined,
+	// a fresh domain key downloaded (once), and the trust anchors and
+	// lists changed. Token lists exported and imported are ActionExport
+	// and ActionImport on the domain. ---
+	ActionDomainCreate      Action = "domain-create"
+	ActionDomainKeyDownload Action = "domain-key-download"
+	ActionTrustChange       Action = "trust-change"
 )
 
-// referralActions are the referrals' actions (issue 7).
-var referralActions = []Action{ActionReferralReceive, ActionReferralAccept, ActionReferralDecline, ActionReferralOutcome, ActionReferralFeedback}
+// referralActions are the actions the verifier service added (issue 7):
+// referrals, dedup domains and trust.
+var referralActions = []Action{ActionReferralReceive, ActionReferralAccept, ActionReferralDecline, ActionReferralOutcome, ActionReferralFeedback,
+	ActionDomainCreate, ActionDomainKeyDownload, ActionTrustChange}
 
 // Valid reports whether a is one of the actions above.
 func (a Action) Valid() bool {
@@ -77,7 +86,7 @@ func Actions() []Action {
 		ActionErase, ActionImport, ActionKeyRotate, ActionKeyCompromise, ActionTokenCreate,
 		ActionTokenRevoke, ActionStaffCreate, ActionStaffChange, ActionOrganisationCreate,
 		ActionProgrammeChange, ActionSettingsChange, ActionExport, ActionReferralReceive, ActionReferralAccept,
-		ActionReferralDecline, ActionReferralOutcome, ActionReferralFeedback}
+		ActionReferralDecline, ActionReferralOutcome, ActionReferralFeedback, ActionDomainCreate, ActionDomainKeyDownload, ActionTrustChange}
 }
 
 // Outcome is how the action ended.
@@ -153,6 +162,12 @@ const (
 	ObjectOffer    ObjectKind = "offer"
 	ObjectReferral ObjectKind = "referral"
 	ObjectSession  ObjectKind = "session"
+	// ObjectDomain is a dedup domain, by its id (or its keyed hash, when
+	// the id could be mistaken for personal data); ObjectTrustAnchor and
+	// ObjectTrustList a verifier's trust anchor and trust list.
+	ObjectDomain      ObjectKind = "domain"
+	ObjectTrustAnchor ObjectKind = "trust-anchor"
+	ObjectTrustList   ObjectKind = "trust-list"
 )
 
 // Valid reports whether k is one of the kinds above.
@@ -160,7 +175,7 @@ func (k ObjectKind) Valid() bool {
 	switch k {
 	case ObjectRegistration, ObjectConsent, ObjectCredential, ObjectStatusList,
 		ObjectKey, ObjectStaff, ObjectToken, ObjectOrganisation, ObjectProgramme, ObjectBatch,
-		ObjectOffer, ObjectReferral, ObjectSession:
+		ObjectOffer, ObjectReferral, ObjectSession, ObjectDomain, ObjectTrustAnchor, ObjectTrustList:
 		return true
 	}
 	return false
