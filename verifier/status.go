@@ -2,7 +2,6 @@ package verifier
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	neturl "net/url"
@@ -252,14 +251,19 @@ func checkStatusBaseURL(base string) error {
 // to a loopback host (localhost, 127.0.0.0/8, ::1): a status list fetched
 // in the clear across a network could be swapped for another by anyone on
 // the way, and a verifier could not tell that it is not the newest.
-func checkSecureScheme(u *neturl.URL) error {
+func checkSecureScheme(u *neturl.URL) error { return CheckSecureScheme(u, "status lists") }
+
+// CheckSecureScheme refuses a URL to fetch what (status lists, trust
+// lists) from unless it is https, or plain http to this machine
+// (localhost, 127.0.0.0/8, ::1).
+func CheckSecureScheme(u *neturl.URL, what string) error {
 	switch {
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 		return nil
 	case u.Scheme == "http":
-		return errors.New("status lists are fetched over https only (plain http only from this machine: localhost, 127.0.0.0/8, ::1)")
+		return fmt.Errorf("%s are fetched over https only (plain http only from this machine: localhost, 127.0.0.0/8, ::1)", what)
 	}
 	return fmt.Errorf("the scheme %q is not https", u.Scheme)
 }

@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	neturl "net/url"
-	"strings"
 	"time"
 
 	"github.com/tally-id/tally/verifier"
@@ -210,23 +208,7 @@ func checkListURL(raw string) error {
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" || len(raw) > 2000 {
 		return fmt.Errorf("%q is not an https URL with a host", raw)
 	}
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-		return nil
-	case u.Scheme == "http":
-		return errors.New("trust lists are fetched over https only (plain http only from this machine: localhost, 127.0.0.0/8, ::1)")
-	}
-	return fmt.Errorf("the scheme %q is not https", u.Scheme)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return verifier.CheckSecureScheme(u, "trust lists")
 }
 
 // fetchList fetches src's list (with its validators: an unchanged list
