@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -100,6 +101,7 @@ type Service struct {
 	registrations RegistrationStore
 	index         RegistrationIndex
 	status        StatusStore
+	statusGen     atomic.Uint64 // bumped at every change of a credential's status (statusgen.go)
 	offers        OfferStore
 	purges        offerPurges
 	keys          openKeys
@@ -151,6 +153,9 @@ func New(stores Stores, opts Options) (*Service, error) {
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
+	}
+	if s.status != nil {
+		s.status = countingStatus{StatusStore: s.status, gen: &s.statusGen}
 	}
 	var err error
 	if s.auditIDKey, err = auditIDKeyOf(s.masterKey, s.rand); err != nil {

@@ -255,3 +255,21 @@ func (v *Verifier) LoadStatusList(body []byte) error {
 	_, err := accept(body, "", nil, v.opts.Now(), 0, false)
 	return err
 }
+
+// ExpireStatusLists makes the status lists cached from the URLs match
+// accepts due for a fetch at their next use (they stay usable if that
+// fetch fails, and an older list still never replaces them). A service
+// calls it when it knows such lists changed: an instance's own lists,
+// read in-process, after one of its cards was revoked or suspended.
+func (v *Verifier) ExpireStatusLists(match func(url string) bool) {
+	c := &v.status
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, l := range c.lists {
+		if match(k.url) && !l.expires.IsZero() {
+			cp := *l
+			cp.expires = time.Time{}
+			c.lists[k] = &cp
+		}
+	}
+}

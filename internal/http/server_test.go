@@ -182,7 +182,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers, LocalStatus: svc.LocalStatusList, Stores: trustStore.Stores(),
+	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers, LocalStatus: svc.LocalStatusList, LocalStatusGeneration: svc.StatusGeneration, Stores: trustStore.Stores(),
 		Verifier: verifier.Options{Formats: []verifier.FormatParser{di}}}); err != nil {
 		t.Fatal(err)
 	}
