@@ -57,6 +57,9 @@ type Main struct {
 	// when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+	// stopVPSweep ends the OpenID4VP requests' sweep (servevp.go).
+	stopVPSweep context.CancelFunc
+	vpSweepDone chan struct{}
 	// referrals (issue 7): stopReferrals ends the feedback outbox's
 	// delivery; referralsDone is closed when it has.
 	stopReferrals context.CancelFunc
@@ -211,6 +214,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.sweepPresentations(presentations, log)
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Parts: m.Parts, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
 		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations, Referrals: refs,
@@ -299,6 +303,10 @@ func (m *Main) Close() error {
 	if m.stopReferrals != nil {
 		m.stopReferrals()
 		<-m.referralsDone
+	}
+	if m.stopVPSweep != nil {
+		m.stopVPSweep()
+		<-m.vpSweepDone
 	}
 	if m.stopTrim != nil {
 		m.stopTrim()
