@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
@@ -73,11 +74,6 @@ type Options struct {
 	// issuance of credentials re-issues and revokes there. Nil: nothing is
 	// done.
 	OnCorrected func(ctx context.Context, c Corrected) error
-	// OnStatusChanged is called, with the organisation, after a
-	// credential's status changed (revoked, suspended, reinstated): a
-	// verifier on the same instance then reads that organisation's
-	// status lists again rather than keep its cached ones.
-	OnStatusChanged func(org string)
 	// SignInLimits bound refused sign-ins per user name and per client;
 	// DefaultSignInLimits if zero.
 	SignInLimits SignInLimits
@@ -105,6 +101,7 @@ type Service struct {
 	registrations RegistrationStore
 	index         RegistrationIndex
 	status        StatusStore
+	statusGen     atomic.Uint64 // bumped at every change of a credential's status (statusgen.go)
 	offers        OfferStore
 	purges        offerPurges
 	keys          openKeys
@@ -144,7 +141,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 	s := &Service{
 		orgs: stores.Orgs, creator: stores.Creator, staff: stores.Staff, tokens: stores.Tokens, sessions: stores.Sessions,
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
-		status: notifyStatus(stores.Status, opts.OnStatusChanged), offers: stores.Offers, baseURL: strings.TrimRight(opts.BaseURL, "/"),
+		status: stores.Status, offers: stores.Offers, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		keyChanger: stores.Keys, sweeper: stores.Sweeper, orgUpdater: stores.Settings, accounts: stores.Accounts,
 		keys: openKeys{open: map[string]*keyring{}}, onCorrected: opts.OnCorrected, docSigner: opts.DataIntegrity,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
@@ -156,6 +153,9 @@ func New(stores Stores, opts Options) (*Service, error) {
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
+	}
+	if s.status != nil {
+		s.status = countingStatus{StatusStore: s.status, gen: &s.statusGen}
 	}
 	var err error
 	if s.auditIDKey, err = auditIDKeyOf(s.masterKey, s.rand); err != nil {

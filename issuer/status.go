@@ -286,26 +286,3 @@ func (c *signedLists) sign(org string, k listKey, digest [sha256.Size]byte, now 
 		}
 	}
 }
-
-// statusNotifier calls its hook after every status change it stores.
-type statusNotifier struct {
-	StatusStore
-	changed func(org string)
-}
-
-// notifyStatus wraps st so that changed hears of every status change
-// (Options.OnStatusChanged); st itself when there is no hook.
-func notifyStatus(st StatusStore, changed func(org string)) StatusStore {
-	if st == nil || changed == nil {
-		return st
-	}
-	return statusNotifier{st, changed}
-}
-
-func (n statusNotifier) SetCredentialState(ctx context.Context, org, id string, change func(CredentialRecord) (CredentialRecord, error)) (CredentialRecord, error) {
-	rec, err := n.StatusStore.SetCredentialState(ctx, org, id, change)
-	if err == nil {
-		n.changed(org)
-	}
-	return rec, err
-}

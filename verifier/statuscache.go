@@ -12,6 +12,10 @@ import (
 	"github.com/tally-id/tally/credentials"
 )
 
+// mergedFetchTimeout bounds a status list fetch shared by concurrent
+// verifications (the fetchers have shorter timeouts of their own).
+const mergedFetchTimeout = 30 * time.Second
+
 // MaxStatusCacheLifetime caps how long a verifier keeps a status list before
 // it fetches it again, whatever the list's ttl or the HTTP max-age say: a
 // revocation reaches every verifier that is online within a day.
@@ -129,7 +133,12 @@ func (v *Verifier) statusList(ctx context.Context, kind listKind, url string, is
 	}
 	key := strconv.Itoa(int(kind)) + "\x00" + iss.Identifier() + "\x00" + url
 	got, err, _ := v.fetches.Do(key, func() (any, error) {
-		body, age, err := v.opts.Fetcher.FetchStatusList(ctx, url, kind.mediaType())
+		// The fetch is every waiting caller's, not the first's alone: it
+		// does not end when the first caller's context does (a client
+		// that hangs up), only after mergedFetchTimeout at most.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mergedFetchTimeout)
+		defer cancel()
+		body, age, err := v.opts.Fetcher.FetchStatusList(fctx, url, kind.mediaType())
 		if err != nil {
 			return nil, err
 		}

@@ -14,7 +14,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/tally-id/tally/credentials/dataintegrity"
@@ -24,7 +23,6 @@ import (
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier"
-	"github.com/tally-id/tally/verifier/trustsync"
 	"github.com/tally-id/tally/web"
 )
 
@@ -59,6 +57,9 @@ type Main struct {
 	// when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+	// stopVPSweep ends the OpenID4VP requests' sweep (servevp.go).
+	stopVPSweep context.CancelFunc
+	vpSweepDone chan struct{}
 	// referrals (issue 7): stopReferrals ends the feedback outbox's
 	// delivery; referralsDone is closed when it has.
 	stopReferrals context.CancelFunc
@@ -68,8 +69,6 @@ type Main struct {
 	// trustDone is closed when it has.
 	stopTrust context.CancelFunc
 	trustDone chan struct{}
-	// trust is the verifier service's, once made (issuer hooks use it).
-	trust atomic.Pointer[trustsync.Service]
 	// trim gives memory back when the server goes quiet; stopTrim ends it.
 	trim     idleTrimmer
 	stopTrim context.CancelFunc
@@ -152,13 +151,6 @@ func (m *Main) Run(ctx context.Context) error {
 		OnCorrected: func(ctx context.Context, c issuer.Corrected) error {
 			return svc.OnCorrectedRevoke(ctx, c)
 		},
-		// A status change counts at once at this instance's service
-		// points (the verifier is made below).
-		OnStatusChanged: func(org string) {
-			if t := m.trust.Load(); t != nil {
-				t.StatusChanged(svc.StatusBase(org))
-			}
-		},
 	})
 	if err != nil {
 		return err
@@ -203,7 +195,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.trust.Store(trust)
 
 	refs, err := m.referrals(svc, trust, auditLog, log) // referrals (issue 7)
 	if err != nil {
@@ -223,6 +214,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.sweepPresentations(presentations, log)
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Parts: m.Parts, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
 		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations, Referrals: refs,
@@ -311,6 +303,10 @@ func (m *Main) Close() error {
 	if m.stopReferrals != nil {
 		m.stopReferrals()
 		<-m.referralsDone
+	}
+	if m.stopVPSweep != nil {
+		m.stopVPSweep()
+		<-m.vpSweepDone
 	}
 	if m.stopTrim != nil {
 		m.stopTrim()

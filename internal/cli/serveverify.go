@@ -43,6 +43,9 @@ func (m *Main) verification(ctx context.Context, svc *issuer.Service, master []b
 		Verifier: verifier.Options{Now: m.Now, Offline: m.Config.Offline, MaxStatusAge: m.Config.MaxStatusAge,
 			Formats: []verifier.FormatParser{di}, TrustDIDKeyIssuers: m.Config.VCAPIOpen},
 	}
+	// A card revoked on this instance is refused here at once, not once
+	// the status list cached before expires.
+	opts.LocalStatusGeneration = svc.StatusGeneration
 	for _, f := range m.Config.TrustAnchorFiles() {
 		data, err := os.ReadFile(f)
 		if err != nil {

@@ -243,6 +243,7 @@ func (s *Server) renderDomains(c echo.Context, status int, form map[string]strin
 	if err != nil {
 		return err
 	}
+	infos = domainsOfCaller(c, infos)
 	now := s.svc.Now()
 	v := &domainsView{CanManage: mustPrincipal(c).Role == issuer.RoleConsortium}
 	for _, in := range infos {
@@ -411,6 +412,9 @@ func (s *Server) renderDomain(c echo.Context, status int, form map[string]string
 	if err != nil {
 		return err
 	}
+	if err := s.domainOfCaller(c, reg); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	info, err := reg.DomainInfo(ctx, c.Param("domain"))
 	if err != nil {
@@ -452,6 +456,9 @@ func (s *Server) renderDomain(c echo.Context, status int, form map[string]string
 func (s *Server) domainExport(c echo.Context) error {
 	reg, err := s.registryOr404()
 	if err != nil {
+		return err
+	}
+	if err := s.domainOfCaller(c, reg); err != nil {
 		return err
 	}
 	l, err := reg.Export(c.Request().Context(), c.Param("domain"))
@@ -565,6 +572,9 @@ func (s *Server) domainPeerUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.domainOfCaller(c, reg); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	info, err := reg.DomainInfo(ctx, c.Param("domain"))
 	if err != nil {
@@ -595,6 +605,9 @@ func (s *Server) domainPeerUpload(c echo.Context) error {
 func (s *Server) reconcile(c echo.Context) (*registry.Report, error) {
 	reg, err := s.registryOr404()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.domainOfCaller(c, reg); err != nil {
 		return nil, err
 	}
 	peer := c.Param("peer")

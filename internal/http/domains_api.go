@@ -82,6 +82,7 @@ func (s *Server) apiDomains(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	infos = domainsOfCaller(c, infos)
 	if infos == nil {
 		infos = []registry.DomainInfo{}
 	}
@@ -131,6 +132,9 @@ func (s *Server) apiDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.domainOfCaller(c, reg); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	info, err := reg.DomainInfo(ctx, c.Param("domain"))
 	if err != nil {
@@ -151,6 +155,9 @@ func (s *Server) apiDomain(c echo.Context) error {
 func (s *Server) apiPeerListPut(c echo.Context) error {
 	reg, err := s.registryOr404()
 	if err != nil {
+		return err
+	}
+	if err := s.domainOfCaller(c, reg); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()

@@ -37,7 +37,7 @@ const (
 	vpPurposeMax = 200
 	// vpKeepAfterExpiry is how long a transaction and its outcome are kept
 	// once it can no longer be answered, for the staff page to show it.
-	vpKeepAfterExpiry = 30 * time.Minute
+	vpKeepAfterExpiry = oid4vp.KeepAfterExpiry
 	// vpPNGSize is the width in pixels of the request's QR image.
 	vpPNGSize = 384
 	// vpServicePoint names the scans of phone wallets in the registry.

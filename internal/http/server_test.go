@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,16 +99,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	auditLog := audit.NewLog(auditStore, audit.Options{Programmes: db})
-	// A status change counts at once at the instance's service points, as
-	// in tally serve (e.trust is made below).
-	var trust atomic.Pointer[trustsync.Service]
-	var svc *issuer.Service
-	svc, err = issuer.New(db.Stores(), issuer.Options{
-		OnStatusChanged: func(org string) {
-			if t := trust.Load(); t != nil {
-				t.StatusChanged(svc.StatusBase(org))
-			}
-		},
+	svc, err := issuer.New(db.Stores(), issuer.Options{
 		Audit:     auditLog,
 		BaseURL:   "http://" + ts.Listener.Addr().String(),
 		MasterKey: []byte("river lantern cobalt pepper"),
@@ -192,11 +182,10 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers, LocalStatus: svc.LocalStatusList, Stores: trustStore.Stores(),
+	if e.trust, err = trustsync.New(ctx, trustsync.Options{Local: svc.TrustedIssuers, LocalStatus: svc.LocalStatusList, LocalStatusGeneration: svc.StatusGeneration, Stores: trustStore.Stores(),
 		Verifier: verifier.Options{Formats: []verifier.FormatParser{di}}}); err != nil {
 		t.Fatal(err)
 	}
-	trust.Store(e.trust)
 	e.auditLog = auditLog
 	if e.referrals, err = newReferrals(db, svc, e.trust, auditLog); err != nil { // referrals (issue 7)
 		t.Fatal(err)

@@ -103,7 +103,7 @@ func (s *Server) vcVerifier() (*verifier.Verifier, error) {
 	if s.trust == nil {
 		return nil, echo.ErrNotFound
 	}
-	v := s.trust.Verifier()
+	v := s.trust.ConformanceVerifier()
 	if v == nil {
 		return nil, echo.ErrNotFound
 	}

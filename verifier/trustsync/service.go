@@ -37,6 +37,12 @@ type Options struct {
 	// LocalStatus reads the instance's own status lists in-process; every
 	// list is fetched over the network if nil.
 	LocalStatus LocalStatus
+	// LocalStatusGeneration changes whenever a credential of the instance
+	// is revoked, suspended or reinstated (issuer.Service.StatusGeneration):
+	// the verifier then reads the instance's own lists anew at their next
+	// use, rather than from its cache. Without it, a card revoked here
+	// passes here until the list cached before expires.
+	LocalStatusGeneration func() uint64
 	// Verifier is the template of the verifiers built: the clock, the
 	// network status fetcher (an HTTPStatusFetcher if nil), the offline
 	// switch (then nothing is fetched from the network, and the instance's
@@ -68,6 +74,15 @@ type Service struct {
 	mu   sync.Mutex // serialises rebuilds and changes
 	cur  atomic.Pointer[verifier.Verifier]
 	list atomic.Pointer[verifier.TrustList]
+
+	// localBases are the URL prefixes of the instance's own status lists;
+	// localGen the LocalStatusGeneration they were last read at.
+	localBases atomic.Pointer[[]string]
+	localGen   atomic.Uint64
+
+	// open is the VC API's conformance verifier when Verifier.TrustDIDKeyIssuers
+	// is set (nil otherwise): never the one people are checked with.
+	open atomic.Pointer[verifier.Verifier]
 
 	// refreshing serialises refresh passes.
 	refreshing sync.Mutex
@@ -136,7 +151,50 @@ func (s *Service) MaxStatusAge() time.Duration { return s.opts.Verifier.MaxStatu
 
 // Verifier returns the current verifier. Callers keep it for one check
 // only: a reload replaces it.
-func (s *Service) Verifier() *verifier.Verifier { return s.cur.Load() }
+func (s *Service) Verifier() *verifier.Verifier {
+	s.localStatusChanged()
+	return s.cur.Load()
+}
+
+// localStatusChanged makes the verifiers read the instance's own status
+// lists anew when a credential's status changed since they last did.
+func (s *Service) localStatusChanged() {
+	gen := s.opts.LocalStatusGeneration
+	if gen == nil {
+		return
+	}
+	seen := s.localGen.Load()
+	now := gen()
+	if now == seen || !s.localGen.CompareAndSwap(seen, now) {
+		return
+	}
+	bases := s.localBases.Load()
+	if bases == nil {
+		return
+	}
+	for _, v := range []*verifier.Verifier{s.cur.Load(), s.open.Load()} {
+		if v == nil {
+			continue
+		}
+		for _, b := range *bases {
+			v.ExpireStatusLists(b)
+		}
+	}
+}
+
+// ConformanceVerifier returns the verifier of the VC API's verify routes:
+// with Options.Verifier.TrustDIDKeyIssuers (tally serve --vc-api-open) it
+// also accepts did:key issuers outside the trust list; otherwise it is
+// Verifier. Verifier never accepts them, whatever the options: a did:key
+// is anyone's, and a card it signs must not pass at a service point nor
+// reach the dedup registry.
+func (s *Service) ConformanceVerifier() *verifier.Verifier {
+	s.localStatusChanged()
+	if v := s.open.Load(); v != nil {
+		return v
+	}
+	return s.cur.Load()
+}
 
 // TrustList returns the trust list the current verifier uses: the
 // instance's own issuers and those of every trust list in force.
@@ -192,11 +250,11 @@ func (s *Service) reload(ctx context.Context) error {
 		}
 		localSig = localSignature(local)
 		for _, iss := range local {
-			if err := list.Add(iss); err != nil {
-				return fmt.Errorf("this instance's issuer %s: %w", iss.Identifier(), err)
-			}
 			if iss.StatusBase != "" && s.opts.LocalStatus != nil {
 				localBases = append(localBases, strings.TrimSuffix(iss.StatusBase, "/")+"/")
+			}
+			if err := list.Add(iss); err != nil {
+				return fmt.Errorf("this instance's issuer %s: %w", iss.Identifier(), err)
 			}
 		}
 	}
@@ -235,9 +293,17 @@ func (s *Service) reload(ctx context.Context) error {
 	o.Trust = list
 	o.Offline = false // s fetches: in-process always, from the network unless offline
 	o.Fetcher = s
+	o.TrustDIDKeyIssuers = false
 	v, err := verifier.New(o)
 	if err != nil {
 		return err
+	}
+	var open *verifier.Verifier
+	if s.opts.Verifier.TrustDIDKeyIssuers {
+		o.TrustDIDKeyIssuers = true
+		if open, err = verifier.New(o); err != nil {
+			return err
+		}
 	}
 	status := map[string]*StatusRecord{}
 	if s.opts.Stores != nil {
@@ -253,6 +319,9 @@ func (s *Service) reload(ctx context.Context) error {
 					r.LastError = "kept, but not used: " + err.Error()
 				}
 			}
+			if open != nil {
+				_ = open.LoadStatusList(r.Raw) // as v did, or refused as v did
+			}
 			r.Raw = nil
 			status[r.URL] = r
 		}
@@ -264,7 +333,9 @@ func (s *Service) reload(ctx context.Context) error {
 	s.localSig = localSig
 	s.metaMu.Unlock()
 	s.list.Store(list)
+	s.localBases.Store(&localBases)
 	s.cur.Store(v)
+	s.open.Store(open)
 	return nil
 }
 
@@ -284,14 +355,4 @@ func addList(combined, t *verifier.TrustList) error {
 		}
 	}
 	return nil
-}
-
-// StatusChanged tells the verifier that an issuer of this instance has
-// changed the status of one of its credentials: the lists it holds below
-// statusBase are fetched again (in-process) at their next use, so that a
-// revocation counts at once at this instance's service points.
-func (s *Service) StatusChanged(statusBase string) {
-	if v := s.cur.Load(); v != nil {
-		v.ExpireStatusLists(strings.TrimSuffix(statusBase, "/") + "/")
-	}
 }

@@ -83,6 +83,9 @@ func (s *Service) keepStatus(ctx context.Context, url, mediaType string, body []
 			return fmt.Errorf("the list fetched was refused: %w", err)
 		}
 	}
+	if v := s.open.Load(); v != nil {
+		_ = v.LoadStatusList(body) // checked as the current verifier did
+	}
 	lifetime := s.lifetime(maxAge, ttl)
 	r := StatusRecord{
 		URL: url, Issuer: issuer, MediaType: mediaType, Raw: body, SignedAt: signedAt.UTC(), FetchedAt: now, MaxAge: maxAge,
