@@ -73,6 +73,11 @@ type Options struct {
 	// issuance of credentials re-issues and revokes there. Nil: nothing is
 	// done.
 	OnCorrected func(ctx context.Context, c Corrected) error
+	// OnStatusChanged is called after a credential of org is revoked,
+	// suspended or reinstated, with org's status base (StatusBase): a
+	// verifier of the same instance then reads its lists afresh. Nil:
+	// nothing is done.
+	OnStatusChanged func(statusBase string)
 	// SignInLimits bound refused sign-ins per user name and per client;
 	// DefaultSignInLimits if zero.
 	SignInLimits SignInLimits
@@ -107,6 +112,7 @@ type Service struct {
 	signedLists   signedLists
 	baseURL       string
 	onCorrected   func(ctx context.Context, c Corrected) error
+	onStatus      func(statusBase string)
 	docSigner     DocumentSigner
 	keyChanger    OrgKeyChanger
 	sweeper       CredentialSweeper
@@ -141,7 +147,7 @@ func New(stores Stores, opts Options) (*Service, error) {
 		programmes: stores.Programmes, dataKeys: stores.DataKeys, registrations: stores.Registrations, index: stores.Index,
 		status: stores.Status, offers: stores.Offers, baseURL: strings.TrimRight(opts.BaseURL, "/"),
 		keyChanger: stores.Keys, sweeper: stores.Sweeper, orgUpdater: stores.Settings, accounts: stores.Accounts,
-		keys: openKeys{open: map[string]*keyring{}}, onCorrected: opts.OnCorrected, docSigner: opts.DataIntegrity,
+		keys: openKeys{open: map[string]*keyring{}}, onCorrected: opts.OnCorrected, onStatus: opts.OnStatusChanged, docSigner: opts.DataIntegrity,
 		masterKey: opts.MasterKey, now: opts.Now, rand: opts.Rand,
 		sessionTTL: opts.SessionTTL, sessionIdle: opts.SessionIdle,
 		params: opts.Password, scryptN: opts.ScryptN, audit: opts.Audit,

@@ -66,6 +66,9 @@ func (s *Service) changeState(ctx context.Context, by Principal, org, id string,
 	if err != nil || unchanged {
 		return rec, err
 	}
+	if s.onStatus != nil {
+		s.onStatus(s.StatusBase(org) + "/")
+	}
 	// A credential issued through the VC API has no registration nor
 	// programme, and an id of the caller's making.
 	objects := []audit.Object{{Kind: audit.ObjectCredential, ID: s.AuditCredentialID(rec.ID)}}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +101,20 @@ func (c *statusCache) put(k cacheKey, l *cachedList) error {
 	}
 	c.lists[k] = l
 	return nil
+}
+
+// ExpireStatusLists makes every cached status list whose URL starts with
+// prefix due for fetching again at its next use: its issuer says a status
+// changed (a card of the same instance revoked, say). A list that cannot
+// be fetched then is still used, as any list past its lifetime is.
+func (v *Verifier) ExpireStatusLists(prefix string) {
+	v.status.mu.Lock()
+	defer v.status.mu.Unlock()
+	for k, l := range v.status.lists {
+		if strings.HasPrefix(k.url, prefix) {
+			l.expires = time.Time{}
+		}
+	}
 }
 
 // statusList returns a usable verified list of kind at url, fetching it

@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tally-id/tally/credentials/dataintegrity"
@@ -23,6 +24,7 @@ import (
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier"
+	"github.com/tally-id/tally/verifier/trustsync"
 	"github.com/tally-id/tally/web"
 )
 
@@ -134,6 +136,10 @@ func (m *Main) Run(ctx context.Context) error {
 	// A correction revokes the registration's credentials (re-issuing is
 	// then one click); the hook needs the service it is given to.
 	var svc *issuer.Service
+	// The verifier (built below, on svc) hears of this instance's own
+	// status changes at once: a card revoked here is refused here at the
+	// next scan, not once a cached list lapses.
+	var statusHeard atomic.Pointer[trustsync.Service]
 	// The Data Integrity processor signs the VC API's credentials and the
 	// status lists served to JSON-LD verifiers.
 	di, err := dataintegrity.New(dataintegrity.Options{})
@@ -147,6 +153,11 @@ func (m *Main) Run(ctx context.Context) error {
 		BaseURL: m.baseURL,
 		OnCorrected: func(ctx context.Context, c issuer.Corrected) error {
 			return svc.OnCorrectedRevoke(ctx, c)
+		},
+		OnStatusChanged: func(prefix string) {
+			if t := statusHeard.Load(); t != nil {
+				t.StatusChanged(prefix)
+			}
 		},
 	})
 	if err != nil {
@@ -192,6 +203,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	statusHeard.Store(trust)
 
 	refs, err := m.referrals(svc, trust, auditLog, log) // referrals (issue 7)
 	if err != nil {

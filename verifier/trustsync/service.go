@@ -135,6 +135,16 @@ func (s *Service) MaxStatusAge() time.Duration { return s.opts.Verifier.MaxStatu
 // only: a reload replaces it.
 func (s *Service) Verifier() *verifier.Verifier { return s.cur.Load() }
 
+// StatusChanged tells the current verifier that a status list below
+// prefix changed (a card of this instance revoked, suspended or
+// reinstated): it reads the list afresh at its next check, rather than
+// when its cached copy's lifetime ends.
+func (s *Service) StatusChanged(prefix string) {
+	if v := s.cur.Load(); v != nil {
+		v.ExpireStatusLists(prefix)
+	}
+}
+
 // TrustList returns the trust list the current verifier uses: the
 // instance's own issuers and those of every trust list in force.
 func (s *Service) TrustList() *verifier.TrustList { return s.list.Load() }
