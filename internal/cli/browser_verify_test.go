@@ -180,11 +180,11 @@ func TestBrowserVerifyPages(t *testing.T) {
 	}
 	check("Ifo clinic", fatimaPNG, "")
 	b.wantText(".verdict", "already seen")
-	b.wantText(".dedup", "Already seen 1 times")
+	b.wantText(".dedup", "Already seen once")
 	b.shot("answer-duplicate")
 	b.openLang("/verify/", "ar")
 	check("", fatimaPNG, "")
-	b.wantText(".dedup", "سبقت رؤيتها 2")
+	b.wantText(".dedup", "سبقت رؤيتها (عدد المرات: 2)")
 	b.shot("answer-duplicate-ar")
 	b.openLang("/verify/", "en")
 

@@ -187,7 +187,7 @@ func TestDeskPasteNewThenSeen(t *testing.T) {
 	}
 	res = e.do("POST", "/verify/check", formType, form("servicePoint", "Clinic", "credential", card), as)
 	page = readBody(t, res)
-	if res.StatusCode != 200 || !strings.Contains(page, "answer-amber") || !strings.Contains(page, "Already seen 1 times") ||
+	if res.StatusCode != 200 || !strings.Contains(page, "answer-amber") || !strings.Contains(page, "Already seen once") ||
 		!strings.Contains(page, "at \u2068Gate A\u2069, for programme \u2068MPCA-2026\u2069") {
 		t.Fatalf("%d: %s", res.StatusCode, page)
 	}
@@ -243,7 +243,7 @@ func TestDeskPhotoAndPDF(t *testing.T) {
 		page := readBody(t, res)
 		want := "First time in this domain"
 		if i > 0 {
-			want = "Already seen 1 times"
+			want = "Already seen once"
 		}
 		if res.StatusCode != 200 || !strings.Contains(page, "Fatima Hassan Abdi") || !strings.Contains(page, want) {
 			t.Fatalf("%s: %d: %s", kind, res.StatusCode, page)

@@ -130,6 +130,13 @@ func (v *deskView) DedupLine() string {
 		return v.T.Get("desk_dedup_new")
 	}
 	d := a.Dedup
+	if d.SeenBefore == 1 {
+		// Once: "1 times" reads wrong, and the first visit is the last.
+		if d.FirstProgramme == "" {
+			return v.T.Get("desk_dedup_once_np", v.Ago(d.FirstSeen), v.Date(d.FirstSeen), isolate(d.FirstServicePoint))
+		}
+		return v.T.Get("desk_dedup_once", v.Ago(d.FirstSeen), v.Date(d.FirstSeen), isolate(d.FirstServicePoint), isolate(d.FirstProgramme))
+	}
 	if d.FirstProgramme == "" {
 		return v.T.Get("desk_dedup_seen_np", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint))
 	}
@@ -139,7 +146,7 @@ func (v *deskView) DedupLine() string {
 // LastSeenLine says when and where the person was seen last.
 func (v *deskView) LastSeenLine() string {
 	d := v.Answer.Dedup
-	if d == nil || d.New {
+	if d == nil || d.New || d.SeenBefore == 1 {
 		return ""
 	}
 	if d.LastProgramme == "" {
