@@ -147,36 +147,10 @@ func TestJourney(t *testing.T) {
 		return b
 	}
 	registrar, supervisorA, verifier := staff("registrar"), staff("supervisor"), staff("verifier")
-	decoder, err := scan.New(scan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// A registers Fatima, with her consent, and issues her card.
-	code, h, _ := registrar.postForm("/issuer/register", "programme", "MPCA-2026", "consent.given", "yes", "consent.method", "verbal",
-		"consent.language", "so", "fullName", "Fatima Hassan Abdi", "dateOfBirth", "1991-03-14", "registrationId", "KE-DAD-2026-000123", "gender", "female")
-	if code != 303 {
-		t.Fatalf("register: %d", code)
-	}
-	regPath, _, _ := strings.Cut(h.Get("Location"), "?")
-	issueCard := func() (string, []byte, string) {
-		t.Helper()
-		code, h, _ := registrar.postForm(regPath+"/credentials", "type", "RegistrationCredential")
-		if code != 303 {
-			t.Fatalf("issue: %d", code)
-		}
-		credPath, _, _ := strings.Cut(h.Get("Location"), "?")
-		code, _, png := registrar.send("GET", credPath+"/card.png", "", "")
-		if code != 200 {
-			t.Fatalf("card.png: %d", code)
-		}
-		// What a scanner gun reads from the card's QR code.
-		res, err := decoder.Decode(context.Background(), []byte(png))
-		if err != nil {
-			t.Fatalf("the card's QR code: %v", err)
-		}
-		return credPath, []byte(png), res.Text
-	}
+	regPath := registerFatima(t, registrar)
+	issueCard := func() (string, []byte, string) { return issueCard(t, registrar, regPath) }
 	credPath, cardPNG, cardText := issueCard()
 
 	// B's verifier checks it at a service point: pasted, then as a photo.
@@ -227,23 +201,12 @@ func TestJourney(t *testing.T) {
 		t.Fatalf("the new card's answer counts %q, want %q: the refused scans were counted", got, want)
 	}
 
-	// A refers her to B, passing on her name only, with her consent.
-	v := url.Values{"type": {"ReferralCredential"}, "programme": {"MPCA-2026"}, "format": {"qr"},
-		"referral.referredTo": {reliefDID}, "referral.service": {"primary-health-care"}, "referral.urgency": {"high"},
-		"referral.consent.purpose": {"health care at Relief Health"}, "referral.consent.fields": {"fullName", "gender"},
-		"referral.consent.method": {"verbal"}, "referral.consent.given": {"yes"}}
-	code, loc, page := registrar.postValues(regPath+"/credentials", v)
-	if code != 303 {
-		t.Fatalf("refer: %d\n%s", code, page)
-	}
-	refPath, _, _ := strings.Cut(loc, "?")
-	code, _, refPNG := registrar.send("GET", refPath+"/card.png", "", "")
-	if code != 200 {
-		t.Fatalf("the referral's card.png: %d", code)
-	}
+	// A refers her to B, passing on her name and gender, with her consent.
+	refPNG := referFatima(t, registrar, regPath, reliefDID)
 
 	// B presents the referral (a photo of it) with her new card (pasted).
-	code, page = verifier.postMultipart("/verify/referrals", []string{"registration", newText}, map[string][]byte{"referral_photo": []byte(refPNG)})
+	var code int
+	code, page = verifier.postMultipart("/verify/referrals", []string{"registration", newText}, map[string][]byte{"referral_photo": refPNG})
 	if code != 200 {
 		t.Fatalf("present: %d\n%s", code, page)
 	}
@@ -290,4 +253,61 @@ func dedupLine(t *testing.T, page string) string {
 		t.Fatal("the answer says nothing of earlier visits")
 	}
 	return m[1]
+}
+
+// registerFatima registers Fatima at A, with her consent, and returns her
+// registration page.
+func registerFatima(t *testing.T, registrar *browser) string {
+	t.Helper()
+	code, h, _ := registrar.postForm("/issuer/register", "programme", "MPCA-2026", "consent.given", "yes", "consent.method", "verbal",
+		"consent.language", "so", "fullName", "Fatima Hassan Abdi", "dateOfBirth", "1991-03-14", "registrationId", "KE-DAD-2026-000123", "gender", "female")
+	if code != 303 {
+		t.Fatalf("register: %d", code)
+	}
+	regPath, _, _ := strings.Cut(h.Get("Location"), "?")
+	return regPath
+}
+
+// issueCard issues a registration card at A: its page, its PNG, and the
+// text a scanner gun reads from its QR code.
+func issueCard(t *testing.T, registrar *browser, regPath string) (string, []byte, string) {
+	t.Helper()
+	code, h, _ := registrar.postForm(regPath+"/credentials", "type", "RegistrationCredential")
+	if code != 303 {
+		t.Fatalf("issue: %d", code)
+	}
+	credPath, _, _ := strings.Cut(h.Get("Location"), "?")
+	code, _, png := registrar.send("GET", credPath+"/card.png", "", "")
+	if code != 200 {
+		t.Fatalf("card.png: %d", code)
+	}
+	decoder, err := scan.New(scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := decoder.Decode(context.Background(), []byte(png))
+	if err != nil {
+		t.Fatalf("the card's QR code: %v", err)
+	}
+	return credPath, []byte(png), res.Text
+}
+
+// referFatima refers Fatima from A to the organisation whose DID is to,
+// as a QR card passing on her name and gender; it returns the card's PNG.
+func referFatima(t *testing.T, registrar *browser, regPath, to string) []byte {
+	t.Helper()
+	v := url.Values{"type": {"ReferralCredential"}, "programme": {"MPCA-2026"}, "format": {"qr"},
+		"referral.referredTo": {to}, "referral.service": {"primary-health-care"}, "referral.urgency": {"high"},
+		"referral.consent.purpose": {"health care at Relief Health"}, "referral.consent.fields": {"fullName", "gender"},
+		"referral.consent.method": {"verbal"}, "referral.consent.given": {"yes"}}
+	code, loc, page := registrar.postValues(regPath+"/credentials", v)
+	if code != 303 {
+		t.Fatalf("refer: %d\n%s", code, page)
+	}
+	refPath, _, _ := strings.Cut(loc, "?")
+	code, _, png := registrar.send("GET", refPath+"/card.png", "", "")
+	if code != 200 {
+		t.Fatalf("the referral's card.png: %d", code)
+	}
+	return []byte(png)
 }
