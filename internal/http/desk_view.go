@@ -67,7 +67,10 @@ func (v *deskView) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return isolate(t.UTC().Format("2006-01-02\u00a015:04") + "\u00a0UTC") // one unit, never broken across lines
+	// One unit, never broken across lines: no-break spaces, and a word
+	// joiner after each hyphen (a narrow phone broke "2026-11-|29", and
+	// an Arabic line then showed "-11-2026").
+	return isolate(strings.ReplaceAll(t.UTC().Format("2006-01-02\u00a015:04"), "-", "-\u2060") + "\u00a0UTC")
 }
 
 // isolate keeps a value (a date, a service point's name) in its own
