@@ -238,7 +238,14 @@ func TestJourney(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	wantWords(t, "A's referrals", page, "served", reliefDID)
-	wantWords(t, "Fatima's registration at A", registrar.get(regPath), "outcome: served")
+	page = registrar.get(regPath)
+	wantWords(t, "Fatima's registration at A", page, "outcome: served")
+	// Her registration cards, of which nothing was heard, say nothing of
+	// referrals (they said "referral: · 0001-01-01 00:00 UTC").
+	refusedWords(t, "Fatima's registration at A", page, "0001-01-01", "referrals_state")
+	if n := strings.Count(page, "outcome: served"); n != 1 {
+		t.Fatalf("her registration page says 'outcome: served' %d times", n)
+	}
 	wantWords(t, "B's record", verifier.get("/verify/referrals/"+id[1]), "closed", "told to the referring organisation")
 
 	// Nothing personal reached the logs.
