@@ -210,7 +210,7 @@ func TestJourney(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("present: %d\n%s", code, page)
 	}
-	wantWords(t, "the referral", page, "Fatima Hassan Abdi", "primary-health-care", "Urgency", "high", "Full name", "Gender", "Accept")
+	wantWords(t, "the referral", page, "Fatima Hassan Abdi", "primary-health-care", "Urgency", "high", "Full name", "Gender", "Female", "Accept")
 	refusedWords(t, "the referral", page, "1991", "KE-DAD-2026-000123")
 	id := referralState.FindStringSubmatch(page)
 	if id == nil {
