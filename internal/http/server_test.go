@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,7 +100,15 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	auditLog := audit.NewLog(auditStore, audit.Options{Programmes: db})
+	// As tally serve wires it (journey, issue 7): the verifier hears of
+	// the instance's own status changes at once.
+	var statusHeard atomic.Pointer[trustsync.Service]
 	svc, err := issuer.New(db.Stores(), issuer.Options{
+		OnStatusChanged: func(prefix string) {
+			if t := statusHeard.Load(); t != nil {
+				t.StatusChanged(prefix)
+			}
+		},
 		Audit:     auditLog,
 		BaseURL:   "http://" + ts.Listener.Addr().String(),
 		MasterKey: []byte("river lantern cobalt pepper"),
@@ -186,6 +195,7 @@ func newEnv(t *testing.T) *env {
 		Verifier: verifier.Options{Formats: []verifier.FormatParser{di}}}); err != nil {
 		t.Fatal(err)
 	}
+	statusHeard.Store(e.trust)
 	e.auditLog = auditLog
 	if e.referrals, err = newReferrals(db, svc, e.trust, auditLog); err != nil { // referrals (issue 7)
 		t.Fatal(err)
