@@ -90,6 +90,9 @@ func cardView(t *testing.T, c *credentials.Credential, iat time.Time) *credentia
 	if c.ValidFrom.After(iat) {
 		v.ValidFrom = c.ValidFrom
 	}
+	if c.Type == credentials.TypeReferral {
+		v.ID = c.ID // a referral card carries its id (CWT claim 7)
+	}
 	switch s := c.Subject.(type) {
 	case *credentials.Registration:
 		v.Subject = &credentials.Registration{

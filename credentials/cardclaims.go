@@ -1,9 +1,11 @@
 package credentials
 
 import (
+	"encoding/hex"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,12 +25,16 @@ const (
 
 // cardCWT is the card's CWT claims set.
 type cardCWT struct {
-	Issuer    string       `cbor:"1,keyasint,omitempty"`
-	Expires   *int64       `cbor:"4,keyasint,omitempty"`
-	NotBefore *int64       `cbor:"5,keyasint,omitempty"`
-	IssuedAt  *int64       `cbor:"6,keyasint,omitempty"`
-	Identity  *claim169    `cbor:"169,keyasint,omitempty"`
-	Tally     *tallyClaims `cbor:"-65537,keyasint,omitempty"`
+	Issuer    string `cbor:"1,keyasint,omitempty"`
+	Expires   *int64 `cbor:"4,keyasint,omitempty"`
+	NotBefore *int64 `cbor:"5,keyasint,omitempty"`
+	IssuedAt  *int64 `cbor:"6,keyasint,omitempty"`
+	// CTI (RFC 8392 claim 7) is a referral card's credential id, a
+	// urn:uuid as its 16 bytes: the receiving organisation records the
+	// referral, and tells the referring one what became of it, by its id.
+	CTI      bstr         `cbor:"7,keyasint,omitempty"`
+	Identity *claim169    `cbor:"169,keyasint,omitempty"`
+	Tally    *tallyClaims `cbor:"-65537,keyasint,omitempty"`
 }
 
 // claim169 is the part of the MOSIP Claim 169 identity map (spec v1.2) that
@@ -108,6 +114,11 @@ func cardClaims(c *Credential, now time.Time) (*cardCWT, error) {
 	if !c.ValidFrom.IsZero() && c.ValidFrom.Unix() > iat {
 		nbf := c.ValidFrom.Unix()
 		out.NotBefore = &nbf
+	}
+	if c.Type == TypeReferral {
+		if u, ok := uuidBytes(c.ID); ok {
+			out.CTI = u
+		}
 	}
 	if len(c.Status) > 0 {
 		list, index, ok := TallyStatus(c.Status)
@@ -324,6 +335,12 @@ func credentialFromClaims(p *cardCWT) (*Credential, error) {
 		return nil, fmt.Errorf("card: no issuer (CWT claim 1): %w", ErrMalformed)
 	}
 	c := &Credential{Type: typ, Issuer: p.Issuer}
+	// A cti of another length is another issuer's token id, not a
+	// credential id of tally's: it is ignored, as unknown claims are.
+	if len(p.CTI) == 16 {
+		h := hex.EncodeToString(p.CTI)
+		c.ID = "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	}
 	switch {
 	case p.NotBefore != nil:
 		c.ValidFrom = time.Unix(*p.NotBefore, 0).UTC()
@@ -461,4 +478,22 @@ func setRegistrationValue(r *Registration, name, v string) {
 	case "language":
 		r.Language = v
 	}
+}
+
+// uuidBytes reads a credential id of the form urn:uuid:8-4-4-4-12 (lower-
+// case hex) as its 16 bytes.
+func uuidBytes(id string) ([]byte, bool) {
+	h, ok := strings.CutPrefix(id, "urn:uuid:")
+	if !ok || len(h) != 36 || h[8] != '-' || h[13] != '-' || h[18] != '-' || h[23] != '-' {
+		return nil, false
+	}
+	h = h[:8] + h[9:13] + h[14:18] + h[19:23] + h[24:]
+	if strings.ToLower(h) != h {
+		return nil, false
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return nil, false
+	}
+	return b, true
 }

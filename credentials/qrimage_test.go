@@ -66,15 +66,18 @@ func measureCards(t *testing.T) []cardSize {
 
 // TestCardSizeBudget holds the registration card to QR version 13 at level
 // Q (DESIGN.md), for did:web and did:key issuers alike, and the other cards
-// to their present sizes, so that no card grows unnoticed.
+// to their present sizes, so that no card grows unnoticed. (The referral
+// card grew by its 16-byte id, CWT claim 7, which the receiving
+// organisation records it by: the sample, with all nine fields shared,
+// went from version 17 to 18.)
 func TestCardSizeBudget(t *testing.T) {
 	limits := map[string]int{
 		"EdDSA/did:web registration": credentials.CardQRMaxVersion,
 		"EdDSA/did:web eligibility":  13,
-		"EdDSA/did:web referral":     17,
+		"EdDSA/did:web referral":     18,
 		"EdDSA/did:key registration": credentials.CardQRMaxVersion,
 		"EdDSA/did:key eligibility":  13,
-		"EdDSA/did:key referral":     17,
+		"EdDSA/did:key referral":     18,
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-14s %-13s %6s %5s %5s %8s\n", "issuer", "card", "chars", "zlib", "COSE", "QR (Q)")

@@ -275,3 +275,25 @@ func TestLapsedStatusListNeverUsed(t *testing.T) {
 		t.Fatalf("a lapsed fetched list was used: %v %+v", err, res.Status)
 	}
 }
+
+// ExpireStatusLists (journey, issue 7): lists below the prefix are fetched
+// again at their next use, well within their lifetime; others are not.
+func TestExpireStatusListsFetchCount(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	f.serve(testNow, "max-age=3600")
+	raw := issue(t, credentials.FormatQR, sample(t, "registration", f.key, f.base), f.key)
+	v := f.verifier(t, verifier.Options{Now: func() time.Time { return testNow }})
+	if _, err := v.Verify(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	hits := f.fetches()
+	v.ExpireStatusLists("https://elsewhere.example/")
+	if _, err := v.Verify(ctx, raw); err != nil || f.fetches() != hits {
+		t.Fatalf("another prefix expired the lists: %d fetches, want %d (%v)", f.fetches(), hits, err)
+	}
+	v.ExpireStatusLists(f.base + "/")
+	if _, err := v.Verify(ctx, raw); err != nil || f.fetches() != hits+2 {
+		t.Fatalf("after ExpireStatusLists: %d fetches, want %d (%v)", f.fetches(), hits+2, err)
+	}
+}

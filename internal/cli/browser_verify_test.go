@@ -184,7 +184,7 @@ func TestBrowserVerifyPages(t *testing.T) {
 	b.shot("answer-duplicate")
 	b.openLang("/verify/", "ar")
 	check("", fatimaPNG, "")
-	b.wantText(".dedup", "سبقت رؤيتها 2")
+	b.wantText(".dedup", "سبقت رؤيتها (عدد المرات: 2)")
 	b.shot("answer-duplicate-ar")
 	b.openLang("/verify/", "en")
 

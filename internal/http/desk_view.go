@@ -67,7 +67,10 @@ func (v *deskView) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return isolate(t.UTC().Format("2006-01-02\u00a015:04") + "\u00a0UTC") // one unit, never broken across lines
+	// One unit, never broken across lines: no-break spaces, and a word
+	// joiner after each hyphen (a narrow phone broke "2026-11-|29", and
+	// an Arabic line then showed "-11-2026").
+	return isolate(strings.ReplaceAll(t.UTC().Format("2006-01-02\u00a015:04"), "-", "-\u2060") + "\u00a0UTC")
 }
 
 // isolate keeps a value (a date, a service point's name) in its own
@@ -121,20 +124,23 @@ func (v *deskView) DedupLine() string {
 		return v.T.Get("desk_dedup_new")
 	}
 	d := a.Dedup
-	key := "desk_dedup_seen"
 	if d.SeenBefore == 1 {
-		key = "desk_dedup_seen_once"
+		// Once: "1 times" reads wrong, and the first visit is the last.
+		if d.FirstProgramme == "" {
+			return v.T.Get("desk_dedup_once_np", v.Ago(d.FirstSeen), v.Date(d.FirstSeen), isolate(d.FirstServicePoint))
+		}
+		return v.T.Get("desk_dedup_once", v.Ago(d.FirstSeen), v.Date(d.FirstSeen), isolate(d.FirstServicePoint), isolate(d.FirstProgramme))
 	}
 	if d.FirstProgramme == "" {
-		return v.T.Get(key+"_np", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint))
+		return v.T.Get("desk_dedup_seen_np", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint))
 	}
-	return v.T.Get(key, d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint), isolate(d.FirstProgramme))
+	return v.T.Get("desk_dedup_seen", d.SeenBefore, v.Date(d.FirstSeen), isolate(d.FirstServicePoint), isolate(d.FirstProgramme))
 }
 
 // LastSeenLine says when and where the person was seen last.
 func (v *deskView) LastSeenLine() string {
 	d := v.Answer.Dedup
-	if d == nil || d.New {
+	if d == nil || d.New || d.SeenBefore == 1 {
 		return ""
 	}
 	if d.LastProgramme == "" {

@@ -255,8 +255,8 @@ func TestVCAPIVerifyCredential(t *testing.T) {
 	})
 	t.Run("revoked", func(t *testing.T) {
 		e.vcSetStatus(t, `{"credentialId":"urn:uuid:5b1f3a2e-6c4d-4e8f-9a0b-1c2d3e4f5a61","credentialStatus":{"type":"BitstringStatusListEntry","statusPurpose":"revocation"}}`, supervisor, http.StatusOK)
-		// The revocation counts at once: the issuer tells the instance's
-		// verifier its lists changed (Options.OnStatusChanged).
+		// The revocation counts at once: the instance's verifier reads its own
+		// lists anew after a status change (issuer.Service.StatusGeneration).
 		code, out := verify(t, di)
 		if code != http.StatusUnprocessableEntity || out.Verified || len(out.Errors) != 1 || out.Errors[0].Reason != "REVOKED" ||
 			!slices.Equal(out.Checks, []string{"issuer", "proof", "validity", "credentialStatus"}) {
