@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/verifier"
 	"github.com/tally-id/tally/verifier/referral"
 )
 
@@ -40,11 +41,25 @@ type referralsView struct {
 	SentStates map[string]referral.SentState
 	now        time.Time
 	t          *Messages
+	// trust names the organisations referrals went to.
+	trust *verifier.TrustList
 }
 
 // Ago says how long ago t was, in words ("3 hours ago").
 func (v *referralsView) Ago(t time.Time) string {
 	return ago(v.t, v.now, t)
+}
+
+// OrgName is the name the trust list gives an organisation's DID, or ""
+// when it names none.
+func (v *referralsView) OrgName(did string) string {
+	if v.trust == nil {
+		return ""
+	}
+	if iss, ok := v.trust.Issuer(did); ok {
+		return iss.Name
+	}
+	return ""
 }
 
 // When writes a time as a date and an age, for people.
@@ -54,6 +69,9 @@ func (v *referralsView) When(t time.Time) string {
 
 func (s *Server) newReferralsView(c echo.Context, d *pageData) *referralsView {
 	v := &referralsView{States: referral.States(), Reasons: referral.DeclineReasons(), Outcomes: referral.Outcomes(), now: s.svc.Now(), t: d.T}
+	if s.trust != nil {
+		v.trust = s.trust.TrustList()
+	}
 	d.Referrals = v
 	return v
 }

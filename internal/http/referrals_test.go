@@ -225,7 +225,8 @@ func referralCases(e *env) map[string]routeCase {
 				{"unknown field", jsonType, `{"state":"accepted","note":"Ayaan"}`, http.StatusBadRequest, []string{"body"}, nil},
 			},
 		},
-		"GET /issuer/referrals":                {status: http.StatusOK},
+		// The referrals made name the organisations they went to.
+		"GET /issuer/referrals":                {status: http.StatusOK, instanceWide: true},
 		"GET /api/v1/orgs/:org/referrals/sent": {status: http.StatusOK},
 	}
 }
