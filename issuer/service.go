@@ -280,7 +280,10 @@ func (s *Service) record(ctx context.Context, e audit.Entry) error {
 	if e.Outcome == "" {
 		e.Outcome = audit.OutcomeSuccess
 	}
-	if _, err := s.audit.Append(ctx, e); err != nil {
+	// The entry is written even if the request was cancelled meanwhile:
+	// the change it records is made (or the read done), and a client that
+	// drops the connection must not leave it out of the log.
+	if _, err := s.audit.Append(context.WithoutCancel(ctx), e); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	return nil

@@ -81,6 +81,29 @@ func (c *cachedList) usable(now time.Time, skew time.Duration) error {
 type statusCache struct {
 	mu    sync.Mutex
 	lists map[cacheKey]*cachedList
+	// epoch counts the calls of ExpireStatusLists: a fetch begun in an
+	// earlier epoch may have read a list from before the change.
+	epoch uint64
+}
+
+// currentEpoch is the number of ExpireStatusLists calls so far.
+func (c *statusCache) currentEpoch() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
+// fetchedIn marks l, cached under k by a fetch begun in epoch, to be
+// fetched again at its next use if ExpireStatusLists was called since:
+// the fetch may have read the list from before the change.
+func (c *statusCache) fetchedIn(k cacheKey, l *cachedList, epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epoch != epoch && c.lists[k] == l && !l.expires.IsZero() {
+		expired := *l
+		expired.expires = time.Time{}
+		c.lists[k] = &expired
+	}
 }
 
 type cacheKey struct {
@@ -131,7 +154,11 @@ func (v *Verifier) statusList(ctx context.Context, kind listKind, url string, is
 		}
 		return nil, errors.New("no status list has been loaded, and this verifier does not fetch")
 	}
-	key := strconv.Itoa(int(kind)) + "\x00" + iss.Identifier() + "\x00" + url
+	// Callers merge their fetch only within one epoch: a verification
+	// after ExpireStatusLists never waits for, and takes, a list read
+	// before it.
+	epoch := v.status.currentEpoch()
+	key := strconv.Itoa(int(kind)) + "\x00" + iss.Identifier() + "\x00" + url + "\x00" + strconv.FormatUint(epoch, 10)
 	got, err, _ := v.fetches.Do(key, func() (any, error) {
 		// The fetch is every waiting caller's, not the first's alone: it
 		// does not end when the first caller's context does (a client
@@ -146,7 +173,11 @@ func (v *Verifier) statusList(ctx context.Context, kind listKind, url string, is
 		if kind == tokenList {
 			accept = v.acceptTokenStatusList
 		}
-		return accept(body, url, iss, now, age, true)
+		l, err := accept(body, url, iss, now, age, true)
+		if err == nil {
+			v.status.fetchedIn(cacheKey{iss.Identifier(), url, kind}, l, epoch)
+		}
+		return l, err
 	})
 	if err == nil {
 		return got.(*cachedList), nil
@@ -279,6 +310,7 @@ func (v *Verifier) ExpireStatusLists(prefix string) {
 	c := &v.status
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.epoch++
 	for k, l := range c.lists {
 		if strings.HasPrefix(k.url, prefix) && !l.expires.IsZero() {
 			expired := *l

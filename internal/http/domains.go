@@ -114,6 +114,17 @@ func (st *domainsState) take(id, org string, now time.Time) (pendingKey, bool) {
 	return p, true
 }
 
+// putBack keeps again a key taken but not handed over, until it expires
+// as it would have.
+func (st *domainsState) putBack(id string, k pendingKey) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.pending == nil {
+		st.pending = map[string]pendingKey{}
+	}
+	st.pending[id] = k
+}
+
 func (st *domainsState) prune(now time.Time) {
 	for k, p := range st.pending {
 		if !now.Before(p.expires) {
@@ -390,11 +401,14 @@ func (s *Server) domainKeyDownload(c echo.Context) error {
 	if !ok {
 		return fmt.Errorf("this key was downloaded already, or its 15 minutes are over: %w", issuer.ErrNotFound)
 	}
-	defer clear(k.file)
-	s.log.InfoContext(c.Request().Context(), "dedup domain key downloaded", "domain", k.domain, "by", p.Ref())
 	if err := s.svc.RecordAdministration(c.Request().Context(), p, audit.ActionDomainKeyDownload, audit.ObjectDomain, k.domain); err != nil {
+		// Not handed over: the key waits for the next try (the only
+		// copy of it that can leave the instance).
+		s.domains.putBack(c.FormValue("once"), k)
 		return err
 	}
+	defer clear(k.file)
+	s.log.InfoContext(c.Request().Context(), "dedup domain key downloaded", "domain", k.domain, "by", p.Ref())
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": k.domain + ".key"}))

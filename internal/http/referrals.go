@@ -212,7 +212,9 @@ func (s *Server) referralPresent(c echo.Context) error {
 		return err
 	}
 	rec, created, err := s.referrals.Receive(ctx, p.Actor(), pr)
-	if err != nil {
+	if err = referralErr(err); errors.As(err, &ie) {
+		return s.renderReferrals(c, http.StatusBadRequest, ie)
+	} else if err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "referral presented", "org", p.Org, "by", p.Ref(), "new", created)
@@ -324,7 +326,7 @@ func (s *Server) apiReferralPresent(c echo.Context) error {
 	}
 	rec, created, err := s.referrals.Receive(ctx, p.Actor(), pr)
 	if err != nil {
-		return err
+		return referralErr(err)
 	}
 	out := apiReferralReceived{Referral: rec, Shared: map[string]string{}, Warnings: pr.Warnings}
 	for _, f := range pr.Shared {

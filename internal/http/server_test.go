@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +81,7 @@ type env struct {
 	// outbox with DeliverDue. auditLog is the instance's audit log.
 	referrals *referral.Service
 	auditLog  *audit.Log
+	auditFail *atomic.Bool // review8: true makes every audit entry fail
 	// desk (issue 7): the service points.
 	desk *servicepoint.Service
 }
@@ -98,7 +100,10 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auditLog := audit.NewLog(auditStore, audit.Options{Programmes: db})
+	// review8: the audit log can be made to fail (e.auditFail), to see
+	// what a failing entry leaves behind.
+	failing := &failingAuditStore{Store: auditStore}
+	auditLog := audit.NewLog(failing, audit.Options{Programmes: db})
 	svc, err := issuer.New(db.Stores(), issuer.Options{
 		Audit:     auditLog,
 		BaseURL:   "http://" + ts.Listener.Addr().String(),
@@ -187,6 +192,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.auditLog = auditLog
+	e.auditFail = &failing.fail
 	if e.referrals, err = newReferrals(db, svc, e.trust, auditLog); err != nil { // referrals (issue 7)
 		t.Fatal(err)
 	}

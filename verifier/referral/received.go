@@ -168,6 +168,12 @@ func (s *Service) Receive(ctx context.Context, actor audit.Actor, p *Presented) 
 	if err != nil {
 		return Received{}, false, err
 	}
+	// The id is the referring organisation's to choose, and anyone who
+	// saw its card knows it: another organisation's referral of that id
+	// is not this one, and its feedback must not go there.
+	if !created && stored.From != r.From {
+		return Received{}, false, invalid("referral", "id_taken", "a referral of this id from another organisation is recorded already: ask the referring organisation to issue it again")
+	}
 	if created {
 		if err := s.audit(ctx, actor, r.Org, audit.ActionReferralReceive, r.ID); err != nil {
 			return Received{}, false, err

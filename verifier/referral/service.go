@@ -111,7 +111,9 @@ func (s *Service) audit(ctx context.Context, actor audit.Actor, org string, acti
 	if s.opts.Audit == nil {
 		return nil
 	}
-	_, err := s.opts.Audit.Append(ctx, audit.Entry{Actor: actor, Org: org, Action: action,
+	// Written even if the request was cancelled meanwhile: the change it
+	// records is stored, and a retry finds it done and writes no entry.
+	_, err := s.opts.Audit.Append(context.WithoutCancel(ctx), audit.Entry{Actor: actor, Org: org, Action: action,
 		Objects: []audit.Object{{Kind: audit.ObjectReferral, ID: id}}, Purpose: audit.PurposeReferral, Outcome: audit.OutcomeSuccess})
 	return err
 }

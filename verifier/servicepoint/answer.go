@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/verifier"
@@ -170,9 +171,28 @@ func foreignPerson(claims json.RawMessage) *Person {
 		given, family := str("firstName", "given_name", "givenName"), str("lastName", "family_name", "familyName")
 		p.FullName = strings.TrimSpace(given + " " + family)
 	}
+	p.FullName = foreignName(p.FullName)
 	p.BirthYear = birthYear(str("dateOfBirth", "birthdate", "birthDate"))
 	if p.FullName == "" {
 		return nil
 	}
 	return p
+}
+
+// maxForeignName bounds another issuer's name line as the answer's claims
+// table bounds a claim's value.
+const maxForeignName = 300
+
+// foreignName is another issuer's name as the answer shows it: control
+// characters and explicit bidi embeddings, overrides and isolates (which
+// could show a name reversed) made spaces, spaces collapsed, at most
+// maxForeignName bytes then "…".
+func foreignName(name string) string {
+	name = strings.Join(strings.FieldsFunc(strings.ToValidUTF8(name, ""), func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+	}), " ")
+	if len(name) > maxForeignName {
+		name = strings.ToValidUTF8(name[:maxForeignName], "") + "…"
+	}
+	return name
 }
