@@ -19,12 +19,14 @@ func (s *Server) root(c echo.Context) error {
 // consortium administrator, else the issuer's home.
 func (s *Server) home0(c echo.Context) string {
 	p, signedIn := principalOf(c)
+	verifying := s.parts&PartVerifier != 0
 	switch {
 	case s.parts&PartIssuer == 0 && signedIn && p.Role == issuer.RoleConsortium:
 		return "/admin/domains"
 	case s.parts&PartIssuer == 0:
 		return "/verify/"
-	case !signedIn:
+	case !signedIn || !verifying:
+		// An issuer service alone: everyone's home is its own.
 		return "/issuer/"
 	case p.Role == issuer.RoleVerifier:
 		return "/verify/"

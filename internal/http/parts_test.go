@@ -56,7 +56,7 @@ func TestParts(t *testing.T) {
 		{verifierOnly, "/", verifierStaff, 303, "/verify/"},
 		{issuerOnly, "/issuer/register", registrar, 200, ""},
 		{issuerOnly, "/verify/", verifierStaff, 404, ""},
-		{issuerOnly, "/", verifierStaff, 303, "/verify/"},
+		{issuerOnly, "/", verifierStaff, 303, "/issuer/"},
 		{issuerOnly, "/", registrar, 303, "/issuer/"},
 	} {
 		res := get(c.ts, c.path, c.as)
