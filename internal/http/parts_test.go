@@ -64,6 +64,17 @@ func TestParts(t *testing.T) {
 			t.Errorf("%s (%s): %d to %q, want %d %q", c.path, map[bool]string{true: "verifier only", false: "issuer only"}[c.ts == verifierOnly], res.StatusCode, res.Header.Get("Location"), c.status, c.to)
 		}
 	}
+	// The menu links only to pages the service serves.
+	req, _ := http.NewRequest("GET", verifierOnly.URL+"/verify/", nil)
+	req.AddCookie(&http.Cookie{Name: "tally_session", Value: e.asStaff("demo", issuer.RoleSupervisor).session})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readBody(t, res)
+	if res.StatusCode != 200 || strings.Contains(page, `href="/issuer/`) || !strings.Contains(page, `href="/verify/referrals"`) {
+		t.Errorf("the verifier service's menu: %d %s", res.StatusCode, page)
+	}
 	for _, r := range mustServer(t, e, tallyhttp.PartVerifier).Routes() {
 		if strings.HasPrefix(r.Path, "/issuer/") || strings.HasPrefix(r.Path, "/api/v1/orgs/:org/registrations") {
 			t.Errorf("the verifier service serves %s %s", r.Method, r.Path)

@@ -193,6 +193,9 @@ type pageData struct {
 	ImportProblems []issuer.ImportProblem
 	Refresh        int
 	Script         string
+	// Issuing and Verifying say which services this server runs (the
+	// menu links only to pages it serves).
+	Issuing, Verifying bool
 	// --- domains (issue 7): the dedup registry's pages ---
 	Domains *domainsView
 	// VP is an OpenID4VP presentation request (oid4vp.go).
@@ -242,7 +245,8 @@ func (s *Server) newPage(c echo.Context, titleKey string) *pageData {
 	if lang := c.QueryParam("lang"); lang == m.Lang() {
 		c.SetCookie(&http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.secure})
 	}
-	d := &pageData{T: m, Lang: m.Lang(), Dir: m.Dir(), Languages: s.cat.list, Title: m.Get(titleKey)}
+	d := &pageData{T: m, Lang: m.Lang(), Dir: m.Dir(), Languages: s.cat.list, Title: m.Get(titleKey),
+		Issuing: s.parts&PartIssuer != 0, Verifying: s.parts&PartVerifier != 0 && s.trust != nil}
 	if p, ok := principalOf(c); ok {
 		d.Who = &p
 		if org, err := s.svc.Organisation(c.Request().Context(), p.Org); err == nil {
