@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,33 +30,11 @@ func TestBrowserDomains(t *testing.T) {
 	if chrome == "" {
 		t.Skip("Chromium is not installed (Debian: apt-get install chromium): the registry pages are not tested in a browser")
 	}
-	shots := os.Getenv("TALLY_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	shots := screenshotDir(t)
 	m, stdout, _ := startMain(t, t.TempDir())
 	defer m.Close()
 	adminPassword := firstPassword.FindStringSubmatch(stdout.String())[1]
-	base, err := url.Parse(m.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.DisableGPU, chromedp.NoSandbox)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	w := &watch{host: base.Host}
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(w.see))
-	defer cancelTab()
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start %s: %v", chrome, err)
-	}
-	b := &tab{t: t, ctx: tabCtx, base: m.URL(), shots: shots, watch: w}
-	b.do(chromedp.EmulateViewport(phone.width, phone.height, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b := openTab(t, chrome, m.URL(), shots, 2*time.Minute)
 
 	// The administrator adds the consortium administrator.
 	b.signIn("admin", adminPassword)
@@ -105,7 +82,7 @@ func TestBrowserDomains(t *testing.T) {
 		}
 		scans = append(scans, registry.Scan{Domain: "dadaab-2026", Token: browserToken(i), ServicePoint: "Ifo 2, desk 1", Programme: programme, At: at})
 	}
-	if _, err := reg.RecordMany(ctx, "dadaab-2026", scans); err != nil {
+	if _, err := reg.RecordMany(context.Background(), "dadaab-2026", scans); err != nil {
 		t.Fatal(err)
 	}
 
@@ -139,13 +116,7 @@ func TestBrowserDomains(t *testing.T) {
 	b.shot("domains")
 	b.signOut()
 
-	if err := chromedp.Cancel(tabCtx); err != nil {
-		t.Logf("closing the browser: %v", err)
-	}
-	for _, problem := range w.problems() {
-		t.Error(problem)
-	}
-	t.Logf("screenshots in %s", shots)
+	b.close()
 }
 
 // browserToken is a made-up dedup token.

@@ -3,8 +3,6 @@ package cli
 // --- journey (issue 7): the journey of TestJourney in headless Chromium.
 
 import (
-	"context"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,12 +25,7 @@ func TestBrowserJourney(t *testing.T) {
 	if chrome == "" {
 		t.Skip("Chromium is not installed: the journey is not tested in a browser")
 	}
-	shots := os.Getenv("TALLY_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	shots := screenshotDir(t)
 	m, _, passwords, reliefDID := startJourney(t, t.TempDir())
 	defer m.Close()
 	registrar, supervisorA := newBrowser(t, m.URL()), newBrowser(t, m.URL())
@@ -50,21 +43,7 @@ func TestBrowserJourney(t *testing.T) {
 	credPath, cardPNG, _ := issueCard(t, registrar, regPath)
 	card := save("card", cardPNG)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	base, _ := url.Parse(m.URL())
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.DisableGPU, chromedp.NoSandbox)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	w := &watch{host: base.Host}
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(w.see))
-	defer cancelTab()
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start %s: %v", chrome, err)
-	}
-	b := &tab{t: t, ctx: tabCtx, base: m.URL(), shots: shots, watch: w}
-	b.do(chromedp.EmulateViewport(phone.width, phone.height, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b := openTab(t, chrome, m.URL(), shots, 3*time.Minute)
 
 	// B's verifier checks her card, photographed, twice.
 	b.signIn("verifier", passwords["verifier"])
@@ -153,11 +132,5 @@ func TestBrowserJourney(t *testing.T) {
 	b.shot("journey-outcome-registration-ar")
 	b.openLang(regPath, "en")
 
-	if err := chromedp.Cancel(tabCtx); err != nil {
-		t.Logf("closing the browser: %v", err)
-	}
-	for _, problem := range w.problems() {
-		t.Error(problem)
-	}
-	t.Logf("screenshots in %s", shots)
+	b.close()
 }

@@ -58,39 +58,13 @@ func TestBrowserStaffPages(t *testing.T) {
 	if chrome == "" {
 		t.Skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it when run as root): the staff pages are not tested in a browser")
 	}
-	shots := os.Getenv("TALLY_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	shots := screenshotDir(t)
 
 	m, stdout, _ := startMain(t, t.TempDir())
 	defer m.Close()
 	adminPassword := firstPassword.FindStringSubmatch(stdout.String())[1]
-	base, err := url.Parse(m.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	// No sandbox: the browser opens only this test's own pages, and a
-	// container without user namespaces would not start it otherwise.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.DisableGPU, chromedp.NoSandbox)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	w := &watch{host: base.Host}
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(w.see))
-	defer cancelTab()
-
-	// The first Do starts the browser: it lives as long as tabCtx.
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start %s: %v", chrome, err)
-	}
-	b := &tab{t: t, ctx: tabCtx, base: m.URL(), shots: shots, watch: w}
-	b.do(chromedp.EmulateViewport(phone.width, phone.height, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b := openTab(t, chrome, m.URL(), shots, 3*time.Minute)
 
 	// The administrator signs in with the one-time password.
 	b.open("/issuer/")
@@ -264,13 +238,7 @@ func TestBrowserStaffPages(t *testing.T) {
 	b.shot("credential-revoked")
 	b.signOut()
 
-	if err := chromedp.Cancel(tabCtx); err != nil {
-		t.Logf("closing the browser: %v", err)
-	}
-	for _, problem := range w.problems() {
-		t.Error(problem)
-	}
-	t.Logf("screenshots in %s", shots)
+	b.close()
 }
 
 // watch collects what the pages should never do: write errors to the
@@ -531,4 +499,61 @@ func (b *tab) shot(name string) {
 		}
 	}
 	b.do(chromedp.EmulateViewport(phone.width, phone.height, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
+}
+
+// screenshotDir is where pages are screenshotted: $TALLY_SCREENSHOTS
+// (made if need be), else a temporary directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	shots := os.Getenv("TALLY_SCREENSHOTS")
+	if shots == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return shots
+}
+
+// openTab starts headless Chromium (the binary chrome) with one tab on a
+// phone's viewport, for the server at serverURL; the tab watches that no
+// page asks another host for anything or writes to the console. The
+// browser lives until timeout or the end of the test.
+func openTab(t *testing.T, chrome, serverURL, shots string, timeout time.Duration) *tab {
+	t.Helper()
+	base, err := url.Parse(serverURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	// No sandbox: the browser opens only this test's own pages, and a
+	// container without user namespaces would not start it otherwise.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
+		chromedp.DisableGPU, chromedp.NoSandbox)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	w := &watch{host: base.Host}
+	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(w.see))
+	t.Cleanup(cancelTab)
+	// The first Do starts the browser: it lives as long as tabCtx.
+	if err := chromedp.Do(tabCtx); err != nil {
+		t.Fatalf("start %s: %v", chrome, err)
+	}
+	b := &tab{t: t, ctx: tabCtx, base: serverURL, shots: shots, watch: w}
+	b.do(chromedp.EmulateViewport(phone.width, phone.height, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	return b
+}
+
+// close closes the browser and fails the test for whatever the watch saw
+// (another host asked, a console message).
+func (b *tab) close() {
+	b.t.Helper()
+	if err := chromedp.Cancel(b.ctx); err != nil {
+		b.t.Logf("closing the browser: %v", err)
+	}
+	for _, problem := range b.watch.problems() {
+		b.t.Error(problem)
+	}
+	b.t.Logf("screenshots in %s", b.shots)
 }

@@ -4,11 +4,6 @@ package cli
 
 import (
 	"context"
-	"crypto"
-	"crypto/ed25519"
-	"encoding/hex"
-	"encoding/json"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,45 +13,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tally-id/tally/credentials"
+	"github.com/tally-id/tally/internal/claim169test"
 	"github.com/tally-id/tally/internal/config"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/verifier"
 )
 
 // claim169Vector is the idpass/claim-169 project's public Ed25519 test
-// card (credentials/testdata/claim169) and its issuer, trusted.
-func claim169Vector(t *testing.T) (string, *verifier.TrustedIssuer) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "credentials", "testdata", "claim169", "valid", "ed25519-signed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vec struct {
-		QR  string `json:"qr_data"`
-		Key struct {
-			Hex string `json:"public_key_hex"`
-		} `json:"signing_key"`
-	}
-	if err := json.Unmarshal(data, &vec); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := hex.DecodeString(vec.Key.Hex)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const uri = "https://mosip.example.org"
-	var pub crypto.PublicKey = ed25519.PublicKey(raw)
-	jwk, err := credentials.PublicJWK(&credentials.Key{Alg: credentials.EdDSA, Public: pub, DID: uri, ID: uri + "#vector"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, _ := json.Marshal(jwk)
-	iss, err := verifier.NewTrustedURIIssuer(uri, "MOSIP example", []credentials.Type{credentials.Claim169Type}, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vec.QR, iss
-}
+// card and its issuer, trusted.
+func claim169Vector(t *testing.T) (string, *verifier.TrustedIssuer) { return claim169test.Vector(t) }
 
 // TestBrowserVerifyPages: a verifier checks cards on the scanning page in
 // headless Chromium, without the camera: a photo of Fatima's card (new,
@@ -69,12 +34,7 @@ func TestBrowserVerifyPages(t *testing.T) {
 	if chrome == "" {
 		t.Skip("Chromium is not installed: the scanning pages are not tested in a browser")
 	}
-	shots := os.Getenv("TALLY_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	shots := screenshotDir(t)
 	vector, foreign := claim169Vector(t)
 	// The vector's card expires in January 2027: the server's clock is
 	// set before.
@@ -131,21 +91,7 @@ func TestBrowserVerifyPages(t *testing.T) {
 		t.Fatalf("revoke: %d", code)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	base, _ := url.Parse(m.URL())
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.UserDataDir(t.TempDir()),
-		chromedp.DisableGPU, chromedp.NoSandbox)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	w := &watch{host: base.Host}
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(w.see))
-	defer cancelTab()
-	if err := chromedp.Do(tabCtx); err != nil {
-		t.Fatalf("start %s: %v", chrome, err)
-	}
-	b := &tab{t: t, ctx: tabCtx, base: m.URL(), shots: shots, watch: w}
-	b.do(chromedp.EmulateViewport(phone.width, phone.height, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b := openTab(t, chrome, m.URL(), shots, 3*time.Minute)
 
 	b.signIn("verifier", passwords["verifier"])
 	b.open("/verify/")
@@ -216,11 +162,5 @@ func TestBrowserVerifyPages(t *testing.T) {
 	b.shot("verify-settings-ar")
 	b.openLang("/verify/settings", "en")
 
-	if err := chromedp.Cancel(tabCtx); err != nil {
-		t.Logf("closing the browser: %v", err)
-	}
-	for _, problem := range w.problems() {
-		t.Error(problem)
-	}
-	t.Logf("screenshots in %s", shots)
+	b.close()
 }

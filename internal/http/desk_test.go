@@ -6,9 +6,6 @@ package http_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ed25519"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -18,14 +15,13 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/internal/bolt"
+	"github.com/tally-id/tally/internal/claim169test"
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/verifier"
@@ -345,37 +341,10 @@ func TestDeskAPI(t *testing.T) {
 }
 
 // claim169Issuer is the issuer of the idpass/claim-169 project's public
-// test vector (credentials/testdata/claim169), and the vector's card.
+// test vector, and the vector's card.
 func claim169Issuer(t *testing.T) (*verifier.TrustedIssuer, string) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "credentials", "testdata", "claim169", "valid", "ed25519-signed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vec struct {
-		QR  string `json:"qr_data"`
-		Key struct {
-			Hex string `json:"public_key_hex"`
-		} `json:"signing_key"`
-	}
-	if err := json.Unmarshal(data, &vec); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := hex.DecodeString(vec.Key.Hex)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const uri = "https://mosip.example.org"
-	var pub crypto.PublicKey = ed25519.PublicKey(raw)
-	jwk, err := credentials.PublicJWK(&credentials.Key{Alg: credentials.EdDSA, Public: pub, DID: uri, ID: uri + "#vector"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, _ := json.Marshal(jwk)
-	iss, err := verifier.NewTrustedURIIssuer(uri, "MOSIP example", []credentials.Type{credentials.Claim169Type}, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return iss, vec.QR
+	qr, iss := claim169test.Vector(t)
+	return iss, qr
 }
 
 // TestDeskForeign: a Claim 169 card of another issuer, trusted by the

@@ -426,14 +426,11 @@ func (s *Server) renderDomain(c echo.Context, status int, form map[string]string
 	if err != nil {
 		return err
 	}
-	if err := s.domainOfCaller(c, reg); err != nil {
+	info, err := s.domainOfCaller(c, reg)
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	info, err := reg.DomainInfo(ctx, c.Param("domain"))
-	if err != nil {
-		return domainsError(err)
-	}
 	peers, err := reg.PeerLists(ctx, info.ID)
 	if err != nil {
 		return domainsError(err)
@@ -472,7 +469,7 @@ func (s *Server) domainExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.domainOfCaller(c, reg); err != nil {
+	if _, err := s.domainOfCaller(c, reg); err != nil {
 		return err
 	}
 	l, err := reg.Export(c.Request().Context(), c.Param("domain"))
@@ -586,13 +583,9 @@ func (s *Server) domainPeerUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.domainOfCaller(c, reg); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	info, err := reg.DomainInfo(ctx, c.Param("domain"))
+	info, err := s.domainOfCaller(c, reg)
 	if err != nil {
-		return domainsError(err)
+		return err
 	}
 	release, err := s.domains.parseSlot(c)
 	if err != nil {
@@ -621,7 +614,7 @@ func (s *Server) reconcile(c echo.Context) (*registry.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.domainOfCaller(c, reg); err != nil {
+	if _, err := s.domainOfCaller(c, reg); err != nil {
 		return nil, err
 	}
 	peer := c.Param("peer")

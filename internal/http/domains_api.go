@@ -132,14 +132,11 @@ func (s *Server) apiDomain(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.domainOfCaller(c, reg); err != nil {
+	info, err := s.domainOfCaller(c, reg)
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	info, err := reg.DomainInfo(ctx, c.Param("domain"))
-	if err != nil {
-		return domainsError(err)
-	}
 	peers, err := reg.PeerLists(ctx, info.ID)
 	if err != nil {
 		return domainsError(err)
@@ -157,14 +154,11 @@ func (s *Server) apiPeerListPut(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.domainOfCaller(c, reg); err != nil {
+	info, err := s.domainOfCaller(c, reg)
+	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	info, err := reg.DomainInfo(ctx, c.Param("domain"))
-	if err != nil {
-		return domainsError(err)
-	}
 	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt != "text/csv" {
 		return &issuer.InvalidError{Fields: []issuer.FieldError{{Field: "body", Code: "format", Message: "send the token list as CSV, with Content-Type: text/csv"}}}
 	}

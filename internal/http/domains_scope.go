@@ -19,16 +19,16 @@ import (
 
 // domainOfCaller answers 404 for the path's domain unless the caller's
 // organisation is one of its members (as for a domain that does not
-// exist: its existence is not told either).
-func (s *Server) domainOfCaller(c echo.Context, reg *registry.Service) error {
+// exist: its existence is not told either), and returns it otherwise.
+func (s *Server) domainOfCaller(c echo.Context, reg *registry.Service) (registry.DomainInfo, error) {
 	info, err := reg.DomainInfo(c.Request().Context(), c.Param("domain"))
 	if err != nil {
-		return domainsError(err)
+		return registry.DomainInfo{}, domainsError(err)
 	}
 	if !slices.Contains(info.Members, mustPrincipal(c).Org) {
-		return fmt.Errorf("no such dedup domain for this organisation: %w", issuer.ErrNotFound)
+		return registry.DomainInfo{}, fmt.Errorf("no such dedup domain for this organisation: %w", issuer.ErrNotFound)
 	}
-	return nil
+	return info, nil
 }
 
 // domainsOfCaller keeps the domains whose members name the caller's
