@@ -6,10 +6,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/mr-tron/base58"
 )
 
@@ -106,6 +109,40 @@ func ParseDIDKey(did string) (crypto.PublicKey, error) {
 	}
 	rest, _, _ = strings.Cut(rest, "#")
 	return ParseMultikey(rest)
+}
+
+// DIDJWK returns the did:jwk DID of a public key: "did:jwk:" and the
+// base64url of its public JWK (did:jwk method specification). Its one
+// verification method is the DID URL with fragment "0".
+func DIDJWK(pub crypto.PublicKey) (string, error) {
+	j, err := jwk.FromRaw(pub)
+	if err != nil {
+		return "", fmt.Errorf("public key to JWK: %w", err)
+	}
+	raw, err := json.Marshal(j)
+	if err != nil {
+		return "", err
+	}
+	return "did:jwk:" + base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// ParseDIDJWK returns the public key a did:jwk DID (or its DID URL with
+// fragment "0") encodes.
+func ParseDIDJWK(did string) (crypto.PublicKey, error) {
+	rest, ok := strings.CutPrefix(did, "did:jwk:")
+	if !ok {
+		return nil, fmt.Errorf("%q is not a did:jwk", did)
+	}
+	rest, frag, hasFrag := strings.Cut(rest, "#")
+	if hasFrag && frag != "0" {
+		return nil, fmt.Errorf("a did:jwk DID URL names its key with fragment 0")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || len(raw) > 1024 {
+		return nil, fmt.Errorf("a did:jwk holds the base64url of a JWK")
+	}
+	pub, _, err := ParseJWK(raw)
+	return pub, err
 }
 
 // DIDWeb returns the did:web DID of a host name with an optional path

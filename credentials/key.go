@@ -151,8 +151,18 @@ func NewPublicKey(pub crypto.PublicKey, did string) (*Key, error) {
 		}
 		k.DID = did
 		k.ID = did + "#" + strings.TrimPrefix(did, "did:key:")
+	case strings.HasPrefix(did, "did:jwk:"):
+		want, err := ParseDIDJWK(did)
+		if err != nil {
+			return nil, err
+		}
+		if !samePublicKey(want, pub) {
+			return nil, fmt.Errorf("%s is not this key's did:jwk", did)
+		}
+		k.DID = did
+		k.ID = did + "#0"
 	default:
-		return nil, fmt.Errorf("unsupported DID method in %q: use did:key or did:web", did)
+		return nil, fmt.Errorf("unsupported DID method in %q: use did:key, did:jwk or did:web", did)
 	}
 	return k, nil
 }

@@ -89,7 +89,7 @@ func commands() []command {
 		{"dedup-key new", "make a dedup domain key", dedupKeyNew},
 		{"audit", "verify the audit log's hash chain, or export it (audit verify|export)", auditCmd},
 		{"demo", "issue the samples in every format and verify them", demo},
-		{"serve", "run every service: issuer, verifier (first start: an organisation and its administrator)", serve},
+		{"serve", "run every service: issuer, verifier, wallet (first start: an organisation and its administrator)", serve},
 		{"token new", "make an API token for an organisation, printed once", tokenNew},
 		// The dedup registry (docs/consortium.md).
 		{"registry", "dedup domains and token lists between agencies (registry domain add|domains|export|import|reconcile)", registryCmd},
@@ -98,6 +98,7 @@ func commands() []command {
 		{"issuer import", "import a spreadsheet: register and issue every good row, with a progress bar", issuerImport},
 		{"issuer", "run the issuer service alone (tally serve runs every service)", issuerService},
 		{"verifier", "run the verifier service alone: scanning, referrals received, phone wallets, trust, dedup registry", verifierService},
+		{"wallet", "run the wallet alone: the web wallet for beneficiaries and the API for wallet apps", walletService},
 	}
 }
 

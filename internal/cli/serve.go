@@ -20,6 +20,7 @@ import (
 	"github.com/tally-id/tally/internal/bolt"
 	"github.com/tally-id/tally/internal/config"
 	tallyhttp "github.com/tally-id/tally/internal/http"
+	"github.com/tally-id/tally/holder"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier"
@@ -45,6 +46,9 @@ type Main struct {
 	// Test knobs: cheaper password hashes and key seals.
 	passwordParams issuer.PasswordParams
 	scryptN        int
+	// holderKDF is the wallet's argon2id cost (holder.DefaultKDF() if
+	// zero); tests lower it.
+	holderKDF holder.KDFParams
 
 	db      *bolt.DB
 	imports *issuer.Importer
@@ -215,10 +219,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.sweepPresentations(presentations, log)
+	holders, err := m.wallet()
+	if err != nil {
+		return err
+	}
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Parts: m.Parts, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
 		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations, Referrals: refs,
 		ServicePoints: desk, // desk (issue 7)
+		Holders:       holders,
 	})
 	if err != nil {
 		return err
@@ -255,6 +264,19 @@ func (m *Main) Run(ctx context.Context) error {
 	log.Info("serving", "url", m.baseURL, "data", m.Config.DataDir)
 	fmt.Fprintf(m.Stdout, "tally: serving %s/ (data in %s)\n", m.baseURL, m.Config.DataDir)
 	return nil
+}
+
+// wallet returns the wallet's holder service (issue 8), or nil when this
+// server does not run the wallet.
+func (m *Main) wallet() (*holder.Service, error) {
+	if m.Parts != 0 && m.Parts&tallyhttp.PartWallet == 0 {
+		return nil, nil
+	}
+	st, err := bolt.NewHolderStore(m.db)
+	if err != nil {
+		return nil, err
+	}
+	return holder.New(st, holder.Options{Now: m.Now, Rand: m.Rand, KDF: m.holderKDF})
 }
 
 // vcAPIOpenOrg is the organisation the VC API acts for without
@@ -417,6 +439,11 @@ func serve(ctx context.Context, env Env, args []string) error {
 // issuerService is tally issuer: the issuer's pages and APIs alone.
 func issuerService(ctx context.Context, env Env, args []string) error {
 	return runService(ctx, env, "issuer", tallyhttp.PartIssuer, args)
+}
+
+// walletService runs the wallet alone: the web wallet and the wallet API.
+func walletService(ctx context.Context, env Env, args []string) error {
+	return runService(ctx, env, "wallet", tallyhttp.PartWallet, args)
 }
 
 // verifierService is tally verifier: the verifier service alone.

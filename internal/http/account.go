@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tally-id/tally/holder"
 	"github.com/tally-id/tally/issuer"
 )
 
@@ -64,6 +65,10 @@ func setRetryAfter(c echo.Context, err error) {
 	var tm *issuer.TooManyAttemptsError
 	if errors.As(err, &tm) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(tm.RetryAfter.Seconds())))))
+	}
+	var le *holder.LockedError
+	if errors.As(err, &le) && !le.Until.IsZero() {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(time.Until(le.Until).Seconds())))))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tally-id/tally/holder"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 )
@@ -57,6 +58,18 @@ func problemOf(err error) problem {
 		return problem{http.StatusConflict, "audit_broken", "err_audit_broken"}
 	case errors.Is(err, issuer.ErrConflict):
 		return problem{http.StatusConflict, "conflict", "err_conflict"}
+	// --- the wallet (issue 8)
+	case errors.Is(err, holder.ErrLocked):
+		return problem{http.StatusTooManyRequests, "wallet_locked", "err_wallet_locked"}
+	case errors.Is(err, holder.ErrUnauthenticated):
+		return problem{http.StatusUnauthorized, "unauthenticated", "err_wallet_unauthenticated"}
+	case errors.Is(err, holder.ErrNotFound):
+		return problem{http.StatusNotFound, "not_found", "err_not_found"}
+	case errors.Is(err, holder.ErrInvalid):
+		return problem{http.StatusBadRequest, "invalid", "err_invalid"}
+	case errors.Is(err, holder.ErrFull):
+		return problem{http.StatusConflict, "wallet_full", "err_wallet_full"}
+	// --- end of the wallet
 	case errors.As(err, &tooLarge):
 		return problem{http.StatusRequestEntityTooLarge, "too_large", "err_too_large"}
 	case errors.As(err, &he):
@@ -87,6 +100,9 @@ type apiErrorBody struct {
 	Code    string              `json:"code"`
 	Message string              `json:"message"`
 	Fields  []issuer.FieldError `json:"fields,omitempty"`
+	// Detail says more, in English, when the message alone would not
+	// tell a wallet app what to do (a wallet's errors).
+	Detail string `json:"detail,omitempty"`
 }
 
 // handleError is echo's error handler: every error a handler returns, or
@@ -110,6 +126,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if ie != nil {
 			body.Error.Fields = ie.Fields
 		}
+		body.Error.Detail = walletDetail(err, p.status)
 		var de *issuer.DuplicatesError
 		if errors.As(err, &de) {
 			body.Duplicates = de.Matches

@@ -12,8 +12,10 @@ type Part int
 const (
 	PartIssuer Part = 1 << iota
 	PartVerifier
+	// PartWallet is the wallet backend and the web wallet (tally wallet).
+	PartWallet
 	// PartAll is every part: tally serve.
-	PartAll = PartIssuer | PartVerifier
+	PartAll = PartIssuer | PartVerifier | PartWallet
 )
 
 // sharedPrefixes are the routes of every part: signing in, staff and the
@@ -36,6 +38,13 @@ var verifierPrefixes = []string{
 	"/api/v1/orgs/:org/referrals/received", "/api/v1/orgs/:org/oid4vp",
 }
 
+// walletPrefixes are the wallet's routes: the web wallet, the wallet API
+// that wallet apps call, and the registration staff's help for holders
+// who lost their phone.
+var walletPrefixes = []string{
+	"/wallet/", "/api/v1/wallet/", "/admin/wallets", "/api/v1/wallets/",
+}
+
 // partOf tells which part serves a route path: 0 for a route every part
 // serves. Whatever is not shared or the verifier's is the issuer's.
 func partOf(path string) Part {
@@ -45,6 +54,11 @@ func partOf(path string) Part {
 	for _, p := range sharedPrefixes {
 		if strings.HasPrefix(path, p) {
 			return 0
+		}
+	}
+	for _, p := range walletPrefixes {
+		if strings.HasPrefix(path, p) {
+			return PartWallet
 		}
 	}
 	for _, p := range verifierPrefixes {

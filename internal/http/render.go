@@ -208,6 +208,9 @@ type pageData struct {
 	// --- desk (issue 7): the scanning, answer and settings pages.
 	Desk *deskView
 	// --- end desk
+	// Wallet is set on the web wallet's pages (wallet_pages.go): they
+	// have the wallet's header, not the staff menu.
+	Wallet *walletView
 }
 
 // Reasons says in words why a registration was found.

@@ -31,8 +31,12 @@ type Route struct {
 	Kind Kind
 	// Public routes need no sign-in. Otherwise Roles lists the roles
 	// admitted.
-	Public  bool
-	Roles   []issuer.Role
+	Public bool
+	Roles  []issuer.Role
+	// Holder routes admit a signed-in wallet holder (a session of the
+	// wallet, never a staff member's), and act on that holder's wallet
+	// only (wallet.go).
+	Holder  bool
 	Handler echo.HandlerFunc
 }
 
@@ -99,6 +103,22 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/issuer/registrations/:id/offers", Kind: Page, Roles: registrars, Handler: s.createOffer},
 		{Method: http.MethodPost, Path: "/api/v1/orgs/:org/registrations/:id/offers", Kind: API, Roles: registrars, Handler: s.apiCreateOffer},
 		// --- end OpenID4VCI
+
+		// --- the wallet (issue 8, wallet*.go): the web wallet and the
+		// wallet API; Holder routes act on the signed-in holder's wallet.
+		{Method: http.MethodGet, Path: "/wallet/", Kind: Page, Public: true, Handler: s.walletHome},
+		{Method: http.MethodGet, Path: "/wallet/open", Kind: Page, Public: true, Handler: s.walletOpenForm},
+		{Method: http.MethodPost, Path: "/wallet/open", Kind: Page, Public: true, Handler: s.walletOpen},
+		{Method: http.MethodGet, Path: "/wallet/signin", Kind: Page, Public: true, Handler: s.walletSigninForm},
+		{Method: http.MethodPost, Path: "/wallet/signin", Kind: Page, Public: true, Handler: s.walletSignin},
+		{Method: http.MethodPost, Path: "/wallet/signout", Kind: Page, Public: true, Handler: s.walletSignout},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/holders", Kind: API, Public: true, Handler: s.apiWalletOpen},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/sessions", Kind: API, Public: true, Handler: s.apiWalletSignin},
+		{Method: http.MethodDelete, Path: "/api/v1/wallet/session", Kind: API, Holder: true, Handler: s.apiWalletSignout},
+		{Method: http.MethodGet, Path: "/api/v1/wallet/credentials", Kind: API, Holder: true, Handler: s.apiWalletCredentials},
+		{Method: http.MethodGet, Path: "/api/v1/wallet/credentials/:id", Kind: API, Holder: true, Handler: s.apiWalletCredential},
+		{Method: http.MethodDelete, Path: "/api/v1/wallet/credentials/:id", Kind: API, Holder: true, Handler: s.apiWalletDeleteCredential},
+		// --- end of the wallet
 
 		{Method: http.MethodGet, Path: "/issuer/", Kind: Page, Roles: staff, Handler: s.home},
 		{Method: http.MethodGet, Path: "/admin/staff", Kind: Page, Roles: admin, Handler: s.staffPage},
@@ -301,6 +321,9 @@ func (s *Server) guard(r Route) echo.HandlerFunc {
 				c.Set(principalKey, p)
 			}
 			return r.Handler(c)
+		}
+		if r.Holder {
+			return s.guardHolder(c, r)
 		}
 		p, err := s.authenticate(c)
 		if err != nil {

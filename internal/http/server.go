@@ -25,6 +25,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tally-id/tally/holder"
 	"github.com/tally-id/tally/internal/oid4vci"
 	"github.com/tally-id/tally/internal/oid4vp"
 	"github.com/tally-id/tally/internal/pdf"
@@ -99,6 +100,10 @@ type Options struct {
 	ServicePoints *servicepoint.Service
 	// --- end desk
 	// --- end of the verifier service's options
+
+	// Holders is the wallet (issue 8); without it the wallet's routes
+	// answer 404.
+	Holders *holder.Service
 }
 
 // Server is the HTTP handler of tally serve.
@@ -143,6 +148,9 @@ type Server struct {
 	scanner *scan.Decoder // uploads
 	frames  *scan.Decoder // camera frames
 	// --- end desk
+
+	// holders is Options.Holders (wallet.go).
+	holders *holder.Service
 }
 
 // New builds the server and its routes.
@@ -158,6 +166,7 @@ func New(opts Options) (*Server, error) {
 	// --- desk (issue 7)
 	s.desk = opts.ServicePoints
 	// --- end desk
+	s.holders = opts.Holders
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -284,7 +293,8 @@ func isAPI(c echo.Context) bool {
 	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/orgs/") || strings.HasPrefix(p, "/status/") || p == "/healthz" || p == "/readyz" ||
 		strings.HasPrefix(p, "/credentials/") || strings.HasPrefix(p, "/.well-known/") ||
 		strings.HasPrefix(p, "/verify/oid4vp/requests/") || strings.HasPrefix(p, "/verify/oid4vp/responses/") ||
-		strings.HasPrefix(p, "/presentations/") // vcapi (issue 7)
+		strings.HasPrefix(p, "/presentations/") || // vcapi (issue 7)
+		strings.HasPrefix(p, "/wallet/api/") // the wallet's own JSON (issue 8)
 }
 
 // printer returns the card printer, made at its first use.

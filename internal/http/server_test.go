@@ -22,6 +22,7 @@ import (
 	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/internal/bolt"
 	tallyhttp "github.com/tally-id/tally/internal/http"
+	"github.com/tally-id/tally/holder"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier"
@@ -84,6 +85,10 @@ type env struct {
 	auditFail *atomic.Bool // review8: true makes every audit entry fail
 	// desk (issue 7): the service points.
 	desk *servicepoint.Service
+	// holders is the wallet (issue 8), with a low argon2id cost;
+	// holderStore its store, read raw by the tests.
+	holders     *holder.Service
+	holderStore *bolt.HolderStore
 }
 
 func newEnv(t *testing.T) *env {
@@ -209,8 +214,16 @@ func newEnv(t *testing.T) *env {
 	if e.desk, err = servicepoint.New(e.trust, e.registry, spStore, servicepoint.Options{Now: svc.Now}); err != nil {
 		t.Fatal(err)
 	}
+	// the wallet (issue 8)
+	if e.holderStore, err = bolt.NewHolderStore(db); err != nil {
+		t.Fatal(err)
+	}
+	if e.holders, err = holder.New(e.holderStore, holder.Options{Now: svc.Now, KDF: holder.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}); err != nil {
+		t.Fatal(err)
+	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry, Presentations: presentations, Referrals: e.referrals, ServicePoints: e.desk,
+		Holders: e.holders,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
@@ -247,6 +260,9 @@ func (e *env) signIn(org string, role issuer.Role, username, password string) {
 // who says how a request authenticates.
 type who struct {
 	session, token string
+	// wallet is a holder's wallet session, sent as the web wallet's
+	// cookie (issue 8).
+	wallet string
 }
 
 func (e *env) asStaff(org string, role issuer.Role) who {
@@ -271,6 +287,9 @@ func (e *env) do(method, path, contentType, body string, as who, header ...strin
 	}
 	if as.token != "" {
 		req.Header.Set("Authorization", "Bearer "+as.token)
+	}
+	if as.wallet != "" {
+		req.AddCookie(&http.Cookie{Name: "tally_wallet", Value: as.wallet})
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
