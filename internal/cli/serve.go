@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/tally-id/tally/credentials/dataintegrity"
+	"github.com/tally-id/tally/holder"
 	"github.com/tally-id/tally/internal/bolt"
 	"github.com/tally-id/tally/internal/config"
 	tallyhttp "github.com/tally-id/tally/internal/http"
-	"github.com/tally-id/tally/holder"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 	"github.com/tally-id/tally/verifier"
