@@ -18,6 +18,7 @@ import (
 
 	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/holder"
+	"github.com/tally-id/tally/internal/fetch"
 	"github.com/tally-id/tally/internal/bolt"
 	"github.com/tally-id/tally/internal/config"
 	tallyhttp "github.com/tally-id/tally/internal/http"
@@ -228,6 +229,9 @@ func (m *Main) Run(ctx context.Context) error {
 		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations, Referrals: refs,
 		ServicePoints: desk, // desk (issue 7)
 		Holders:       holders,
+		// The wallet reaches loopback only when this server is itself on
+		// loopback (make run), where its issuer and verifier are.
+		Fetch: fetch.New(fetch.Options{AllowLoopback: loopbackURL(m.baseURL)}),
 	})
 	if err != nil {
 		return err
@@ -277,6 +281,19 @@ func (m *Main) wallet() (*holder.Service, error) {
 		return nil, err
 	}
 	return holder.New(st, holder.Options{Now: m.Now, Rand: m.Rand, KDF: m.holderKDF})
+}
+
+// loopbackURL tells whether a base URL's host is a loopback address.
+func loopbackURL(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // vcAPIOpenOrg is the organisation the VC API acts for without

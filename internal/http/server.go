@@ -26,6 +26,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tally-id/tally/holder"
+	"github.com/tally-id/tally/internal/fetch"
 	"github.com/tally-id/tally/internal/oid4vci"
 	"github.com/tally-id/tally/internal/oid4vp"
 	"github.com/tally-id/tally/internal/pdf"
@@ -104,6 +105,10 @@ type Options struct {
 	// Holders is the wallet (issue 8); without it the wallet's routes
 	// answer 404.
 	Holders *holder.Service
+	// Fetch is the wallet's outbound client (offers, issuer metadata,
+	// request objects, DID documents, status lists); a default one,
+	// public addresses only, if nil.
+	Fetch *fetch.Client
 }
 
 // Server is the HTTP handler of tally serve.
@@ -149,8 +154,9 @@ type Server struct {
 	frames  *scan.Decoder // camera frames
 	// --- end desk
 
-	// holders is Options.Holders (wallet.go).
+	// holders is Options.Holders (wallet.go); fetch Options.Fetch.
 	holders *holder.Service
+	fetch   *fetch.Client
 }
 
 // New builds the server and its routes.
@@ -166,7 +172,10 @@ func New(opts Options) (*Server, error) {
 	// --- desk (issue 7)
 	s.desk = opts.ServicePoints
 	// --- end desk
-	s.holders = opts.Holders
+	s.holders, s.fetch = opts.Holders, opts.Fetch
+	if s.fetch == nil {
+		s.fetch = fetch.New(fetch.Options{})
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
