@@ -18,9 +18,9 @@ import (
 
 	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/holder"
-	"github.com/tally-id/tally/internal/fetch"
 	"github.com/tally-id/tally/internal/bolt"
 	"github.com/tally-id/tally/internal/config"
+	"github.com/tally-id/tally/internal/fetch"
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"

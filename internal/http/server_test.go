@@ -21,8 +21,8 @@ import (
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/credentials/dataintegrity"
 	"github.com/tally-id/tally/holder"
-	"github.com/tally-id/tally/internal/fetch"
 	"github.com/tally-id/tally/internal/bolt"
+	"github.com/tally-id/tally/internal/fetch"
 	tallyhttp "github.com/tally-id/tally/internal/http"
 	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
@@ -225,7 +225,7 @@ func newEnv(t *testing.T) *env {
 	e.srv, err = tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Ready: db.Ping, Files: web.FS, Importer: im, Trust: e.trust, Registry: e.registry, Presentations: presentations, Referrals: e.referrals, ServicePoints: e.desk,
 		Holders: e.holders, Fetch: fetch.New(fetch.Options{AllowLoopback: true}),
-		Logger:  slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)
