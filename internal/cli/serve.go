@@ -267,6 +267,9 @@ func (m *Main) Run(ctx context.Context) error {
 	debug.FreeOSMemory()
 	log.Info("serving", "url", m.baseURL, "data", m.Config.DataDir)
 	fmt.Fprintf(m.Stdout, "tally: serving %s/ (data in %s)\n", m.baseURL, m.Config.DataDir)
+	if holders != nil {
+		fmt.Fprintf(m.Stdout, "tally: the web wallet for beneficiaries is at %s/wallet/\n", m.baseURL)
+	}
 	return nil
 }
 
