@@ -16,11 +16,18 @@ func (s *Server) root(c echo.Context) error {
 
 // home0 is where a visitor starts: the scanning page for verifying staff
 // (and everyone, on a verifier service alone), the dedup domains for a
-// consortium administrator, else the issuer's home.
+// consortium administrator, else the issuer's home; on the wallet alone,
+// the web wallet (or, for staff, the help for holders).
 func (s *Server) home0(c echo.Context) string {
 	p, signedIn := principalOf(c)
 	verifying := s.parts&PartVerifier != 0
 	switch {
+	case s.parts&(PartIssuer|PartVerifier) == 0:
+		// The wallet alone: staff help holders, everyone else holds.
+		if signedIn {
+			return "/admin/wallets"
+		}
+		return "/wallet/"
 	case s.parts&PartIssuer == 0 && signedIn && p.Role == issuer.RoleConsortium:
 		return "/admin/domains"
 	case s.parts&PartIssuer == 0:

@@ -12,11 +12,12 @@ import (
 )
 
 // TestParts: tally verifier serves the verifier service and what every
-// part shares, and none of the issuer's routes; tally issuer the reverse.
+// part shares, and none of the issuer's routes; tally issuer the reverse;
+// tally wallet the wallet alone.
 func TestParts(t *testing.T) {
 	e := newEnv(t)
 	serve := func(parts tallyhttp.Part) *httptest.Server {
-		srv, err := tallyhttp.New(tallyhttp.Options{Issuer: e.svc, Files: web.FS, Trust: e.trust, Registry: e.registry, ServicePoints: e.desk, Parts: parts})
+		srv, err := tallyhttp.New(tallyhttp.Options{Issuer: e.svc, Files: web.FS, Trust: e.trust, Registry: e.registry, ServicePoints: e.desk, Holders: e.holders, Parts: parts})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +37,7 @@ func TestParts(t *testing.T) {
 		res.Body.Close()
 		return res
 	}
-	verifierOnly, issuerOnly := serve(tallyhttp.PartVerifier), serve(tallyhttp.PartIssuer)
+	verifierOnly, issuerOnly, walletOnly := serve(tallyhttp.PartVerifier), serve(tallyhttp.PartIssuer), serve(tallyhttp.PartWallet)
 	verifierStaff, registrar := e.asStaff("demo", issuer.RoleVerifier), e.asStaff("demo", issuer.RoleRegistrar)
 	for _, c := range []struct {
 		ts     *httptest.Server
@@ -58,10 +59,18 @@ func TestParts(t *testing.T) {
 		{issuerOnly, "/verify/", verifierStaff, 404, ""},
 		{issuerOnly, "/", verifierStaff, 303, "/issuer/"},
 		{issuerOnly, "/", registrar, 303, "/issuer/"},
+		{issuerOnly, "/wallet/", who{}, 404, ""},
+		{verifierOnly, "/wallet/", who{}, 404, ""},
+		{walletOnly, "/wallet/", who{}, 200, ""},
+		{walletOnly, "/wallet/open", who{}, 200, ""},
+		{walletOnly, "/", who{}, 303, "/wallet/"},
+		{walletOnly, "/verify/", verifierStaff, 404, ""},
+		{walletOnly, "/issuer/", registrar, 404, ""},
+		{walletOnly, "/orgs/demo/did.json", who{}, 200, ""},
 	} {
 		res := get(c.ts, c.path, c.as)
 		if res.StatusCode != c.status || c.to != "" && res.Header.Get("Location") != c.to {
-			t.Errorf("%s (%s): %d to %q, want %d %q", c.path, map[bool]string{true: "verifier only", false: "issuer only"}[c.ts == verifierOnly], res.StatusCode, res.Header.Get("Location"), c.status, c.to)
+			t.Errorf("%s (%s): %d to %q, want %d %q", c.path, map[*httptest.Server]string{verifierOnly: "verifier only", issuerOnly: "issuer only", walletOnly: "wallet only"}[c.ts], res.StatusCode, res.Header.Get("Location"), c.status, c.to)
 		}
 	}
 	// The menu links only to pages the service serves.

@@ -196,6 +196,9 @@ type pageData struct {
 	// Issuing and Verifying say which services this server runs (the
 	// menu links only to pages it serves).
 	Issuing, Verifying bool
+	// Holding says this server runs the wallet (the sign-in page points
+	// beneficiaries to it).
+	Holding bool
 	// --- domains (issue 7): the dedup registry's pages ---
 	Domains *domainsView
 	// VP is an OpenID4VP presentation request (oid4vp.go).
@@ -249,7 +252,8 @@ func (s *Server) newPage(c echo.Context, titleKey string) *pageData {
 		c.SetCookie(&http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.secure})
 	}
 	d := &pageData{T: m, Lang: m.Lang(), Dir: m.Dir(), Languages: s.cat.list, Title: m.Get(titleKey),
-		Issuing: s.parts&PartIssuer != 0, Verifying: s.parts&PartVerifier != 0 && s.trust != nil}
+		Issuing: s.parts&PartIssuer != 0, Verifying: s.parts&PartVerifier != 0 && s.trust != nil,
+		Holding: s.parts&PartWallet != 0 && s.holders != nil}
 	if p, ok := principalOf(c); ok {
 		d.Who = &p
 		if org, err := s.svc.Organisation(c.Request().Context(), p.Org); err == nil {
