@@ -50,6 +50,9 @@ type Main struct {
 	// holderKDF is the wallet's argon2id cost (holder.DefaultKDF() if
 	// zero); tests lower it.
 	holderKDF holder.KDFParams
+	// fetchTransport, when set, carries the wallet's outbound requests
+	// (tests record what the wallet sends).
+	fetchTransport http.RoundTripper
 
 	db      *bolt.DB
 	imports *issuer.Importer
@@ -231,7 +234,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Holders:       holders,
 		// The wallet reaches loopback only when this server is itself on
 		// loopback (make run), where its issuer and verifier are.
-		Fetch: fetch.New(fetch.Options{AllowLoopback: loopbackURL(m.baseURL)}),
+		Fetch: fetch.New(fetch.Options{AllowLoopback: loopbackURL(m.baseURL), Transport: m.fetchTransport}),
 	})
 	if err != nil {
 		return err
