@@ -118,6 +118,10 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/api/v1/wallet/credentials", Kind: API, Holder: true, Handler: s.apiWalletCredentials},
 		{Method: http.MethodGet, Path: "/api/v1/wallet/credentials/:id", Kind: API, Holder: true, Handler: s.apiWalletCredential},
 		{Method: http.MethodDelete, Path: "/api/v1/wallet/credentials/:id", Kind: API, Holder: true, Handler: s.apiWalletDeleteCredential},
+		// --- wallet/present --- (wallet_present*.go): the wallet answers verifiers.
+		{Method: http.MethodPost, Path: "/api/v1/wallet/presentations/preview", Kind: API, Holder: true, Handler: s.apiWalletPresentPreview},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/presentations", Kind: API, Holder: true, Handler: s.apiWalletPresent},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/presentations/offline", Kind: API, Holder: true, Handler: s.apiWalletOffline},
 		// --- end of the wallet
 
 		{Method: http.MethodGet, Path: "/issuer/", Kind: Page, Roles: staff, Handler: s.home},

@@ -157,6 +157,9 @@ type Server struct {
 	// holders is Options.Holders (wallet.go); fetch Options.Fetch.
 	holders *holder.Service
 	fetch   *fetch.Client
+	// present keeps the OpenID4VP requests waiting for the holder's
+	// answer (wallet_present.go).
+	present presentState
 }
 
 // New builds the server and its routes.

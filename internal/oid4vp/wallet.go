@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -447,7 +448,14 @@ func (ro walletRequestObject) check(clientID string, o CheckOptions) (*Request, 
 		}
 	}
 	if o.URLCheck != nil {
-		if _, err := o.URLCheck(ro.ResponseURI); err != nil {
+		u, err := o.URLCheck(ro.ResponseURI)
+		if err != nil {
+			return nil, refuse(ProblemRequest, "the request's response_uri is not a public https address")
+		}
+		// An address in a private network is refused here, before the
+		// holder is asked; the fetch client refuses names that resolve to
+		// one when the answer is sent.
+		if a, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && !a.IsLoopback() && (a.IsPrivate() || !a.IsGlobalUnicast()) {
 			return nil, refuse(ProblemRequest, "the request's response_uri is not a public https address")
 		}
 	}

@@ -5,6 +5,7 @@ package oid4vp
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,23 @@ func HeldFrom(id, format, raw string) (Held, error) {
 			return Held{}, err
 		}
 		h.VCT, h.Disclosable, h.Bound = s.VCT(), s.Disclosed(), s.Holder() != nil
+		if h.Claims == nil {
+			h.Claims = map[string]any{}
+		}
+		// The view leaves out claims it never shows (the dedup seed):
+		// their values come from the top-level disclosures.
+		for _, d := range strings.Split(raw, "~")[1:] {
+			var arr []any
+			b, err := base64.RawURLEncoding.DecodeString(d)
+			if err != nil || json.Unmarshal(b, &arr) != nil || len(arr) != 3 {
+				continue
+			}
+			if name, ok := arr[1].(string); ok && slices.Contains(h.Disclosable, name) {
+				if _, seen := h.Claims[name]; !seen {
+					h.Claims[name] = arr[2]
+				}
+			}
+		}
 	case FormatJWTVC:
 		j, err := credentials.ParseJWT([]byte(raw))
 		if err != nil {

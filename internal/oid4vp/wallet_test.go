@@ -185,6 +185,7 @@ func TestCheckRequestObject(t *testing.T) {
 		{"client_id in the object", v.sign(t, v.key, change(func(m map[string]any) { m["client_id"] = "decentralized_identifier:did:web:x.example" }), oid4vp.RequestObjectType, v.key.ID), v.clientID(), oid4vp.ProblemSignature},
 		{"expired", v.sign(t, v.key, change(func(m map[string]any) { m["exp"] = now.Add(-time.Second).Unix() }), oid4vp.RequestObjectType, v.key.ID), v.clientID(), oid4vp.ProblemExpired},
 		{"private response_uri", v.sign(t, v.key, change(func(m map[string]any) { m["response_uri"] = "http://10.0.0.1/r" }), oid4vp.RequestObjectType, v.key.ID), v.clientID(), oid4vp.ProblemRequest},
+		{"private https response_uri", v.sign(t, v.key, change(func(m map[string]any) { m["response_uri"] = "https://192.168.1.10/r" }), oid4vp.RequestObjectType, v.key.ID), v.clientID(), oid4vp.ProblemRequest},
 		{"no nonce", v.sign(t, v.key, change(func(m map[string]any) { delete(m, "nonce") }), oid4vp.RequestObjectType, v.key.ID), v.clientID(), oid4vp.ProblemRequest},
 		{"direct_post.jwt", v.sign(t, v.key, change(func(m map[string]any) { m["response_mode"] = "direct_post.jwt" }), oid4vp.RequestObjectType, v.key.ID), v.clientID(), oid4vp.ProblemRequest},
 		{"id_token", v.sign(t, v.key, change(func(m map[string]any) { m["response_type"] = "id_token" }), oid4vp.RequestObjectType, v.key.ID), v.clientID(), oid4vp.ProblemRequest},
