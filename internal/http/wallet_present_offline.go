@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"html/template"
 	"net/http"
 	"slices"
 	"time"
@@ -36,7 +37,7 @@ const offlinePNGSize = 512
 type offlineQR struct {
 	// Text is what the QR code holds; Image its PNG as a data URL.
 	Text  string
-	Image string
+	Image template.URL
 	// Claims are the claims it discloses (nil for a QR card: all of the
 	// card's); Expires when the desk will no longer accept it.
 	Claims  []string
@@ -88,7 +89,7 @@ func (s *Server) offlinePresentation(ctx context.Context, w *holder.Wallet, id s
 	if err != nil {
 		return nil, &issuer.InvalidError{Fields: []issuer.FieldError{{Field: "claims", Code: "too_long", Message: "too much to fit in one QR code: choose fewer claims"}}}
 	}
-	out.Image = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+	out.Image = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 	return out, nil
 }
 
@@ -149,7 +150,7 @@ func (s *Server) apiWalletOffline(c echo.Context) error {
 			return err
 		}
 	}
-	out := apiOfflineOut{QR: qr.Text, Image: qr.Image, Format: qr.Format, Claims: qr.Claims, Expires: qr.Expires}
+	out := apiOfflineOut{QR: qr.Text, Image: string(qr.Image), Format: qr.Format, Claims: qr.Claims, Expires: qr.Expires}
 	if qr.Format == oid4vp.FormatSDJWTVC {
 		out.RefreshAfter = int(offlineRefresh / time.Second)
 	}

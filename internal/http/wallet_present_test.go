@@ -1,12 +1,15 @@
 package http_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -501,4 +504,95 @@ func TestWalletOfflineQR(t *testing.T) {
 	if res := e.do(http.MethodPost, "/api/v1/wallet/presentations/offline", "application/json", string(b), e.asHolder(h)); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("unknown claim: %d", res.StatusCode)
 	}
+}
+
+// presentFormBody is the web wallet's form with a request of demo's.
+func presentFormBody(e *env, a walletHolder) string {
+	return "request=" + url.QueryEscape(gjson(presentPreviewBody(e, a), "request"))
+}
+
+// presentParam gives :rid a request waiting for a's answer, and :id an
+// SD-JWT credential of a's.
+func presentParam(e *env, a walletHolder, name string) string {
+	switch name {
+	case "rid":
+		res, p := e.preview(e.asHolder(a), gjson(presentPreviewBody(e, a), "request"))
+		if res.StatusCode != http.StatusOK {
+			e.t.Fatalf("preview: %d", res.StatusCode)
+		}
+		return p.RequestID
+	case "id":
+		return e.giveSDJWT(a)
+	}
+	e.t.Fatalf("no value for :%s", name)
+	return ""
+}
+
+// TestWalletPresentPages: the web wallet, without JavaScript: the
+// verifier's link opens the consent page (who, why, what, in the
+// holder's language, right to left in Arabic); Share sends; the offline
+// QR page shows a code that renews itself every minute.
+func TestWalletPresentPages(t *testing.T) {
+	e := newEnv(t)
+	h := e.newHolder()
+	credID := e.giveSDJWT(h)
+	offer := e.askWallet(t, "registration")
+	as := e.asHolder(h)
+	res := e.do(http.MethodGet, "/wallet/present?lang=ar&request="+url.QueryEscape(offer.uri), "", "", as)
+	page := readBody(t, res)
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `dir="rtl"`) || !strings.Contains(page, "Organisation demo") ||
+		!strings.Contains(page, "Check at the food distribution.") || !strings.Contains(page, "اسمك الكامل") || !strings.Contains(page, "منظمة معروفة") {
+		t.Fatalf("consent page: %d %s", res.StatusCode, page)
+	}
+	if strings.Contains(page, "Fatima") || strings.Contains(page, "1991") {
+		t.Fatal("the consent page shows claim values")
+	}
+	rid := regexpFind(t, page, `action="/wallet/present/([A-Za-z0-9_-]+)"`)
+	res = e.do(http.MethodPost, "/wallet/present/"+rid+"?lang=ar", formType, "action=share&cred_registration="+credID, as)
+	if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, "تمت المشاركة") {
+		t.Fatalf("done page: %d %s", res.StatusCode, page)
+	}
+	if _, out := e.vpTxState(t, offer.id); out == nil || !out.Valid {
+		t.Fatalf("the verifier's outcome: %+v", out)
+	}
+	// A photo of the verifier's QR code, uploaded.
+	second := e.askWallet(t, "registration-dedup")
+	png, err := credentials.CardPNG(second.uri, 384)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("photo", "qr.png")
+	fw.Write(png)
+	mw.Close()
+	res = e.do(http.MethodPost, "/wallet/present", mw.FormDataContentType(), body.String(), as)
+	if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, "A code that shows you are not registered twice") {
+		t.Fatalf("photo: %d %s", res.StatusCode, page)
+	}
+
+	// The offline QR page.
+	res = e.do(http.MethodGet, "/wallet/present/offline/"+credID, "", "", as)
+	if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, `name="claims" value="fullName"`) || strings.Contains(page, "<img") {
+		t.Fatalf("chooser: %d %s", res.StatusCode, page)
+	}
+	res = e.do(http.MethodPost, "/wallet/present/offline/"+credID, formType, "claims=fullName&claims=dateOfBirth", as)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/wallet/present/offline/"+credID+"?") {
+		t.Fatalf("show: %d %q", res.StatusCode, loc)
+	}
+	res = e.do(http.MethodGet, loc, "", "", as)
+	page = readBody(t, res)
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, `src="data:image/png;base64,`) {
+		t.Fatalf("QR page: %d %s", res.StatusCode, page)
+	}
+}
+
+func regexpFind(t *testing.T, s, expr string) string {
+	t.Helper()
+	m := regexp.MustCompile(expr).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("%s not in %.2000s", expr, s)
+	}
+	return m[1]
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -141,6 +142,21 @@ func walletCases() map[string]walletCase {
 			{name: "unknown credential", contentType: jsonType, body: `{"credential":"AAAAAAAAAAAAAAAA","claims":["fullName"]}`, status: http.StatusNotFound},
 			{name: "no credential", contentType: jsonType, body: `{"claims":["fullName"]}`, status: http.StatusBadRequest},
 		}},
+		"GET /wallet/present": {status: http.StatusOK},
+		"POST /wallet/present": {contentType: formType, status: http.StatusOK, goodFor: presentFormBody, bad: []badInput{
+			{name: "nothing", contentType: formType, body: "request=", status: http.StatusBadRequest},
+			{name: "not a request", contentType: formType, body: "request=hello", status: http.StatusBadRequest},
+			{name: "unsupported verifier", contentType: formType, body: "request=" + url.QueryEscape("openid4vp://?client_id=x509_san_dns%3Av.example&request_uri=https%3A%2F%2Fv.example%2Fr"), status: http.StatusBadRequest},
+		}},
+		"POST /wallet/present/:rid": {contentType: formType, status: http.StatusOK, good: func(int) string { return "action=decline" }, param: presentParam,
+			bad: []badInput{{name: "unknown id", contentType: formType, body: "action=share", status: http.StatusNotFound}}},
+		"GET /wallet/present/offline/:id": {status: http.StatusOK, param: presentParam, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
+		"POST /wallet/present/offline/:id": {contentType: formType, status: http.StatusSeeOther, good: func(int) string { return "claims=fullName" }, param: presentParam,
+			bad: []badInput{
+				{name: "unknown id", contentType: formType, body: "claims=fullName", status: http.StatusNotFound},
+				{name: "no claims", contentType: formType, body: "", status: http.StatusBadRequest},
+				{name: "unknown claim", contentType: formType, body: "claims=passport", status: http.StatusBadRequest},
+			}},
 		// --- end wallet/present
 		"": {contentType: jsonType},
 	}
