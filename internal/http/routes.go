@@ -124,6 +124,7 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/wallet/presentations/offline", Kind: API, Holder: true, Handler: s.apiWalletOffline},
 		{Method: http.MethodGet, Path: "/wallet/present", Kind: Page, Holder: true, Handler: s.walletPresentForm},
 		{Method: http.MethodPost, Path: "/wallet/present", Kind: Page, Holder: true, Handler: s.walletPresentRead},
+		{Method: http.MethodPost, Path: "/wallet/present/frame", Kind: Page, Holder: true, Handler: s.walletPresentFrame},
 		{Method: http.MethodPost, Path: "/wallet/present/:rid", Kind: Page, Holder: true, Handler: s.walletPresentAnswer},
 		{Method: http.MethodGet, Path: "/wallet/present/offline/:id", Kind: Page, Holder: true, Handler: s.walletOfflinePage},
 		{Method: http.MethodPost, Path: "/wallet/present/offline/:id", Kind: Page, Holder: true, Handler: s.walletOfflineShow},

@@ -8,6 +8,7 @@ package http
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -239,4 +240,40 @@ func (s *Server) walletOfflineShow(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/wallet/present/offline/"+url.PathEscape(cred.ID)+"?"+url.Values{"claims": claims}.Encode())
+}
+
+// presentBodyLimit bounds the bodies of the pages that take a photo of a
+// verifier's QR code (as the desk's) or a camera frame.
+func presentBodyLimit(c echo.Context) int64 {
+	if c.Request().Method != http.MethodPost {
+		return 0
+	}
+	switch c.Path() {
+	case "/wallet/present":
+		return maxDeskUpload
+	case "/wallet/present/frame":
+		return maxDeskFrame
+	}
+	return 0
+}
+
+// walletPresentFrame reads the QR code of one camera frame (the camera
+// scanner, web/static/scan.js, as at the desk): 200 {"text": ...}, or
+// 422 when no code was read.
+func (s *Server) walletPresentFrame(c echo.Context) error {
+	data, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return issuer.ErrInvalid
+	}
+	text, status, ie := decodeImage(c.Request().Context(), s.frames, data)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if ie != nil {
+		m := s.cat.pick(c.Request())
+		return c.JSON(status, apiError{Error: apiErrorBody{Status: status, Code: "invalid", Message: m.Get("field_photo_" + ie.Fields[0].Code), Fields: ie.Fields}})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"text": text})
 }

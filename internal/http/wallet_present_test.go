@@ -596,3 +596,12 @@ func regexpFind(t *testing.T, s, expr string) string {
 	}
 	return m[1]
 }
+
+// presentFramePNG is a camera frame: the QR code of a verifier's link.
+func presentFramePNG(e *env, _ walletHolder) string {
+	png, err := credentials.CardPNG("openid4vp://?client_id=decentralized_identifier%3Adid%3Aweb%3Atally.example&request_uri=https%3A%2F%2Ftally.example%2Fr", 384)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(png)
+}

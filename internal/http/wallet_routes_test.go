@@ -143,6 +143,11 @@ func walletCases() map[string]walletCase {
 			{name: "no credential", contentType: jsonType, body: `{"claims":["fullName"]}`, status: http.StatusBadRequest},
 		}},
 		"GET /wallet/present": {status: http.StatusOK},
+		"POST /wallet/present/frame": {contentType: "image/png", status: http.StatusOK, goodFor: presentFramePNG, bad: []badInput{
+			{name: "garbage", contentType: "image/jpeg", body: "\xff\xd8\xff garbage", status: http.StatusUnprocessableEntity},
+			{name: "empty", contentType: "image/jpeg", body: "", status: http.StatusBadRequest},
+			{name: "oversized", contentType: "image/jpeg", body: strings.Repeat("x", 3<<20), status: http.StatusRequestEntityTooLarge},
+		}},
 		"POST /wallet/present": {contentType: formType, status: http.StatusOK, goodFor: presentFormBody, bad: []badInput{
 			{name: "nothing", contentType: formType, body: "request=", status: http.StatusBadRequest},
 			{name: "not a request", contentType: formType, body: "request=hello", status: http.StatusBadRequest},
