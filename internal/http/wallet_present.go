@@ -80,6 +80,9 @@ type vpVerifier struct {
 	Name string `json:"name,omitempty"`
 	// Known: the DID is an organisation of this tally instance.
 	Known bool `json:"known"`
+	// Trusted: the DID is an issuer on the trust list of this instance's
+	// verifier (a consortium member, say).
+	Trusted bool `json:"trusted"`
 }
 
 func (p *presentState) put(v *pendingVP, now time.Time) error {
@@ -211,6 +214,18 @@ func (s *Server) presentPreview(ctx context.Context, w *holder.Wallet, link stri
 		verifier: vpVerifier{ClientID: req.ClientID, DID: req.DID, Name: req.ClientName}, created: now, expires: now.Add(presentTTL)}
 	if !req.Expires.IsZero() && req.Expires.Before(v.expires) {
 		v.expires = req.Expires
+	}
+	if s.trust != nil {
+		if l := s.trust.TrustList(); l != nil {
+			for _, is := range l.Issuers {
+				if is != nil && is.DID == req.DID {
+					v.verifier.Trusted = true
+					if is.Name != "" {
+						v.verifier.Name = oneLineName(is.Name)
+					}
+				}
+			}
+		}
 	}
 	if org, ok := s.orgByDID(ctx, req.DID); ok {
 		v.verifier.Name, v.verifier.Known = org.Name, true
@@ -372,6 +387,13 @@ func (s *Server) presentPost(ctx context.Context, v *pendingVP, form url.Values)
 	}
 	out.Error, out.ErrorDescription = oneLineASCII(body.Error, 64), oneLineASCII(body.ErrorDescription, 300)
 	return out
+}
+
+func oneLineName(s string) string {
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:200])
+	}
+	return s
 }
 
 func oneLineASCII(s string, max int) string {

@@ -69,6 +69,7 @@ type previewAnswer struct {
 		DID      string `json:"did"`
 		Name     string `json:"name"`
 		Known    bool   `json:"known"`
+		Trusted  bool   `json:"trusted"`
 	}
 	Purpose  string
 	CanShare bool `json:"can_share"`
@@ -164,6 +165,9 @@ func TestWalletPresentsToVerifier(t *testing.T) {
 	if !p.CanShare || !p.Verifier.Known || p.Verifier.Name != org.Name || p.Verifier.DID != org.DID || p.Purpose != "Check at the food distribution." ||
 		len(p.Queries) != 1 || !p.Queries[0].Required || len(p.Queries[0].Candidates) != 1 || p.Queries[0].Candidates[0].Credential != credID {
 		t.Fatalf("preview %+v", p)
+	}
+	if !p.Verifier.Trusted {
+		t.Fatal("demo, an issuer this instance trusts, is not marked trusted")
 	}
 	if got := strings.Join(p.Queries[0].Candidates[0].Disclose, ","); got != "fullName,dateOfBirth,dedupSeed" {
 		t.Fatalf("discloses %s", got)
