@@ -56,3 +56,15 @@ func (s *ServicePointStore) UseNonce(ctx context.Context, nonce string, expires,
 	})
 	return fresh, err
 }
+
+// OfflineNonceCount is how many offline nonces are kept (tests, metrics).
+func (s *ServicePointStore) OfflineNonceCount() int {
+	n := 0
+	_ = s.db.View(func(tx *bbolt.Tx) error {
+		if b := tx.Bucket(bucketOfflineNonces); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -608,4 +609,99 @@ func presentFramePNG(e *env, _ walletHolder) string {
 		e.t.Fatal(err)
 	}
 	return string(png)
+}
+
+// TestWalletPresentOnce: the request_uri fetched with POST (wallet_nonce
+// echoed), and two Share presses at once: one answer reaches the
+// verifier, the other is refused; one share is logged.
+func TestWalletPresentOnce(t *testing.T) {
+	e := newEnv(t)
+	h := e.newHolder()
+	credID := e.giveSDJWT(h)
+	offer := e.askWallet(t, "registration")
+	res, p := e.preview(e.asHolder(h), offer.uri+"&request_uri_method=post")
+	if res.StatusCode != http.StatusOK || !p.CanShare {
+		t.Fatalf("preview with POST: %d %+v", res.StatusCode, p)
+	}
+	b, _ := json.Marshal(map[string]any{"request_id": p.RequestID, "credentials": map[string]string{"registration": credID}})
+	as := []who{e.asHolder(h), e.asHolder(h), e.asHolder(h)}
+	codes := make(chan int, len(as))
+	var wg sync.WaitGroup
+	for _, a := range as {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/api/v1/wallet/presentations", strings.NewReader(string(b)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+a.wallet)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			codes <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	ok := 0
+	for c := range codes {
+		if c == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d shares of one request went through", ok)
+	}
+	w, _ := e.holders.Wallet(e.asHolder(h).wallet)
+	if log, _ := w.Shares(context.Background()); len(log) != 1 {
+		t.Fatalf("%d shares logged", len(log))
+	}
+	if _, out := e.vpTxState(t, offer.id); out == nil || !out.Valid {
+		t.Fatalf("the verifier's outcome: %+v", out)
+	}
+}
+
+// TestOfflineQROnceAtManyDesks: the same offline code read at two desks
+// at once is accepted by one.
+func TestOfflineQROnceAtManyDesks(t *testing.T) {
+	e := newEnv(t)
+	h := e.newHolder()
+	credID := e.giveSDJWT(h)
+	b, _ := json.Marshal(map[string]any{"credential": credID, "claims": []string{"fullName"}})
+	var qr struct{ QR string }
+	jsonBody(t, e.do(http.MethodPost, "/api/v1/wallet/presentations/offline", "application/json", string(b), e.asHolder(h)), &qr)
+	body, _ := json.Marshal(map[string]string{"credential": qr.QR, "servicePoint": "Gate A", "programme": "MPCA-2026"})
+	verdicts := make(chan string, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/api/v1/orgs/demo/verify", strings.NewReader(string(body)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.token["demo/"+string(issuer.RoleVerifier)])
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			var a servicepoint.Answer
+			json.NewDecoder(res.Body).Decode(&a)
+			verdicts <- a.Verdict
+		}()
+	}
+	wg.Wait()
+	close(verdicts)
+	valid := 0
+	for v := range verdicts {
+		if v != servicepoint.Invalid {
+			valid++
+		}
+	}
+	if valid != 1 {
+		t.Fatalf("%d desks accepted the same code", valid)
+	}
 }
