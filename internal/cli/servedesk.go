@@ -35,5 +35,5 @@ func (m *Main) servicePoints(ctx context.Context, svc *issuer.Service, trust *tr
 			return nil, err
 		}
 	}
-	return servicepoint.New(trust, reg, st, servicepoint.Options{Now: m.Now, Rand: m.Rand})
+	return servicepoint.New(trust, reg, st, servicepoint.Options{Now: m.Now, Rand: m.Rand, Nonces: st})
 }

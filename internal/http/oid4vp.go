@@ -299,6 +299,9 @@ func (s *Server) vpRequestObject(c echo.Context) error {
 	_, responseURI := s.vpURLs(t)
 	ro := oid4vp.NewRequestObject(t, responseURI, now)
 	ro.WalletNonce = walletNonce
+	if org, err := s.svc.Organisation(ctx, t.Org); err == nil {
+		ro.ClientMetadata.ClientName = org.Name // the wallet shows it (issue 8)
+	}
 	jwt, err := oid4vp.SignRequestObject(ro, key)
 	if err != nil {
 		return err

@@ -118,6 +118,16 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/api/v1/wallet/credentials", Kind: API, Holder: true, Handler: s.apiWalletCredentials},
 		{Method: http.MethodGet, Path: "/api/v1/wallet/credentials/:id", Kind: API, Holder: true, Handler: s.apiWalletCredential},
 		{Method: http.MethodDelete, Path: "/api/v1/wallet/credentials/:id", Kind: API, Holder: true, Handler: s.apiWalletDeleteCredential},
+		// --- wallet/present --- (wallet_present*.go): the wallet answers verifiers.
+		{Method: http.MethodPost, Path: "/api/v1/wallet/presentations/preview", Kind: API, Holder: true, Handler: s.apiWalletPresentPreview},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/presentations", Kind: API, Holder: true, Handler: s.apiWalletPresent},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/presentations/offline", Kind: API, Holder: true, Handler: s.apiWalletOffline},
+		{Method: http.MethodGet, Path: "/wallet/present", Kind: Page, Holder: true, Handler: s.walletPresentForm},
+		{Method: http.MethodPost, Path: "/wallet/present", Kind: Page, Holder: true, Handler: s.walletPresentRead},
+		{Method: http.MethodPost, Path: "/wallet/present/frame", Kind: Page, Holder: true, Handler: s.walletPresentFrame},
+		{Method: http.MethodPost, Path: "/wallet/present/:rid", Kind: Page, Holder: true, Handler: s.walletPresentAnswer},
+		{Method: http.MethodGet, Path: "/wallet/present/offline/:id", Kind: Page, Holder: true, Handler: s.walletOfflinePage},
+		{Method: http.MethodPost, Path: "/wallet/present/offline/:id", Kind: Page, Holder: true, Handler: s.walletOfflineShow},
 		// --- end of the wallet
 
 		{Method: http.MethodGet, Path: "/issuer/", Kind: Page, Roles: staff, Handler: s.home},

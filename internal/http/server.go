@@ -157,6 +157,9 @@ type Server struct {
 	// holders is Options.Holders (wallet.go); fetch Options.Fetch.
 	holders *holder.Service
 	fetch   *fetch.Client
+	// present keeps the OpenID4VP requests waiting for the holder's
+	// answer (wallet_present.go).
+	present presentState
 }
 
 // New builds the server and its routes.
@@ -288,6 +291,9 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 			limit = maxTokenListUpload
 		}
 		if n := deskBodyLimit(c); n > 0 { // desk (issue 7)
+			limit = n
+		}
+		if n := presentBodyLimit(c); n > 0 { // wallet/present (issue 8)
 			limit = n
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)

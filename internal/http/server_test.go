@@ -212,7 +212,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.desk, err = servicepoint.New(e.trust, e.registry, spStore, servicepoint.Options{Now: svc.Now}); err != nil {
+	if e.desk, err = servicepoint.New(e.trust, e.registry, spStore, servicepoint.Options{Now: svc.Now, Nonces: spStore}); err != nil {
 		t.Fatal(err)
 	}
 	// the wallet (issue 8)

@@ -26,6 +26,8 @@ type walletView struct {
 	Phone []string
 	// Credentials are the holder's credentials (home page).
 	Credentials []holder.Credential
+	// Present is the view of part present (wallet_present_pages.go).
+	Present *walletPresentView
 }
 
 // newWalletPage starts a wallet page: the staff layout's data with the

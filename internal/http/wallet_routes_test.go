@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -92,6 +93,12 @@ type walletCase struct {
 	// good is a body that succeeds; status its answer.
 	good   func(n int) string
 	status int
+	// goodFor, when set, makes the good body for holder a instead of
+	// good (a body that needs the test's servers or a's wallet).
+	goodFor func(e *env, a walletHolder) string
+	// setup, when set, prepares holder a's wallet before the walk of
+	// the route.
+	setup func(e *env, a walletHolder)
 	// param gives the value of each path parameter for holder a: a fresh
 	// one each call when the route consumes it.
 	param func(e *env, a walletHolder, name string) string
@@ -118,6 +125,44 @@ func walletCases() map[string]walletCase {
 		"GET /api/v1/wallet/credentials/:id":    {status: http.StatusOK, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
 		"DELETE /api/v1/wallet/credentials/:id": {status: http.StatusNoContent, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
 		// --- cases of the wallet's later parts go here
+		// --- wallet/present ---
+		"POST /api/v1/wallet/presentations/preview": {contentType: jsonType, status: http.StatusOK, goodFor: presentPreviewBody, bad: []badInput{
+			{name: "no request", contentType: jsonType, body: `{"request":""}`, status: http.StatusBadRequest},
+			{name: "not a request", contentType: jsonType, body: `{"request":"hello"}`, status: http.StatusBadRequest},
+			{name: "unsupported verifier", contentType: jsonType, body: `{"request":"openid4vp://?client_id=x509_san_dns%3Av.example&request_uri=https%3A%2F%2Fv.example%2Fr"}`, status: http.StatusBadRequest},
+			{name: "unknown member", contentType: jsonType, body: `{"request":"openid4vp://?x","pin":"1"}`, status: http.StatusBadRequest},
+			{name: "not JSON", contentType: "text/plain", body: `openid4vp://?x`, status: http.StatusBadRequest},
+		}},
+		"POST /api/v1/wallet/presentations": {contentType: jsonType, status: http.StatusOK, goodFor: presentDeclineBody, bad: []badInput{
+			{name: "no request_id", contentType: jsonType, body: `{"credentials":{"registration":"AAAAAAAAAAAAAAAA"}}`, status: http.StatusBadRequest},
+			{name: "unknown request_id", contentType: jsonType, body: `{"request_id":"nope","credentials":{"registration":"AAAAAAAAAAAAAAAA"}}`, status: http.StatusBadRequest},
+			{name: "decline with credentials", contentType: jsonType, body: `{"request_id":"nope","decline":true,"credentials":{"a":"b"}}`, status: http.StatusBadRequest},
+		}},
+		"POST /api/v1/wallet/presentations/offline": {contentType: jsonType, status: http.StatusOK, goodFor: offlineBody, setup: func(e *env, a walletHolder) { e.giveSDJWT(a) }, bad: []badInput{
+			{name: "unknown credential", contentType: jsonType, body: `{"credential":"AAAAAAAAAAAAAAAA","claims":["fullName"]}`, status: http.StatusNotFound},
+			{name: "no credential", contentType: jsonType, body: `{"claims":["fullName"]}`, status: http.StatusBadRequest},
+		}},
+		"GET /wallet/present": {status: http.StatusOK},
+		"POST /wallet/present/frame": {contentType: "image/png", status: http.StatusOK, goodFor: presentFramePNG, bad: []badInput{
+			{name: "garbage", contentType: "image/jpeg", body: "\xff\xd8\xff garbage", status: http.StatusUnprocessableEntity},
+			{name: "empty", contentType: "image/jpeg", body: "", status: http.StatusBadRequest},
+			{name: "oversized", contentType: "image/jpeg", body: strings.Repeat("x", 3<<20), status: http.StatusRequestEntityTooLarge},
+		}},
+		"POST /wallet/present": {contentType: formType, status: http.StatusOK, goodFor: presentFormBody, bad: []badInput{
+			{name: "nothing", contentType: formType, body: "request=", status: http.StatusBadRequest},
+			{name: "not a request", contentType: formType, body: "request=hello", status: http.StatusBadRequest},
+			{name: "unsupported verifier", contentType: formType, body: "request=" + url.QueryEscape("openid4vp://?client_id=x509_san_dns%3Av.example&request_uri=https%3A%2F%2Fv.example%2Fr"), status: http.StatusBadRequest},
+		}},
+		"POST /wallet/present/:rid": {contentType: formType, status: http.StatusOK, good: func(int) string { return "action=decline" }, param: presentParam,
+			bad: []badInput{{name: "unknown id", contentType: formType, body: "action=share", status: http.StatusNotFound}}},
+		"GET /wallet/present/offline/:id": {status: http.StatusOK, param: presentParam, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
+		"POST /wallet/present/offline/:id": {contentType: formType, status: http.StatusSeeOther, good: func(int) string { return "claims=fullName" }, param: presentParam,
+			bad: []badInput{
+				{name: "unknown id", contentType: formType, body: "claims=fullName", status: http.StatusNotFound},
+				{name: "no claims", contentType: formType, body: "", status: http.StatusBadRequest},
+				{name: "unknown claim", contentType: formType, body: "claims=passport", status: http.StatusBadRequest},
+			}},
+		// --- end wallet/present
 		"": {contentType: jsonType},
 	}
 }
@@ -158,11 +203,17 @@ func TestWalletRouteTable(t *testing.T) {
 			return pathParam.ReplaceAllStringFunc(r.Path, func(p string) string { return param(e, h, p[1:]) })
 		}
 		body := func() string {
+			if wc.goodFor != nil {
+				return wc.goodFor(e, a)
+			}
 			if wc.good == nil {
 				return ""
 			}
 			n++
 			return wc.good(n)
+		}
+		if wc.setup != nil {
+			wc.setup(e, a)
 		}
 		t.Run(key, func(t *testing.T) {
 			t.Run("no holder", func(t *testing.T) {

@@ -46,6 +46,10 @@ type CredentialQuery struct {
 // Meta holds the metadata constraints tally uses.
 type Meta struct {
 	VCTValues []string `json:"vct_values,omitempty"`
+	// TypeValues is the type constraint of jwt_vc_json (appendix B.1):
+	// the credential must carry every type of one of the lists (the
+	// wallet side, issue 8).
+	TypeValues [][]string `json:"type_values,omitempty"`
 }
 
 // CredentialSetQuery is a credential set query ("Credential Set Query").

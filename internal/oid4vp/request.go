@@ -90,6 +90,9 @@ type RequestObject struct {
 // the formats it accepts.
 type ClientMetadata struct {
 	VPFormatsSupported VPFormats `json:"vp_formats_supported"`
+	// ClientName is the verifier's name, for the wallet to show (RFC 7591
+	// client_name).
+	ClientName string `json:"client_name,omitempty"`
 }
 
 // VPFormats are the formats and algorithms the verifier accepts

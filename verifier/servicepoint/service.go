@@ -32,6 +32,9 @@ type Registry interface {
 type Options struct {
 	Now  func() time.Time
 	Rand io.Reader
+	// Nonces remembers the nonces of wallets' offline presentations
+	// (offline.go); without it they are refused.
+	Nonces NonceStore
 }
 
 // Service checks credentials at service points. It is safe for
@@ -230,7 +233,13 @@ func (s *Service) Check(ctx context.Context, raw []byte, p Point) (*Answer, erro
 	}
 	now := s.opts.Now().UTC()
 	a := &Answer{CheckedAt: now, ServicePoint: p.ServicePoint, Programme: p.Programme}
-	res, err := v.Verify(ctx, raw)
+	var res *verifier.Result
+	var err error
+	if sd, ok := offlineOf(raw); ok {
+		res, err = s.verifyOffline(ctx, v, raw, sd, now)
+	} else {
+		res, err = v.Verify(ctx, raw)
+	}
 	var rejected *verifier.Error
 	if errors.As(err, &rejected) {
 		a.Verdict, a.Reason, a.ReasonCode, a.Detail = Invalid, rejected.Reason, rejected.Reason.Code(), rejected.Detail
