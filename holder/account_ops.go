@@ -447,3 +447,7 @@ func (w *Wallet) Export(ctx context.Context) ([]byte, error) {
 	}
 	return json.MarshalIndent(Exported{Format: ExportFormat, Version: 1, Exported: w.s.now().UTC(), Credentials: cs}, "", "  ")
 }
+
+// ResetTTL is how long a reset code given by registration staff stays
+// valid.
+func (s *Service) ResetTTL() time.Duration { return s.opts.ResetTTL }

@@ -211,6 +211,9 @@ type pageData struct {
 	// Wallet is set on the web wallet's pages (wallet_pages.go): they
 	// have the wallet's header, not the staff menu.
 	Wallet *walletView
+	// Wallets: this server runs the wallet, whose holders registration
+	// staff help (wallet/account: the staff menu's link).
+	Wallets bool
 }
 
 // Reasons says in words why a registration was found.
@@ -249,7 +252,8 @@ func (s *Server) newPage(c echo.Context, titleKey string) *pageData {
 		c.SetCookie(&http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: s.secure})
 	}
 	d := &pageData{T: m, Lang: m.Lang(), Dir: m.Dir(), Languages: s.cat.list, Title: m.Get(titleKey),
-		Issuing: s.parts&PartIssuer != 0, Verifying: s.parts&PartVerifier != 0 && s.trust != nil}
+		Issuing: s.parts&PartIssuer != 0, Verifying: s.parts&PartVerifier != 0 && s.trust != nil,
+		Wallets: s.parts&PartWallet != 0 && s.holders != nil}
 	if p, ok := principalOf(c); ok {
 		d.Who = &p
 		if org, err := s.svc.Organisation(c.Request().Context(), p.Org); err == nil {

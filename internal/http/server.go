@@ -157,6 +157,9 @@ type Server struct {
 	// holders is Options.Holders (wallet.go); fetch Options.Fetch.
 	holders *holder.Service
 	fetch   *fetch.Client
+	// walletDoors limits the wallet's recovery and reset doors per client
+	// (wallet/account, wallet_account_limit.go).
+	walletDoors *doorLimiter
 }
 
 // New builds the server and its routes.
@@ -173,6 +176,7 @@ func New(opts Options) (*Server, error) {
 	s.desk = opts.ServicePoints
 	// --- end desk
 	s.holders, s.fetch = opts.Holders, opts.Fetch
+	s.walletDoors = newDoorLimiter(defaultDoorLimits(), opts.Issuer.Now) // wallet/account
 	if s.fetch == nil {
 		s.fetch = fetch.New(fetch.Options{})
 	}
@@ -288,6 +292,9 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 			limit = maxTokenListUpload
 		}
 		if n := deskBodyLimit(c); n > 0 { // desk (issue 7)
+			limit = n
+		}
+		if n := walletAccountBodyLimit(c); n > 0 { // wallet/account (issue 8)
 			limit = n
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)

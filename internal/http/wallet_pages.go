@@ -26,6 +26,8 @@ type walletView struct {
 	Phone []string
 	// Credentials are the holder's credentials (home page).
 	Credentials []holder.Credential
+	// Account is the account pages' view (wallet/account).
+	Account *walletAccountView
 }
 
 // newWalletPage starts a wallet page: the staff layout's data with the
@@ -36,6 +38,7 @@ func (s *Server) newWalletPage(c echo.Context, titleKey string) *pageData {
 	d.Wallet = &walletView{}
 	if w := walletOf(c); w != nil {
 		d.Wallet.ID = holder.FormatID(w.ID())
+		s.useWalletLang(c, w, d, titleKey) // wallet/account
 	}
 	return d
 }
