@@ -508,3 +508,91 @@ func readAll(res *http.Response) (string, error) {
 	_, err := b.ReadFrom(res.Body)
 	return b.String(), err
 }
+
+// TestWalletResetCodeOnce: a reset code opens the wallet once, even when
+// many phones try it at the same time.
+func TestWalletResetCodeOnce(t *testing.T) {
+	e := newEnv(t)
+	h := e.newHolder()
+	code, err := e.holders.IssueReset(context.Background(), h.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	statuses := make(chan int, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/api/v1/wallet/reset", strings.NewReader(`{"wallet":"`+h.id+`","reset_code":"`+code+`","pin":"730264"}`))
+			req.Header.Set("Content-Type", acctJSON)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	won := 0
+	for range n {
+		switch s := <-statuses; s {
+		case http.StatusCreated:
+			won++
+		case http.StatusUnauthorized:
+		default:
+			t.Errorf("status %d", s)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("the reset code opened the wallet %d times", won)
+	}
+}
+
+// TestWalletAccountPages: the doors' forms show; the plain export and
+// deleting the wallet want the right PIN from the holder's phone, and a
+// wrong one changes nothing but the count of wrong PINs.
+func TestWalletAccountPages(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range []string{"/wallet/recover", "/wallet/reset"} {
+		res := e.do(http.MethodGet, p, "", "", who{})
+		if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, `action="/wallet/`) {
+			t.Fatalf("%s: %d", p, res.StatusCode)
+		}
+	}
+	page := readBody(t, e.do(http.MethodGet, "/wallet/signin", "", "", who{}))
+	if !strings.Contains(page, `href="/wallet/recover"`) || !strings.Contains(page, `href="/wallet/reset"`) {
+		t.Fatal("the sign-in page does not lead to recovery and reset")
+	}
+	h := e.newHolder()
+	e.addWalletCredential(h)
+	as := e.asHolder(h)
+	phone := []string{"Cookie", "tally_wallet=" + as.wallet + "; tally_wd_" + h.id + "=" + h.device}
+	res := e.do(http.MethodPost, "/wallet/settings/export", formType, "pin=999990", as, phone...)
+	if body := readBody(t, res); res.StatusCode != http.StatusUnauthorized || strings.Contains(body, walletMarker) {
+		t.Fatalf("export with a wrong PIN: %d", res.StatusCode)
+	}
+	// Without this phone's device secret, the PIN is not even tried.
+	res = e.do(http.MethodPost, "/wallet/settings/export", formType, "pin="+h.pin, as)
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("export from another phone: %d", res.StatusCode)
+	}
+	res = e.do(http.MethodPost, "/wallet/settings/export", formType, "pin="+h.pin, as, phone...)
+	if body := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(body, walletMarker+h.id) || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("export: %d", res.StatusCode)
+	}
+	res = e.do(http.MethodPost, "/wallet/settings/delete", formType, "confirm=yes&pin=999990", as, phone...)
+	if res.StatusCode != http.StatusUnauthorized || e.walletState(h) == "gone" {
+		t.Fatalf("delete with a wrong PIN: %d", res.StatusCode)
+	}
+	res = e.do(http.MethodPost, "/wallet/settings/delete", formType, "confirm=yes&pin="+h.pin, as, phone...)
+	if res.StatusCode != http.StatusSeeOther || e.walletState(h) != "gone" {
+		t.Fatalf("delete: %d", res.StatusCode)
+	}
+	cleared := false
+	for _, c := range res.Cookies() {
+		cleared = cleared || c.Name == "tally_wd_"+h.id && c.MaxAge < 0
+	}
+	if !cleared {
+		t.Fatal("the phone still keeps the deleted wallet's device secret")
+	}
+}
