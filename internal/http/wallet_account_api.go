@@ -96,6 +96,9 @@ func (s *Server) apiWalletBackup(c echo.Context) error {
 	if in.Passphrase == "" {
 		return fieldError("passphrase", "required", "send a passphrase to seal the backup with")
 	}
+	if err := s.walletKDFTake(c); err != nil {
+		return err
+	}
 	file, err := walletOf(c).Backup(c.Request().Context(), in.Passphrase)
 	if err != nil {
 		return err
@@ -127,11 +130,21 @@ func (s *Server) apiWalletRestore(c echo.Context) error {
 	case len(in.File) == 0:
 		return fieldError("file", "required", "send the backup file, as the JSON object it is")
 	}
+	if err := s.walletKDFTake(c); err != nil {
+		return err
+	}
 	r, err := walletOf(c).Restore(c.Request().Context(), in.File, in.Passphrase)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// walletKDFTake counts a backup or restore of the signed-in holder: each
+// derives a backup key (argon2id at a backup's cost), so one holder gets
+// as many a window as a client gets at the public doors.
+func (s *Server) walletKDFTake(c echo.Context) error {
+	return s.walletDoors.take("wallet:" + walletOf(c).ID())
 }
 
 // apiWalletExport sends the holder's credentials as a plain JSON file.

@@ -146,6 +146,9 @@ func (s *Server) walletSettingsBackup(c echo.Context) error {
 	if pass != c.FormValue("passphrase_again") {
 		return s.settingsFail(c, http.StatusBadRequest, "wallet_account_pass_mismatch")
 	}
+	if err := s.walletKDFTake(c); err != nil {
+		return s.tooManyBackups(c, err)
+	}
 	file, err := walletOf(c).Backup(c.Request().Context(), pass)
 	if errors.Is(err, holder.ErrInvalid) {
 		return s.settingsFail(c, http.StatusBadRequest, "wallet_account_pass_weak")
@@ -175,6 +178,9 @@ func (s *Server) walletSettingsRestore(c echo.Context) error {
 	if len(file) == 0 {
 		return s.settingsFail(c, http.StatusBadRequest, "wallet_account_restore_nofile")
 	}
+	if err := s.walletKDFTake(c); err != nil {
+		return s.tooManyBackups(c, err)
+	}
 	got, err := walletOf(c).Restore(r.Context(), file, c.FormValue("passphrase"))
 	switch {
 	case errors.Is(err, holder.ErrFull):
@@ -188,6 +194,16 @@ func (s *Server) walletSettingsRestore(c echo.Context) error {
 	d.Wallet.Account.Restored = &got
 	d.Notice = d.T.Get("wallet_account_done_restore", got.Credentials, got.Skipped)
 	return s.render(c, http.StatusOK, "wallet_account_settings", d)
+}
+
+// tooManyBackups shows the settings after too many backups or restores.
+func (s *Server) tooManyBackups(c echo.Context, err error) error {
+	var tm *issuer.TooManyAttemptsError
+	if !errors.As(err, &tm) {
+		return err
+	}
+	setRetryAfter(c, err)
+	return s.settingsFail(c, http.StatusTooManyRequests, "wallet_account_too_many", retryMinutes(tm.RetryAfter))
 }
 
 // readBackupPart reads an uploaded file, up to a backup's size.

@@ -596,3 +596,28 @@ func TestWalletAccountPages(t *testing.T) {
 		t.Fatal("the phone still keeps the deleted wallet's device secret")
 	}
 }
+
+// TestWalletBackupLimited: each backup or restore derives a key at a
+// backup's cost, so one holder gets a bounded number of them a window.
+func TestWalletBackupLimited(t *testing.T) {
+	e := newEnv(t)
+	as := e.asHolder(e.newHolder())
+	for i := range 30 {
+		res := e.do(http.MethodPost, "/api/v1/wallet/backup", acctJSON, `{"passphrase":"river lantern cobalt pepper"}`, as)
+		if res.StatusCode == http.StatusTooManyRequests {
+			if i < 10 || res.Header.Get("Retry-After") == "" {
+				t.Fatalf("limited after %d backups, Retry-After %q", i, res.Header.Get("Retry-After"))
+			}
+			// Another holder is not limited by this one.
+			res = e.do(http.MethodPost, "/api/v1/wallet/backup", acctJSON, `{"passphrase":"river lantern cobalt pepper"}`, e.asHolder(e.newHolder()))
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("another holder: %d", res.StatusCode)
+			}
+			return
+		}
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("backup %d: %d", i, res.StatusCode)
+		}
+	}
+	t.Fatal("no limit on backups")
+}
