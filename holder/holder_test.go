@@ -42,7 +42,7 @@ func newService(t testing.TB) (*holder.Service, *clock, string) {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
-	s, err := holder.New(st, holder.Options{Now: c.now, KDF: fastKDF})
+	s, err := holder.New(st, holder.Options{Now: c.now, KDF: fastKDF, BackupKDF: fastKDF})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@ type Options struct {
 	Rand io.Reader
 	// KDF is the argon2id cost of new accounts; DefaultKDF() if zero.
 	KDF KDFParams
+	// BackupKDF is the argon2id cost of the backups holders download
+	// (account_ops.go); DefaultBackupKDF() if zero.
+	BackupKDF KDFParams
 	// SessionIdle ends a session unused this long (15 minutes);
 	// SessionTTL ends any session this old (12 hours).
 	SessionIdle, SessionTTL time.Duration
@@ -84,6 +87,12 @@ func New(store Store, opts Options) (*Service, error) {
 		opts.KDF = DefaultKDF()
 	}
 	if err := opts.KDF.check(); err != nil {
+		return nil, err
+	}
+	if opts.BackupKDF == (KDFParams{}) {
+		opts.BackupKDF = DefaultBackupKDF()
+	}
+	if err := opts.BackupKDF.checkBackup(); err != nil {
 		return nil, err
 	}
 	def := func(v *int, d int) {

@@ -43,6 +43,7 @@ var verifierPrefixes = []string{
 // who lost their phone.
 var walletPrefixes = []string{
 	"/wallet/", "/api/v1/wallet/", "/admin/wallets", "/api/v1/wallets/",
+	"/api/v1/wallet", // wallet/account: DELETE /api/v1/wallet
 }
 
 // partOf tells which part serves a route path: 0 for a route every part

@@ -128,6 +128,37 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/wallet/present/:rid", Kind: Page, Holder: true, Handler: s.walletPresentAnswer},
 		{Method: http.MethodGet, Path: "/wallet/present/offline/:id", Kind: Page, Holder: true, Handler: s.walletOfflinePage},
 		{Method: http.MethodPost, Path: "/wallet/present/offline/:id", Kind: Page, Holder: true, Handler: s.walletOfflineShow},
+		// --- wallet/account --- (wallet_account*.go): the holder's
+		// settings, PIN, backups, export, share log and deletion; the
+		// public doors of recovery and staff reset (limited per client);
+		// registration staff of any organisation give reset codes (a
+		// wallet belongs to no organisation).
+		{Method: http.MethodGet, Path: "/wallet/settings", Kind: Page, Holder: true, Handler: s.walletSettingsPage},
+		{Method: http.MethodPost, Path: "/wallet/settings/lang", Kind: Page, Holder: true, Handler: s.walletSettingsLang},
+		{Method: http.MethodPost, Path: "/wallet/settings/pin", Kind: Page, Holder: true, Handler: s.walletSettingsPIN},
+		{Method: http.MethodPost, Path: "/wallet/settings/backup", Kind: Page, Holder: true, Handler: s.walletSettingsBackup},
+		{Method: http.MethodPost, Path: "/wallet/settings/restore", Kind: Page, Holder: true, Handler: s.walletSettingsRestore},
+		{Method: http.MethodPost, Path: "/wallet/settings/export", Kind: Page, Holder: true, Handler: s.walletSettingsExport},
+		{Method: http.MethodGet, Path: "/wallet/settings/delete", Kind: Page, Holder: true, Handler: s.walletDeleteForm},
+		{Method: http.MethodPost, Path: "/wallet/settings/delete", Kind: Page, Holder: true, Handler: s.walletDelete},
+		{Method: http.MethodGet, Path: "/wallet/shares", Kind: Page, Holder: true, Handler: s.walletSharesPage},
+		{Method: http.MethodGet, Path: "/wallet/recover", Kind: Page, Public: true, Handler: s.walletRecoverForm},
+		{Method: http.MethodPost, Path: "/wallet/recover", Kind: Page, Public: true, Handler: s.walletRecover},
+		{Method: http.MethodGet, Path: "/wallet/reset", Kind: Page, Public: true, Handler: s.walletResetForm},
+		{Method: http.MethodPost, Path: "/wallet/reset", Kind: Page, Public: true, Handler: s.walletReset},
+		{Method: http.MethodPut, Path: "/api/v1/wallet/pin", Kind: API, Holder: true, Handler: s.apiWalletChangePIN},
+		{Method: http.MethodGet, Path: "/api/v1/wallet/shares", Kind: API, Holder: true, Handler: s.apiWalletShares},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/backup", Kind: API, Holder: true, Handler: s.apiWalletBackup},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/restore", Kind: API, Holder: true, Handler: s.apiWalletRestore},
+		{Method: http.MethodGet, Path: "/api/v1/wallet/export", Kind: API, Holder: true, Handler: s.apiWalletExport},
+		{Method: http.MethodDelete, Path: "/api/v1/wallet", Kind: API, Holder: true, Handler: s.apiWalletDelete},
+		{Method: http.MethodPut, Path: "/api/v1/wallet/settings", Kind: API, Holder: true, Handler: s.apiWalletSettings},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/recover", Kind: API, Public: true, Handler: s.apiWalletRecover},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/reset", Kind: API, Public: true, Handler: s.apiWalletReset},
+		{Method: http.MethodGet, Path: "/admin/wallets", Kind: Page, Roles: registrars, Handler: s.walletStaffPage},
+		{Method: http.MethodPost, Path: "/admin/wallets", Kind: Page, Roles: registrars, Handler: s.walletStaffReset},
+		{Method: http.MethodPost, Path: "/api/v1/wallets/:wallet/reset", Kind: API, Roles: registrars, Handler: s.apiWalletStaffReset},
+		// --- end wallet/account
 		// --- end of the wallet
 
 		{Method: http.MethodGet, Path: "/issuer/", Kind: Page, Roles: staff, Handler: s.home},

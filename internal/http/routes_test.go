@@ -304,7 +304,8 @@ func (e *env) path(pattern, org string) string {
 	}
 	return strings.NewReplacer(":org", org, ":id", id, ":code", "MPCA-2026", ":cred", cred,
 		":domain", walkDomain, ":peer", walkPeer, // domains (issue 7)
-		":tx", e.vpTx). // oid4vp (issue 7)
+		":tx", e.vpTx, // oid4vp (issue 7)
+		":wallet", e.walletParam(pattern)). // wallet/account (issue 8)
 		Replace(e.keysPath(pattern))
 }
 
@@ -359,6 +360,10 @@ func TestRouteTable(t *testing.T) {
 		cases[k] = v
 	}
 	for k, v := range vpverifyCases(e) {
+		cases[k] = v
+	}
+	// wallet/account (issue 8): staff give reset codes (wallet_account_test.go).
+	for k, v := range walletStaffCases(e) {
 		cases[k] = v
 	}
 	seen := map[string]bool{}

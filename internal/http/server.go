@@ -160,6 +160,9 @@ type Server struct {
 	// present keeps the OpenID4VP requests waiting for the holder's
 	// answer (wallet_present.go).
 	present presentState
+	// walletDoors limits the wallet's recovery and reset doors per client
+	// (wallet/account, wallet_account_limit.go).
+	walletDoors *doorLimiter
 }
 
 // New builds the server and its routes.
@@ -176,6 +179,7 @@ func New(opts Options) (*Server, error) {
 	s.desk = opts.ServicePoints
 	// --- end desk
 	s.holders, s.fetch = opts.Holders, opts.Fetch
+	s.walletDoors = newDoorLimiter(defaultDoorLimits(), opts.Issuer.Now) // wallet/account
 	if s.fetch == nil {
 		s.fetch = fetch.New(fetch.Options{})
 	}
@@ -294,6 +298,9 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 			limit = n
 		}
 		if n := presentBodyLimit(c); n > 0 { // wallet/present (issue 8)
+			limit = n
+		}
+		if n := walletAccountBodyLimit(c); n > 0 { // wallet/account (issue 8)
 			limit = n
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)

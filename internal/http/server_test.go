@@ -219,7 +219,7 @@ func newEnv(t *testing.T) *env {
 	if e.holderStore, err = bolt.NewHolderStore(db); err != nil {
 		t.Fatal(err)
 	}
-	if e.holders, err = holder.New(e.holderStore, holder.Options{Now: svc.Now, KDF: holder.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}); err != nil {
+	if e.holders, err = holder.New(e.holderStore, holder.Options{Now: svc.Now, KDF: holder.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}, BackupKDF: holder.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	e.srv, err = tallyhttp.New(tallyhttp.Options{

@@ -28,6 +28,8 @@ type walletView struct {
 	Credentials []holder.Credential
 	// Present is the view of part present (wallet_present_pages.go).
 	Present *walletPresentView
+	// Account is the account pages' view (wallet/account).
+	Account *walletAccountView
 }
 
 // newWalletPage starts a wallet page: the staff layout's data with the
@@ -38,6 +40,7 @@ func (s *Server) newWalletPage(c echo.Context, titleKey string) *pageData {
 	d.Wallet = &walletView{}
 	if w := walletOf(c); w != nil {
 		d.Wallet.ID = holder.FormatID(w.ID())
+		s.useWalletLang(c, w, d, titleKey) // wallet/account
 	}
 	return d
 }

@@ -93,16 +93,21 @@ type walletCase struct {
 	// good is a body that succeeds; status its answer.
 	good   func(n int) string
 	status int
-	// goodFor, when set, makes the good body for holder a instead of
-	// good (a body that needs the test's servers or a's wallet).
-	goodFor func(e *env, a walletHolder) string
-	// setup, when set, prepares holder a's wallet before the walk of
-	// the route.
-	setup func(e *env, a walletHolder)
 	// param gives the value of each path parameter for holder a: a fresh
 	// one each call when the route consumes it.
 	param func(e *env, a walletHolder, name string) string
 	bad   []badInput
+	// --- wallet/account: fresh says the good call changes the PIN or
+	// deletes the wallet, so it uses a holder of its own; goodFor, when
+	// set, makes the good body for a holder (it needs their device
+	// secret); phone sends the holder's device-secret cookie, as their
+	// phone's browser does.
+	fresh   bool
+	goodFor func(e *env, h walletHolder) string
+	phone   bool
+	// setup, when set, prepares holder a's wallet before the walk of
+	// the route (wallet/present).
+	setup func(e *env, a walletHolder)
 }
 
 // walletParam gives a fresh credential of a's for :id.
@@ -125,6 +130,24 @@ func walletCases() map[string]walletCase {
 		"GET /api/v1/wallet/credentials/:id":    {status: http.StatusOK, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
 		"DELETE /api/v1/wallet/credentials/:id": {status: http.StatusNoContent, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
 		// --- cases of the wallet's later parts go here
+		// --- wallet/account (wallet_account_test.go)
+		"GET /wallet/settings":          {status: http.StatusOK},
+		"POST /wallet/settings/lang":    {contentType: formType, good: func(int) string { return "lang=fr" }, status: http.StatusSeeOther, bad: []badInput{{name: "unknown language", contentType: formType, body: "lang=xx", status: http.StatusBadRequest}}},
+		"POST /wallet/settings/pin":     {contentType: formType, good: func(int) string { return "pin=480915&new_pin=730264&new_pin_again=730264" }, status: http.StatusSeeOther, fresh: true, phone: true, bad: pagePINBad},
+		"POST /wallet/settings/backup":  {contentType: formType, good: backupForm, status: http.StatusOK, bad: pageBackupBad},
+		"POST /wallet/settings/restore": {contentType: restoreType, goodFor: restoreFormFor, status: http.StatusOK, bad: pageRestoreBad},
+		"POST /wallet/settings/export":  {contentType: formType, good: func(int) string { return "pin=480915" }, status: http.StatusOK, phone: true, bad: []badInput{{name: "no PIN", contentType: formType, body: "pin=", status: http.StatusBadRequest}}},
+		"GET /wallet/settings/delete":   {status: http.StatusOK},
+		"POST /wallet/settings/delete":  {contentType: formType, good: func(int) string { return "confirm=yes&pin=480915" }, status: http.StatusSeeOther, fresh: true, phone: true, bad: pageDeleteBad},
+		"GET /wallet/shares":            {status: http.StatusOK},
+		"PUT /api/v1/wallet/pin":        {contentType: jsonType, goodFor: pinJSON, status: http.StatusNoContent, fresh: true, bad: apiPINBad},
+		"GET /api/v1/wallet/shares":     {status: http.StatusOK},
+		"POST /api/v1/wallet/backup":    {contentType: jsonType, good: func(int) string { return `{"passphrase":"river lantern cobalt pepper"}` }, status: http.StatusOK, bad: apiBackupBad},
+		"POST /api/v1/wallet/restore":   {contentType: jsonType, goodFor: restoreJSONFor, status: http.StatusOK, bad: apiRestoreBad},
+		"GET /api/v1/wallet/export":     {status: http.StatusOK},
+		"DELETE /api/v1/wallet":         {contentType: jsonType, goodFor: deleteJSON, status: http.StatusNoContent, fresh: true, bad: apiDeleteBad},
+		"PUT /api/v1/wallet/settings":   {contentType: jsonType, good: func(int) string { return `{"lang":"ar"}` }, status: http.StatusOK, bad: []badInput{{name: "unknown language", contentType: jsonType, body: `{"lang":"xx"}`, status: http.StatusBadRequest, fields: []string{"lang"}}, {name: "not JSON", contentType: jsonType, body: `lang=fr`, status: http.StatusBadRequest, fields: []string{"body"}}}},
+		// --- end wallet/account
 		// --- wallet/present ---
 		"POST /api/v1/wallet/presentations/preview": {contentType: jsonType, status: http.StatusOK, goodFor: presentPreviewBody, bad: []badInput{
 			{name: "no request", contentType: jsonType, body: `{"request":""}`, status: http.StatusBadRequest},
@@ -202,15 +225,23 @@ func TestWalletRouteTable(t *testing.T) {
 		path := func(h walletHolder) string {
 			return pathParam.ReplaceAllStringFunc(r.Path, func(p string) string { return param(e, h, p[1:]) })
 		}
-		body := func() string {
+		body := func(h walletHolder) string {
 			if wc.goodFor != nil {
-				return wc.goodFor(e, a)
+				return wc.goodFor(e, h)
 			}
 			if wc.good == nil {
 				return ""
 			}
 			n++
 			return wc.good(n)
+		}
+		// phone is the device-secret cookie of h's phone, with the
+		// wallet session of as (wallet/account).
+		phone := func(as who, h walletHolder) []string {
+			if !wc.phone {
+				return nil
+			}
+			return []string{"Cookie", "tally_wallet=" + as.wallet + "; tally_wd_" + h.id + "=" + h.device}
 		}
 		if wc.setup != nil {
 			wc.setup(e, a)
@@ -220,7 +251,7 @@ func TestWalletRouteTable(t *testing.T) {
 				p := path(a)
 				for _, as := range []who{{}, {wallet: "tw_forged"}, {token: "tw_forged"}, e.asStaff("demo", issuer.RoleRegistrar), e.asToken("demo", issuer.RoleAdmin), e.asStaff("demo", issuer.RoleVerifier)} {
 					before := e.walletState(a)
-					res := e.do(r.Method, p, wc.contentType, body(), as)
+					res := e.do(r.Method, p, wc.contentType, body(a), as)
 					switch {
 					case r.Kind == tallyhttp.Page && r.Method == http.MethodGet:
 						if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/wallet/signin?next=") {
@@ -239,7 +270,8 @@ func TestWalletRouteTable(t *testing.T) {
 			t.Run("another holder", func(t *testing.T) {
 				p := path(a)
 				before := e.walletState(a)
-				res := e.do(r.Method, p, wc.contentType, body(), e.asHolder(b))
+				asB := e.asHolder(b)
+				res := e.do(r.Method, p, wc.contentType, body(a), asB, phone(asB, a)...)
 				page := readBody(t, res)
 				if strings.Contains(page, walletMarker+a.id) || strings.Contains(page, a.id) {
 					t.Fatalf("another holder reads the wallet: %.300s", page)
@@ -252,7 +284,12 @@ func TestWalletRouteTable(t *testing.T) {
 				}
 			})
 			t.Run("the holder", func(t *testing.T) {
-				res := e.do(r.Method, path(a), wc.contentType, body(), e.asHolder(a))
+				h := a
+				if wc.fresh {
+					h = e.newHolder()
+				}
+				as := e.asHolder(h)
+				res := e.do(r.Method, path(h), wc.contentType, body(h), as, phone(as, h)...)
 				if res.StatusCode != wc.status {
 					t.Fatalf("%d, want %d: %s", res.StatusCode, wc.status, readBody(t, res))
 				}
@@ -268,7 +305,8 @@ func TestWalletRouteTable(t *testing.T) {
 					if bad.now != nil {
 						body = bad.now()
 					}
-					res := e.do(r.Method, p, bad.contentType, body, e.asHolder(a))
+					as := e.asHolder(a)
+					res := e.do(r.Method, p, bad.contentType, body, as, phone(as, a)...)
 					if res.StatusCode != bad.status {
 						t.Fatalf("%d, want %d: %s", res.StatusCode, bad.status, readBody(t, res))
 					}

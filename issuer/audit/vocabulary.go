@@ -59,6 +59,9 @@ const (
 	ActionDomainCreate      Action = "domain-create"
 	ActionDomainKeyDownload Action = "domain-key-download"
 	ActionTrustChange       Action = "trust-change"
+	// --- the wallet (issue 8): registration staff gave a holder a
+	// one-time reset code for their wallet. ---
+	ActionWalletReset Action = "wallet-reset"
 )
 
 // referralActions are the actions the verifier service added (issue 7):
@@ -76,7 +79,7 @@ func (a Action) Valid() bool {
 		ActionProgrammeChange, ActionSettingsChange, ActionExport:
 		return true
 	}
-	return slices.Contains(referralActions, a)
+	return slices.Contains(referralActions, a) || a == ActionWalletReset
 }
 
 // Actions lists every action, in the order above (for filters).
@@ -86,7 +89,8 @@ func Actions() []Action {
 		ActionErase, ActionImport, ActionKeyRotate, ActionKeyCompromise, ActionTokenCreate,
 		ActionTokenRevoke, ActionStaffCreate, ActionStaffChange, ActionOrganisationCreate,
 		ActionProgrammeChange, ActionSettingsChange, ActionExport, ActionReferralReceive, ActionReferralAccept,
-		ActionReferralDecline, ActionReferralOutcome, ActionReferralFeedback, ActionDomainCreate, ActionDomainKeyDownload, ActionTrustChange}
+		ActionReferralDecline, ActionReferralOutcome, ActionReferralFeedback, ActionDomainCreate, ActionDomainKeyDownload, ActionTrustChange,
+		ActionWalletReset}
 }
 
 // Outcome is how the action ended.
@@ -168,6 +172,9 @@ const (
 	ObjectDomain      ObjectKind = "domain"
 	ObjectTrustAnchor ObjectKind = "trust-anchor"
 	ObjectTrustList   ObjectKind = "trust-list"
+	// ObjectWallet is a holder's wallet (issue 8), by a keyed hash of its
+	// wallet number.
+	ObjectWallet ObjectKind = "wallet"
 )
 
 // Valid reports whether k is one of the kinds above.
@@ -175,7 +182,8 @@ func (k ObjectKind) Valid() bool {
 	switch k {
 	case ObjectRegistration, ObjectConsent, ObjectCredential, ObjectStatusList,
 		ObjectKey, ObjectStaff, ObjectToken, ObjectOrganisation, ObjectProgramme, ObjectBatch,
-		ObjectOffer, ObjectReferral, ObjectSession, ObjectDomain, ObjectTrustAnchor, ObjectTrustList:
+		ObjectOffer, ObjectReferral, ObjectSession, ObjectDomain, ObjectTrustAnchor, ObjectTrustList,
+		ObjectWallet:
 		return true
 	}
 	return false
