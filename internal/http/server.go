@@ -157,6 +157,9 @@ type Server struct {
 	// holders is Options.Holders (wallet.go); fetch Options.Fetch.
 	holders *holder.Service
 	fetch   *fetch.Client
+	// --- wallet/pwa: the files (the service worker), the app's icons.
+	files fs.FS
+	icons walletIcons
 }
 
 // New builds the server and its routes.
@@ -173,6 +176,7 @@ func New(opts Options) (*Server, error) {
 	s.desk = opts.ServicePoints
 	// --- end desk
 	s.holders, s.fetch = opts.Holders, opts.Fetch
+	s.files = opts.Files // wallet/pwa
 	if s.fetch == nil {
 		s.fetch = fetch.New(fetch.Options{})
 	}

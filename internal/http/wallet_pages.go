@@ -26,6 +26,8 @@ type walletView struct {
 	Phone []string
 	// Credentials are the holder's credentials (home page).
 	Credentials []holder.Credential
+	// PWA is the credential pages' view (wallet_pwa.go).
+	PWA *pwaView
 }
 
 // newWalletPage starts a wallet page: the staff layout's data with the
@@ -34,6 +36,7 @@ func (s *Server) newWalletPage(c echo.Context, titleKey string) *pageData {
 	d := s.newPage(c, titleKey)
 	d.Who, d.Org = nil, nil
 	d.Wallet = &walletView{}
+	c.Response().Header().Set("Content-Security-Policy", walletCSP) // pwa: the worker and the manifest
 	if w := walletOf(c); w != nil {
 		d.Wallet.ID = holder.FormatID(w.ID())
 	}
@@ -55,6 +58,9 @@ func (s *Server) walletHome(c echo.Context) error {
 	c.Set(walletKey, w)
 	d := s.newWalletPage(c, "wallet_title")
 	if d.Wallet.Credentials, err = w.Credentials(c.Request().Context()); err != nil {
+		return err
+	}
+	if err := s.walletHomeCards(c, d, w); err != nil { // pwa: the cards and their status
 		return err
 	}
 	return s.render(c, http.StatusOK, "wallet_home", d)
