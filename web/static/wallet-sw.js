@@ -17,6 +17,7 @@ var SHELL_URLS = [
   "/static/wallet.js",
   "/wallet/icon-192.png",
   "/wallet/icon-512.png",
+  "/wallet/manifest.webmanifest",
   "/wallet/offline"
 ];
 
