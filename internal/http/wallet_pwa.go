@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +38,7 @@ type pwaView struct {
 
 // pwaCard is one credential of the home list.
 type pwaCard struct {
-	ID, Name, Issuer, Received string
+	ID, Name, Issuer, Received, Kind string
 	Badge                      pwaBadge
 }
 
@@ -52,7 +53,7 @@ type pwaBadge struct {
 
 // pwaCredential is a credential's page.
 type pwaCredential struct {
-	ID, Name, Issuer, IssuerID, Purpose, Ends, Received, Format string
+	ID, Name, Issuer, IssuerID, Purpose, Ends, Received, Format, Kind string
 	Claims                                                      []claimRow
 	Badge                                                       pwaBadge
 	// QR is the card's QR image as a data: URL (a QR card), shown offline
@@ -91,7 +92,7 @@ func (s *Server) walletCards(ctx context.Context, t *Messages, w *holder.Wallet,
 	}
 	out := make([]pwaCard, 0, len(cs))
 	for _, cr := range cs {
-		card := pwaCard{ID: cr.ID, Name: credentialName(t, cr), Issuer: issuerName(cr), Received: peopleDate(t, cr.Received)}
+		card := pwaCard{ID: cr.ID, Name: credentialName(t, cr), Issuer: issuerName(cr), Received: peopleDate(t, cr.Received), Kind: formatName(t, cr.Format)}
 		if st, ok := sts[cr.ID]; ok {
 			card.Badge = badge(t, &st)
 		} else {
@@ -235,6 +236,15 @@ func credentialName(t *Messages, cr holder.Credential) string {
 	return t.Get("wallet_pwa_unnamed")
 }
 
+// formatName says what kind of credential the holder has: a card with a
+// QR code, or a digital credential.
+func formatName(t *Messages, format string) string {
+	if format == "qr" {
+		return t.Get("wallet_pwa_kind_card")
+	}
+	return t.Get("wallet_pwa_kind_digital")
+}
+
 func issuerName(cr holder.Credential) string {
 	if cr.IssuerName != "" {
 		return cr.IssuerName
@@ -245,7 +255,7 @@ func issuerName(cr holder.Credential) string {
 // heldCredentialPage reads a held credential for its page.
 func (s *Server) heldCredentialPage(t *Messages, cr holder.Credential, st *holder.CredentialStatus) *pwaCredential {
 	p := &pwaCredential{ID: cr.ID, Name: credentialName(t, cr), Issuer: issuerName(cr), IssuerID: cr.Issuer,
-		Received: peopleDate(t, cr.Received), Format: cr.Format, Badge: badge(t, st)}
+		Received: peopleDate(t, cr.Received), Format: cr.Format, Kind: formatName(t, cr.Format), Badge: badge(t, st)}
 	sec, err := parseHeld(cr.Raw)
 	if err != nil {
 		p.Unreadable = true
@@ -295,6 +305,15 @@ func claimRows(t *Messages, claims json.RawMessage) []claimRow {
 	}
 	var rows []claimRow
 	flatten("", x, &rows)
+	// tally's claims in the order a person reads them: who, then the
+	// registration; other claims after, by name.
+	rank := func(name string) int {
+		if i := slices.Index(claimOrder, name); i >= 0 {
+			return i
+		}
+		return len(claimOrder)
+	}
+	slices.SortStableFunc(rows, func(a, b claimRow) int { return rank(a.Name) - rank(b.Name) })
 	out := rows[:0]
 	for _, r := range rows {
 		if r.Name == "id" || strings.HasSuffix(r.Name, ".id") && strings.HasPrefix(r.Value, "did:") {
@@ -304,6 +323,10 @@ func claimRows(t *Messages, claims json.RawMessage) []claimRow {
 	}
 	return out
 }
+
+// claimOrder is the order of tally's claims on a credential's page.
+var claimOrder = []string{"fullName", "firstName", "lastName", "dateOfBirth", "gender", "nationality", "legalStatus",
+	"language", "householdSize", "registrationId", "programme", "programmeName", "locationCode"}
 
 func claimLabel(t *Messages, name string) string {
 	for _, key := range []string{"wallet_pwa_claim_" + name, "reg_" + name} {
@@ -322,6 +345,10 @@ func claimValue(t *Messages, name, value string) string {
 		}
 	case "language":
 		return t.LanguageName(value)
+	case "legalStatus":
+		if s := t.Get("wallet_pwa_legal_" + value); s != "wallet_pwa_legal_"+value {
+			return s
+		}
 	}
 	if d, err := time.Parse("2006-01-02", value); err == nil {
 		return peopleDate(t, d)
