@@ -39,7 +39,7 @@ type pwaView struct {
 // pwaCard is one credential of the home list.
 type pwaCard struct {
 	ID, Name, Issuer, Received, Kind string
-	Badge                      pwaBadge
+	Badge                            pwaBadge
 }
 
 // pwaBadge is a credential's status in plain words.
@@ -54,8 +54,8 @@ type pwaBadge struct {
 // pwaCredential is a credential's page.
 type pwaCredential struct {
 	ID, Name, Issuer, IssuerID, Purpose, Ends, Received, Format, Kind string
-	Claims                                                      []claimRow
-	Badge                                                       pwaBadge
+	Claims                                                            []claimRow
+	Badge                                                             pwaBadge
 	// QR is the card's QR image as a data: URL (a QR card), shown offline
 	// with the page; QRPage is the page that makes a QR to show (other
 	// formats).
