@@ -136,6 +136,12 @@ func TestBrowserWallet(t *testing.T) {
 	if n := b.keptPages(); n != 0 {
 		t.Fatalf("%d pages kept after locking the wallet", n)
 	}
+	// Of every cache, only the shell comes back (style, script, icons,
+	// the offline page): nothing of hers.
+	b.waitShell()
+	if kept := run(b, chromedp.Evaluate[[]string](`caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.keys())))).then(ls => ls.flat().map(r => new URL(r.url).pathname).filter(p => p.startsWith("/wallet/credentials") || p === "/wallet/"))`, chromedp.EvalAwaitPromise)); len(kept) != 0 {
+		t.Fatalf("kept after locking: %v", kept)
+	}
 	b.offline(workers, true)
 	b.open("/wallet/credentials/" + cardID)
 	if body := b.text("main"); strings.Contains(body, "Fatima") || !strings.Contains(body, "You are offline") {
@@ -296,6 +302,18 @@ func (b *tab) waitKept(n int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	b.t.Fatalf("the service worker keeps %d pages, want %d", b.keptPages(), n)
+}
+
+// waitShell waits until the worker has the offline page again.
+func (b *tab) waitShell() {
+	b.t.Helper()
+	for range 50 {
+		if run(b, chromedp.Evaluate[bool](`caches.match("/wallet/offline").then(r => !!r)`, chromedp.EvalAwaitPromise)) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.t.Fatal("the offline page is not kept again after locking")
 }
 
 // walletShot saves the page on the wallet's phone and on a tablet, and

@@ -5,8 +5,8 @@
 // the network first and come from the copy only when it fails; the copy
 // then shows a banner "Offline — as last seen on …". POST answers and the
 // JSON API are never kept. Locking the wallet (the page after signing out)
-// deletes every kept page: on a shared phone the next person must not see
-// the last one's cards.
+// deletes every cache: on a shared phone the next person must not see the
+// last one's cards.
 "use strict";
 
 var SHELL = "tally-shell-v1";
@@ -35,9 +35,15 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// Locking: every cache goes; the shell (which holds nothing of anyone)
+// comes back from the network, so that the offline page still shows.
 self.addEventListener("message", function (event) {
   if (event.data && event.data.type === "lock") {
-    event.waitUntil(caches.delete(PAGES));
+    event.waitUntil(caches.keys().then(function (keys) {
+      return Promise.all(keys.map(function (k) { return caches.delete(k); }));
+    }).then(function () {
+      return caches.open(SHELL).then(function (c) { return c.addAll(SHELL_URLS); });
+    }).catch(function () {}));
   }
 });
 

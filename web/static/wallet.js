@@ -9,7 +9,7 @@
   var locked = document.body.hasAttribute("data-wallet-locked");
   if (locked && window.caches) {
     caches.keys().then(function (keys) {
-      return Promise.all(keys.filter(function (k) { return k.indexOf("tally-pages") === 0; }).map(function (k) { return caches.delete(k); }));
+      return Promise.all(keys.map(function (k) { return caches.delete(k); }));
     }).then(function () { document.body.setAttribute("data-wallet-cleared", ""); });
     if (navigator.serviceWorker.controller) {
       navigator.serviceWorker.controller.postMessage({ type: "lock" });
