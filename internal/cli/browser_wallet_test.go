@@ -94,9 +94,7 @@ func TestBrowserWallet(t *testing.T) {
 
 	// Installed: the manifest is read without error, the service worker
 	// controls the wallet's pages.
-	manifest := run(b, chromedp.Action[page.GetAppManifestResult](func(ctx context.Context, tg *chromedp.Target) (page.GetAppManifestResult, error) {
-		return cdp.Call(ctx, tg, page.GetAppManifest, page.GetAppManifestParams{})
-	}))
+	manifest := b.manifest()
 	if !strings.HasSuffix(manifest.URL, "/wallet/manifest.webmanifest") || len(manifest.Errors) != 0 || !strings.Contains(manifest.Data, `"start_url":"/wallet/"`) {
 		t.Fatalf("manifest %s: %+v %s", manifest.URL, manifest.Errors, manifest.Data)
 	}
@@ -113,8 +111,19 @@ func TestBrowserWallet(t *testing.T) {
 	b.open("/wallet/")
 	b.waitKept(3)
 
-	// Offline: the kept pages show, with the banner.
+	// Offline: a page never kept says so, and forgets nothing.
 	workers := map[string]context.Context{}
+	kept := b.keptPages()
+	b.offline(workers, true)
+	b.open("/wallet/credentials/" + sdID + "/delete")
+	b.wantText("main", "You are offline")
+	if n := b.keptPages(); n != kept {
+		t.Fatalf("the offline page changed what is kept: %d pages, was %d", n, kept)
+	}
+	b.offline(workers, false)
+
+	// Offline: the kept pages show, with the banner.
+	b.open("/wallet/")
 	b.offline(workers, true)
 	b.reload()
 	b.wantText(".offline-banner", "Offline — as last seen on")
@@ -148,8 +157,20 @@ func TestBrowserWallet(t *testing.T) {
 		t.Fatalf("after locking, offline, the card's page reads %.200q", body)
 	}
 	b.walletShot("wallet-locked-offline")
+	// The app itself still installs offline: its manifest is kept.
+	if m := b.manifest(); len(m.Errors) != 0 || m.Data == "" {
+		t.Fatalf("manifest offline after locking: %+v", m.Errors)
+	}
 	b.offline(workers, false)
 	b.close()
+}
+
+// manifest is the page's app manifest as the browser read it.
+func (b *tab) manifest() page.GetAppManifestResult {
+	b.t.Helper()
+	return run(b, chromedp.Action[page.GetAppManifestResult](func(ctx context.Context, tg *chromedp.Target) (page.GetAppManifestResult, error) {
+		return cdp.Call(ctx, tg, page.GetAppManifest, page.GetAppManifestParams{})
+	}))
 }
 
 // wallet is the holder's wallet the tab is signed in to (its session

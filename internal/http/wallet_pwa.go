@@ -124,6 +124,7 @@ func (s *Server) walletCredential(c echo.Context) error {
 	v.Credential = s.heldCredentialPage(d.T, cr, &st)
 	d.Title = v.Credential.Name
 	noStore(c)
+	keepOffline(c)
 	return s.render(c, http.StatusOK, "wallet_pwa_credential", d)
 }
 
@@ -220,6 +221,11 @@ func (s *Server) apiWalletStatus(c echo.Context) error {
 // browser's HTTP cache: only the wallet's own offline copy keeps it, and
 // locking the wallet clears that.
 func noStore(c echo.Context) { c.Response().Header().Set("Cache-Control", "no-store") }
+
+// keepOffline marks a signed-in holder's page for the wallet's service
+// worker to keep for offline use (wallet-sw.js): a page without the mark
+// (a door, the page after locking) is never kept.
+func keepOffline(c echo.Context) { c.Response().Header().Set("Tally-Offline", "keep") }
 
 // credentialName is a credential's name in words.
 func credentialName(t *Messages, cr holder.Credential) string {
@@ -410,5 +416,6 @@ func (s *Server) walletHomeCards(c echo.Context, d *pageData, w *holder.Wallet) 
 		d.Notice = d.T.Get("wallet_pwa_deleted")
 	}
 	noStore(c)
+	keepOffline(c)
 	return nil
 }

@@ -153,5 +153,9 @@ func drawWalletIcon(size int) ([]byte, error) {
 // walletOffline is the page the service worker shows for a wallet page it
 // did not keep, when the network is out of reach.
 func (s *Server) walletOffline(c echo.Context) error {
-	return s.render(c, http.StatusOK, "wallet_pwa_offline", s.newWalletPage(c, "wallet_pwa_offline_title"))
+	d := s.newWalletPage(c, "wallet_pwa_offline_title")
+	// Shown from the worker's copy when offline: it must not lock the
+	// wallet (delete the kept pages) as a signed-out page does.
+	d.Wallet.PWA = &pwaView{}
+	return s.render(c, http.StatusOK, "wallet_pwa_offline", d)
 }

@@ -214,8 +214,8 @@ func TestWalletApp(t *testing.T) {
 		t.Errorf("the signed-out page does not lock the offline copies")
 	}
 	off := e.do(http.MethodGet, "/wallet/offline", "", "", who{})
-	if off.StatusCode != http.StatusOK || !strings.Contains(readBody(t, off), "You are offline") {
-		t.Errorf("offline page: %d", off.StatusCode)
+	if page := readBody(t, off); off.StatusCode != http.StatusOK || !strings.Contains(page, "You are offline") || strings.Contains(page, "data-wallet-locked") {
+		t.Errorf("offline page: %d, or it locks the wallet", off.StatusCode)
 	}
 }
 

@@ -35,16 +35,24 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-// Locking: every cache goes; the shell (which holds nothing of anyone)
-// comes back from the network, so that the offline page still shows.
+// Locking: every cache but the shell goes, and the shell (which holds
+// nothing of anyone) is fetched anew, replacing the old copies; offline,
+// the old shell stays so that the offline page still shows.
+// Locks run one after the other; the page that asked hears when done.
+var locking = Promise.resolve();
 self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "lock") {
-    event.waitUntil(caches.keys().then(function (keys) {
-      return Promise.all(keys.map(function (k) { return caches.delete(k); }));
+  if (!event.data || event.data.type !== "lock") { return; }
+  var port = event.ports && event.ports[0];
+  locking = locking.then(function () {
+    return caches.keys().then(function (keys) {
+      return Promise.all(keys.filter(function (k) { return k !== SHELL; }).map(function (k) { return caches.delete(k); }));
     }).then(function () {
       return caches.open(SHELL).then(function (c) { return c.addAll(SHELL_URLS); });
-    }).catch(function () {}));
-  }
+    }).catch(function () {});
+  }).then(function () {
+    if (port) { port.postMessage("locked"); }
+  });
+  event.waitUntil(locking);
 });
 
 function kept(path) {
@@ -70,7 +78,10 @@ self.addEventListener("fetch", function (event) {
   if (req.mode === "navigate") {
     if (url.pathname.indexOf("/wallet/") !== 0) { return; }
     event.respondWith(fetch(req).then(function (res) {
-      if (res.ok && !res.redirected && res.type === "basic" && kept(url.pathname)) {
+      // Kept: a signed-in holder's page, as the server marks it (the QR
+      // page of a credential, made by another part, by its address).
+      var mine = res.headers.get("Tally-Offline") === "keep" || /\/qr$/.test(url.pathname);
+      if (res.ok && !res.redirected && res.type === "basic" && kept(url.pathname) && mine) {
         var copy = res.clone();
         caches.open(PAGES).then(function (c) { return c.put(req, copy); });
       }

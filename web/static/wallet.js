@@ -7,12 +7,20 @@
   "use strict";
   if (!("serviceWorker" in navigator)) { return; }
   var locked = document.body.hasAttribute("data-wallet-locked");
-  if (locked && window.caches) {
-    caches.keys().then(function (keys) {
-      return Promise.all(keys.map(function (k) { return caches.delete(k); }));
-    }).then(function () { document.body.setAttribute("data-wallet-cleared", ""); });
-    if (navigator.serviceWorker.controller) {
-      navigator.serviceWorker.controller.postMessage({ type: "lock" });
+  var cleared = function () { document.body.setAttribute("data-wallet-cleared", ""); };
+  if (locked) {
+    var worker = navigator.serviceWorker.controller;
+    if (worker && window.MessageChannel) {
+      // The worker deletes every cache and says when it is done.
+      var ch = new MessageChannel();
+      ch.port1.onmessage = cleared;
+      worker.postMessage({ type: "lock" }, [ch.port2]);
+    } else if (window.caches) {
+      // No worker controls this page: delete every cache but the shell
+      // (style, script, icons, offline page: nothing of anyone).
+      caches.keys().then(function (keys) {
+        return Promise.all(keys.filter(function (k) { return k.indexOf("tally-shell") !== 0; }).map(function (k) { return caches.delete(k); }));
+      }).then(cleared);
     }
   }
   navigator.serviceWorker.register("/wallet/sw.js", { scope: "/wallet/" }).catch(function () {});
