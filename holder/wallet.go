@@ -158,7 +158,10 @@ func (w *Wallet) Credential(ctx context.Context, id string) (Credential, error) 
 
 // DeleteCredential deletes one of the holder's credentials.
 func (w *Wallet) DeleteCredential(ctx context.Context, id string) error {
-	return w.s.store.DeleteItem(ctx, w.holder, KindCredential, id)
+	if err := w.s.store.DeleteItem(ctx, w.holder, KindCredential, id); err != nil {
+		return err
+	}
+	return w.forgetStatus(ctx, id) // its last status check (pwa.go)
 }
 
 // --- the share log ---

@@ -53,6 +53,10 @@ type Main struct {
 	// fetchTransport, when set, carries the wallet's outbound requests
 	// (tests record what the wallet sends).
 	fetchTransport http.RoundTripper
+	// wallet/pwa: the issuer and holder services, for the browser tests
+	// to seed a wallet with credentials.
+	svc     *issuer.Service
+	holders *holder.Service
 
 	db      *bolt.DB
 	imports *issuer.Importer
@@ -227,6 +231,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.svc, m.holders = svc, holders // wallet/pwa
 	h, err := tallyhttp.New(tallyhttp.Options{
 		Issuer: svc, Parts: m.Parts, Ready: m.db.Ping, Logger: log, Secure: m.Config.TLS(), Files: web.FS, Rand: m.Rand, Importer: m.imports,
 		VCAPIOpenOrg: openOrg, Trust: trust, Registry: reg, Presentations: presentations, Referrals: refs,

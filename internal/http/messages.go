@@ -135,3 +135,14 @@ func (c *catalogues) pick(r *http.Request) *Messages {
 	}
 	return c.byLang[defaultLang]
 }
+
+// First returns the message of the first of keys the catalogue has, or
+// fallback when it has none of them.
+func (m *Messages) First(fallback string, keys ...string) string {
+	for _, key := range keys {
+		if s := m.Get(key); s != key {
+			return s
+		}
+	}
+	return fallback
+}

@@ -159,6 +159,18 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/admin/wallets", Kind: Page, Roles: registrars, Handler: s.walletStaffReset},
 		{Method: http.MethodPost, Path: "/api/v1/wallets/:wallet/reset", Kind: API, Roles: registrars, Handler: s.apiWalletStaffReset},
 		// --- end wallet/account
+		// --- wallet/pwa --- the holder's credential pages, their status,
+		// the installable offline app (wallet_pwa*.go).
+		{Method: http.MethodGet, Path: "/wallet/credentials/:id", Kind: Page, Holder: true, Handler: s.walletCredential},
+		{Method: http.MethodPost, Path: "/wallet/credentials/:id/status", Kind: Page, Holder: true, Handler: s.walletCheckStatus},
+		{Method: http.MethodGet, Path: "/wallet/credentials/:id/delete", Kind: Page, Holder: true, Handler: s.walletCredentialDeleteForm},
+		{Method: http.MethodPost, Path: "/wallet/credentials/:id/delete", Kind: Page, Holder: true, Handler: s.walletCredentialDelete},
+		{Method: http.MethodGet, Path: "/api/v1/wallet/credentials/:id/status", Kind: API, Holder: true, Handler: s.apiWalletStatus},
+		{Method: http.MethodGet, Path: "/wallet/manifest.webmanifest", Kind: API, Public: true, Handler: s.walletManifest},
+		{Method: http.MethodGet, Path: "/wallet/sw.js", Kind: API, Public: true, Handler: s.walletServiceWorker},
+		{Method: http.MethodGet, Path: "/wallet/icon-192.png", Kind: API, Public: true, Handler: s.walletIcon(192)},
+		{Method: http.MethodGet, Path: "/wallet/icon-512.png", Kind: API, Public: true, Handler: s.walletIcon(512)},
+		{Method: http.MethodGet, Path: "/wallet/offline", Kind: Page, Public: true, Handler: s.walletOffline},
 		// --- end of the wallet
 
 		{Method: http.MethodGet, Path: "/issuer/", Kind: Page, Roles: staff, Handler: s.home},

@@ -163,6 +163,9 @@ type Server struct {
 	// walletDoors limits the wallet's recovery and reset doors per client
 	// (wallet/account, wallet_account_limit.go).
 	walletDoors *doorLimiter
+	// --- wallet/pwa: the files (the service worker), the app's icons.
+	files fs.FS
+	icons walletIcons
 }
 
 // New builds the server and its routes.
@@ -180,6 +183,7 @@ func New(opts Options) (*Server, error) {
 	// --- end desk
 	s.holders, s.fetch = opts.Holders, opts.Fetch
 	s.walletDoors = newDoorLimiter(defaultDoorLimits(), opts.Issuer.Now) // wallet/account
+	s.files = opts.Files                                                 // wallet/pwa
 	if s.fetch == nil {
 		s.fetch = fetch.New(fetch.Options{})
 	}

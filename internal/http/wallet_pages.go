@@ -30,6 +30,8 @@ type walletView struct {
 	Present *walletPresentView
 	// Account is the account pages' view (wallet/account).
 	Account *walletAccountView
+	// PWA is the credential pages' view (wallet_pwa.go).
+	PWA *pwaView
 }
 
 // newWalletPage starts a wallet page: the staff layout's data with the
@@ -38,6 +40,7 @@ func (s *Server) newWalletPage(c echo.Context, titleKey string) *pageData {
 	d := s.newPage(c, titleKey)
 	d.Who, d.Org = nil, nil
 	d.Wallet = &walletView{}
+	c.Response().Header().Set("Content-Security-Policy", walletCSP) // pwa: the worker and the manifest
 	if w := walletOf(c); w != nil {
 		d.Wallet.ID = holder.FormatID(w.ID())
 		s.useWalletLang(c, w, d, titleKey) // wallet/account
@@ -60,6 +63,9 @@ func (s *Server) walletHome(c echo.Context) error {
 	c.Set(walletKey, w)
 	d := s.newWalletPage(c, "wallet_title")
 	if d.Wallet.Credentials, err = w.Credentials(c.Request().Context()); err != nil {
+		return err
+	}
+	if err := s.walletHomeCards(c, d, w); err != nil { // pwa: the cards and their status
 		return err
 	}
 	return s.render(c, http.StatusOK, "wallet_home", d)

@@ -489,9 +489,7 @@ func previewOf(v *pendingVP, m *Messages) apiPresentPreview {
 // words for tally's claims, the path itself for others.
 func claimLabel(m *Messages, p oid4vp.ClaimPath) string {
 	if name := p.Name(); name != "" {
-		if key := "wallet_present_claim_" + name; m.Get(key) != key {
-			return m.Get(key)
-		}
+		return m.First(oid4vp.ClaimLabel(p), "wallet_present_claim_"+name)
 	}
 	return oid4vp.ClaimLabel(p)
 }

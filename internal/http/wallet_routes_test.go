@@ -186,6 +186,17 @@ func walletCases() map[string]walletCase {
 				{name: "unknown claim", contentType: formType, body: "claims=passport", status: http.StatusBadRequest},
 			}},
 		// --- end wallet/present
+		// --- wallet/pwa
+		"GET /wallet/credentials/:id":               {status: http.StatusOK, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
+		"POST /wallet/credentials/:id/status":       {status: http.StatusSeeOther, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
+		"GET /wallet/credentials/:id/delete":        {status: http.StatusOK, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
+		"GET /api/v1/wallet/credentials/:id/status": {status: http.StatusOK, bad: []badInput{{name: "unknown id", status: http.StatusNotFound}}},
+		"POST /wallet/credentials/:id/delete": {contentType: formType, good: func(int) string { return "confirm=yes" }, status: http.StatusSeeOther, bad: []badInput{
+			{name: "unknown id", contentType: formType, body: "confirm=yes", status: http.StatusNotFound},
+			{name: "not confirmed", contentType: formType, body: "", status: http.StatusBadRequest},
+			{name: "confirm is not yes", contentType: formType, body: "confirm=no", status: http.StatusBadRequest},
+		}},
+		// --- end wallet/pwa
 		"": {contentType: jsonType},
 	}
 }
