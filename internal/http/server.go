@@ -290,6 +290,9 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		if n := deskBodyLimit(c); n > 0 { // desk (issue 7)
 			limit = n
 		}
+		if n := walletReceiveBodyLimit(c); n > 0 { // wallet/receive (issue 8)
+			limit = n
+		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}

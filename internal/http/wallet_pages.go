@@ -26,6 +26,8 @@ type walletView struct {
 	Phone []string
 	// Credentials are the holder's credentials (home page).
 	Credentials []holder.Credential
+	// Receive is what the receiving pages show (wallet_receive.go).
+	Receive *walletReceiveView
 }
 
 // newWalletPage starts a wallet page: the staff layout's data with the
