@@ -93,7 +93,8 @@ func (s *Server) localDID(ctx context.Context, did string) (*credentials.DIDDocu
 	return doc, true, nil
 }
 
-// holderLang is the holder's language, for display names.
+// holderLang is the holder's language, for display names in the API's
+// answers (pages use their own language).
 func holderLang(c echo.Context) string {
 	if l, err := walletOf(c).Lang(c.Request().Context()); err == nil && l != "" {
 		return l
@@ -121,9 +122,9 @@ func receiveProblem(d *pageData, v *walletReceiveView, err error) bool {
 // reached is 502.
 func stepStatus(se *oid4vci.StepError) int {
 	switch {
-	case se.Step == oid4vci.StepOffer && !strings.Contains(se.Detail, "could not be fetched") && !strings.Contains(se.Detail, "was not found"):
+	case se.Input:
 		return http.StatusBadRequest
-	case strings.Contains(se.Detail, "could not be fetched") || strings.Contains(se.Detail, "did not answer"):
+	case se.Unreachable:
 		return http.StatusBadGateway
 	}
 	return http.StatusUnprocessableEntity
@@ -207,7 +208,7 @@ func (s *Server) walletReceivePreview(c echo.Context, offer string) error {
 		d.Title = d.T.Get("wallet_receive_title")
 		return s.render(c, stepStatus(se), "wallet_receive", d)
 	}
-	fillPreview(v, p, holderLang(c))
+	fillPreview(v, p, d.Lang)
 	return s.render(c, http.StatusOK, "wallet_receive_confirm", d)
 }
 
@@ -228,8 +229,8 @@ func (s *Server) walletReceiveAccept(c echo.Context) error {
 	d.Wallet.Receive = v
 	p, err := s.receiveClient().Resolve(c.Request().Context(), offer)
 	if err == nil {
-		fillPreview(v, p, holderLang(c))
-		_, err = s.receive(c, p, c.FormValue("tx_code"))
+		fillPreview(v, p, d.Lang)
+		_, err = s.receive(c, p, c.FormValue("tx_code"), d.Lang)
 	}
 	if err != nil {
 		if !receiveProblem(d, v, err) {
@@ -248,7 +249,9 @@ func (s *Server) walletReceiveAccept(c echo.Context) error {
 }
 
 // receive runs the flow with the holder's key and keeps what came.
-func (s *Server) receive(c echo.Context, p *oid4vci.Prepared, txCode string) ([]apiReceivedCredential, error) {
+// Display names are kept in lang: the page's language, or the holder's
+// for the API.
+func (s *Server) receive(c echo.Context, p *oid4vci.Prepared, txCode, lang string) ([]apiReceivedCredential, error) {
 	ctx := c.Request().Context()
 	w := walletOf(c)
 	key, err := w.Key(ctx)
@@ -259,7 +262,6 @@ func (s *Server) receive(c echo.Context, p *oid4vci.Prepared, txCode string) ([]
 	if err != nil {
 		return nil, err
 	}
-	lang := holderLang(c)
 	var kept []apiReceivedCredential
 	for _, r := range got {
 		hc, err := w.AddCredential(ctx, holder.Credential{
@@ -463,7 +465,7 @@ func (s *Server) apiWalletReceive(c echo.Context) error {
 	if err != nil {
 		return s.receiveAPIError(c, err)
 	}
-	kept, err := s.receive(c, p, in.TxCode)
+	kept, err := s.receive(c, p, in.TxCode, holderLang(c))
 	if err != nil {
 		return s.receiveAPIError(c, err)
 	}

@@ -135,8 +135,9 @@ func TestWalletReceiveFromTally(t *testing.T) {
 }
 
 // TestWalletReceiveForeignPages receives from another project's issuer
-// through the web wallet, as a French-speaking holder: the offer by
-// reference, the confirmation in French, Accept, then the list.
+// through the web wallet, in French: a photo of the offer's QR code, the
+// offer by reference as a link opens it, the confirmation, Accept, then
+// the list.
 func TestWalletReceiveForeignPages(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -150,8 +151,21 @@ func TestWalletReceiveForeignPages(t *testing.T) {
 	h := walletHolder{id: o.ID, device: o.DeviceSecret, pin: walletPIN}
 	link := f.offerByReference()
 
+	// A photo of the offer's QR code, without JavaScript.
+	ct, upload := deskUpload(t, []byte(qrFrame(link)))
+	res := e.do(http.MethodPost, "/wallet/receive?lang=fr", ct, upload, e.asHolder(h))
+	if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, "Secours Acme") || !strings.Contains(page, `value="`+strings.ReplaceAll(link, "&", "&amp;")+`"`) {
+		t.Fatalf("photo of the offer: %d %s", res.StatusCode, page)
+	}
+	// A photo with no QR code: said plainly.
+	ct, upload = deskUpload(t, blankPNG(t))
+	res = e.do(http.MethodPost, "/wallet/receive?lang=fr", ct, upload, e.asHolder(h))
+	if page := readBody(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Aucun code QR") {
+		t.Fatalf("blank photo: %d %s", res.StatusCode, page)
+	}
+
 	// The link an openid-credential-offer:// handler opens.
-	res := e.do(http.MethodGet, "/wallet/receive?offer="+url.QueryEscape(link), "", "", e.asHolder(h))
+	res = e.do(http.MethodGet, "/wallet/receive?lang=fr&offer="+url.QueryEscape(link), "", "", e.asHolder(h))
 	page := readBody(t, res)
 	for _, want := range []string{"Secours Acme", "Bon alimentaire", `name="tx_code"`, `maxlength="4"`, `inputmode="numeric"`, "Code sent by SMS"} {
 		if !strings.Contains(page, want) {
@@ -162,15 +176,15 @@ func TestWalletReceiveForeignPages(t *testing.T) {
 		t.Fatalf("confirmation: %d", res.StatusCode)
 	}
 	// No code: asked again, nothing kept.
-	res = e.do(http.MethodPost, "/wallet/receive/accept", "application/x-www-form-urlencoded", formOf("offer", link), e.asHolder(h))
+	res = e.do(http.MethodPost, "/wallet/receive/accept?lang=fr", "application/x-www-form-urlencoded", formOf("offer", link), e.asHolder(h))
 	if page = readBody(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `name="tx_code"`) {
 		t.Fatalf("no code: %d %s", res.StatusCode, page)
 	}
-	res = e.do(http.MethodPost, "/wallet/receive/accept", "application/x-www-form-urlencoded", formOf("offer", link, "tx_code", "4821"), e.asHolder(h))
+	res = e.do(http.MethodPost, "/wallet/receive/accept?lang=fr", "application/x-www-form-urlencoded", formOf("offer", link, "tx_code", "4821"), e.asHolder(h))
 	if page = readBody(t, res); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/wallet/" {
 		t.Fatalf("accept: %d %s", res.StatusCode, page)
 	}
-	res = e.do(http.MethodGet, "/wallet/", "", "", e.asHolder(h))
+	res = e.do(http.MethodGet, "/wallet/?lang=fr", "", "", e.asHolder(h))
 	if page = readBody(t, res); !strings.Contains(page, "Bon alimentaire") || !strings.Contains(page, "Secours Acme") {
 		t.Fatalf("the list: %s", page)
 	}

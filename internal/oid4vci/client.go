@@ -44,6 +44,10 @@ type StepError struct {
 	Step        Step
 	Detail      string
 	IssuerError string
+	// Input tells that the offer itself is not one (the caller's input);
+	// Unreachable that the other party could not be reached or answered
+	// no usable HTTP response.
+	Input, Unreachable bool
 }
 
 func (e *StepError) Error() string { return string(e.Step) + ": " + e.Detail }
@@ -158,7 +162,9 @@ func SupportedFormat(f string) bool { return f == FormatSDJWTVC || f == FormatJW
 func (c *Client) Resolve(ctx context.Context, link string) (*Prepared, error) {
 	ref, err := ParseOfferLink(link)
 	if err != nil {
-		return nil, stepErr(StepOffer, "%s", err.Error())
+		e := stepErr(StepOffer, "%s", err.Error())
+		e.Input = true
+		return nil, e
 	}
 	offer := ref.Offer
 	if offer == nil {
@@ -553,18 +559,24 @@ func (c *Client) Proof(aud, nonce string, k *credentials.Key, useJWK bool) (stri
 
 // fetchErr says a fetch failed, without the URL's secrets.
 func fetchErr(step Step, what string, err error) *StepError {
+	var e *StepError
 	switch {
 	case errors.Is(err, fetch.ErrRefused):
-		return stepErr(step, "%s could not be fetched: the address is not allowed (only public https addresses are)", what)
+		e = stepErr(step, "%s could not be fetched: the address is not allowed (only public https addresses are)", what)
 	case strings.Contains(err.Error(), "larger than"):
 		return stepErr(step, "%s is too large", what)
+	default:
+		e = stepErr(step, "%s could not be fetched: the issuer did not answer", what)
 	}
-	return stepErr(step, "%s could not be fetched: the issuer did not answer", what)
+	e.Unreachable = true
+	return e
 }
 
 func httpErr(step Step, what string, res *fetch.Response) *StepError {
 	if res == nil {
-		return stepErr(step, "%s could not be fetched", what)
+		e := stepErr(step, "%s could not be fetched", what)
+		e.Unreachable = true
+		return e
 	}
 	if res.Status == http.StatusNotFound {
 		return stepErr(step, "%s was not found (it may have expired or been used already)", what)
