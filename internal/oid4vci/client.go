@@ -75,6 +75,21 @@ type Client struct {
 	// organisations' did:web) without a fetch; ok false when it is not
 	// one of them. May be nil.
 	LocalDID func(ctx context.Context, did string) (doc *credentials.DIDDocument, ok bool, err error)
+	// Timeout bounds a whole Resolve or Receive, every fetch included
+	// (FlowTimeout when zero).
+	Timeout time.Duration
+}
+
+// FlowTimeout bounds a whole Resolve or Receive by default: each fetch
+// is bounded by the fetch client, and a flow makes several.
+const FlowTimeout = 30 * time.Second
+
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	t := c.Timeout
+	if t <= 0 {
+		t = FlowTimeout
+	}
+	return context.WithTimeout(ctx, t)
 }
 
 // Prepared is an offer read and checked, with what is needed to show it
@@ -160,6 +175,8 @@ func SupportedFormat(f string) bool { return f == FormatSDJWTVC || f == FormatJW
 // endpoint). Every offered configuration must be in the metadata, in a
 // format this wallet receives.
 func (c *Client) Resolve(ctx context.Context, link string) (*Prepared, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	ref, err := ParseOfferLink(link)
 	if err != nil {
 		e := stepErr(StepOffer, "%s", err.Error())
@@ -372,6 +389,8 @@ type Received struct {
 // credential with a key proof signed by holderKey, and checks each one.
 // Nothing is returned unless every credential passed.
 func (c *Client) Receive(ctx context.Context, p *Prepared, txCode string, holderKey *credentials.Key) ([]Received, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
 	g := p.Grant()
 	form := url.Values{"grant_type": {GrantPreAuthorizedCode}, "pre-authorized_code": {g.PreAuthorizedCode}}
 	if g.TxCode != nil {
