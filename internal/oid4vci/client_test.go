@@ -2,6 +2,11 @@ package oid4vci_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,6 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+
+	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/internal/fetch"
 	"github.com/tally-id/tally/internal/oid4vci"
 )
@@ -191,4 +201,59 @@ func FuzzParseCredentialResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCheckSDJWTWithJWTVCIssuerMetadata: an SD-JWT VC whose iss is an
+// https URL is checked with the key its JWT VC Issuer Metadata publishes
+// (/.well-known/jwt-vc-issuer inserted before iss's path), chosen by kid;
+// a credential signed by another key, or bound to another holder, is
+// refused.
+func TestCheckSDJWTWithJWTVCIssuerMetadata(t *testing.T) {
+	issuerKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pubJWK, _ := jwk.FromRaw(issuerKey.Public())
+	pubJWK.Set(jwk.KeyIDKey, "key-1")
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	iss := srv.URL + "/tenants/acme"
+	mux.HandleFunc("/.well-known/jwt-vc-issuer/tenants/acme", func(w http.ResponseWriter, r *http.Request) {
+		set, _ := json.Marshal(map[string]any{"issuer": iss, "jwks": map[string]any{"keys": []any{pubJWK}}})
+		w.Write(set)
+	})
+	holderSigner, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	holderPub, _ := jwk.FromRaw(holderSigner.Public())
+	raw, _ := json.Marshal(holderPub)
+	did := "did:jwk:" + base64.RawURLEncoding.EncodeToString(raw)
+	holderKey, err := credentials.NewKey(holderSigner, did)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdjwt := func(signer *ecdsa.PrivateKey, bound jwk.Key) string {
+		payload, _ := json.Marshal(map[string]any{"iss": iss, "vct": "https://credentials.example/voucher", "iat": time.Now().Unix(),
+			"cnf": map[string]any{"jwk": bound}, "_sd_alg": "sha-256", "voucher": "rice"})
+		h := jws.NewHeaders()
+		h.Set(jws.TypeKey, "dc+sd-jwt")
+		h.Set(jws.KeyIDKey, "key-1")
+		signed, err := jws.Sign(payload, jws.WithKey(jwa.ES256, signer, jws.WithProtectedHeaders(h)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(signed) + "~"
+	}
+	c := &oid4vci.Client{Fetch: fetch.New(fetch.Options{AllowLoopback: true}), Now: time.Now}
+	got, err := c.Check(context.Background(), oid4vci.FormatSDJWTVC, sdjwt(issuerKey, holderPub), holderKey)
+	if err != nil || !got.Verified || got.Issuer != iss || got.HolderKey != did+"#0" || got.Type != "https://credentials.example/voucher" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if _, err := c.Check(context.Background(), oid4vci.FormatSDJWTVC, sdjwt(other, holderPub), holderKey); err == nil || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("another issuer key: %v", err)
+	}
+	otherPub, _ := jwk.FromRaw(other.Public())
+	if _, err := c.Check(context.Background(), oid4vci.FormatSDJWTVC, sdjwt(issuerKey, otherPub), holderKey); err == nil || !strings.Contains(err.Error(), "another key") {
+		t.Fatalf("another holder key: %v", err)
+	}
+	if _, err := c.Check(context.Background(), oid4vci.FormatJWTVCJSON, sdjwt(issuerKey, holderPub), holderKey); err == nil {
+		t.Fatal("an SD-JWT VC was read as a VC-JWT")
+	}
 }
