@@ -171,6 +171,16 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/wallet/icon-192.png", Kind: API, Public: true, Handler: s.walletIcon(192)},
 		{Method: http.MethodGet, Path: "/wallet/icon-512.png", Kind: API, Public: true, Handler: s.walletIcon(512)},
 		{Method: http.MethodGet, Path: "/wallet/offline", Kind: Page, Public: true, Handler: s.walletOffline},
+		// --- wallet/receive ---: credential offers (OpenID4VCI) and QR cards
+		{Method: http.MethodGet, Path: "/wallet/receive", Kind: Page, Holder: true, Handler: s.walletReceivePage},
+		{Method: http.MethodPost, Path: "/wallet/receive", Kind: Page, Holder: true, Handler: s.walletReceiveForm},
+		{Method: http.MethodPost, Path: "/wallet/receive/accept", Kind: Page, Holder: true, Handler: s.walletReceiveAccept},
+		{Method: http.MethodPost, Path: "/wallet/receive/frame", Kind: API, Holder: true, Handler: s.walletReceiveFrame},
+		{Method: http.MethodGet, Path: "/wallet/import", Kind: Page, Holder: true, Handler: s.walletImportPage},
+		{Method: http.MethodPost, Path: "/wallet/import", Kind: Page, Holder: true, Handler: s.walletImport},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/offers/preview", Kind: API, Holder: true, Handler: s.apiWalletOfferPreview},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/offers", Kind: API, Holder: true, Handler: s.apiWalletReceive},
+		{Method: http.MethodPost, Path: "/api/v1/wallet/cards", Kind: API, Holder: true, Handler: s.apiWalletCard},
 		// --- end of the wallet
 
 		{Method: http.MethodGet, Path: "/issuer/", Kind: Page, Roles: staff, Handler: s.home},

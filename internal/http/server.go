@@ -307,6 +307,9 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		if n := walletAccountBodyLimit(c); n > 0 { // wallet/account (issue 8)
 			limit = n
 		}
+		if n := walletReceiveBodyLimit(c); n > 0 { // wallet/receive (issue 8)
+			limit = n
+		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}

@@ -1,13 +1,16 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/holder"
+	"github.com/tally-id/tally/internal/fetch"
 )
 
 // This file is the wallet's part of the server (issue 8): how holders
@@ -143,4 +146,30 @@ func walletDetail(err error, status int) string {
 		}
 	}
 	return ""
+}
+
+// didWeb resolves did:web DIDs for the wallet: this instance's
+// organisations without a round trip, others through s.fetch.
+func (s *Server) didWeb() fetch.DIDWeb { return fetch.DIDWeb{Client: s.fetch, Local: s.localDID} }
+
+// localDID is the DID document of one of this server's organisations,
+// when did is one of theirs.
+func (s *Server) localDID(ctx context.Context, did string) (*credentials.DIDDocument, bool, error) {
+	rest, ok := strings.CutPrefix(did, "did:web:")
+	if !ok || s.svc == nil {
+		return nil, false, nil
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) != 3 || parts[1] != "orgs" {
+		return nil, false, nil
+	}
+	org, err := s.svc.Organisation(ctx, parts[2])
+	if err != nil || org.DID != did {
+		return nil, false, nil
+	}
+	doc, err := s.svc.DIDDocument(ctx, parts[2])
+	if err != nil {
+		return nil, false, err
+	}
+	return doc, true, nil
 }

@@ -32,6 +32,8 @@ type walletView struct {
 	Account *walletAccountView
 	// PWA is the credential pages' view (wallet_pwa.go).
 	PWA *pwaView
+	// Receive is what the receiving pages show (wallet_receive.go).
+	Receive *walletReceiveView
 }
 
 // newWalletPage starts a wallet page: the staff layout's data with the

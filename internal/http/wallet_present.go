@@ -151,17 +151,6 @@ func presentInvalid(err error) error {
 	return &issuer.InvalidError{Fields: []issuer.FieldError{{Field: "request", Code: kind, Message: err.Error()}}}
 }
 
-// localDID resolves the DID documents of this instance's organisations
-// without a network round trip.
-func (s *Server) localDID(ctx context.Context, did string) (*credentials.DIDDocument, bool) {
-	org, ok := s.orgByDID(ctx, did)
-	if !ok {
-		return nil, false
-	}
-	doc, err := s.svc.DIDDocument(ctx, org.Slug)
-	return doc, err == nil
-}
-
 func (s *Server) orgByDID(ctx context.Context, did string) (issuer.Organisation, bool) {
 	orgs, err := s.svc.Organisations(ctx)
 	if err != nil {
@@ -183,7 +172,7 @@ func (s *Server) presentPreview(ctx context.Context, w *holder.Wallet, link stri
 		return nil, presentInvalid(err)
 	}
 	now := s.svc.Now()
-	opts := oid4vp.CheckOptions{Resolver: oid4vp.Resolver{Fetch: s.fetch, Local: s.localDID}, URLCheck: s.fetch.CheckURL, Now: now}
+	opts := oid4vp.CheckOptions{Resolver: oid4vp.Resolver{Web: s.didWeb()}, URLCheck: s.fetch.CheckURL, Now: now}
 	if ar.RequestURIMethod == "post" {
 		if opts.WalletNonce, err = randomToken(s.rand, 16); err != nil {
 			return nil, err

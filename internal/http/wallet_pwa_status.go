@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/holder"
+	"github.com/tally-id/tally/internal/fetch"
 	"github.com/tally-id/tally/verifier"
 )
 
@@ -25,9 +25,6 @@ import (
 // walletStatusTimeout bounds one status check: the DID document and every
 // status list it reads.
 const walletStatusTimeout = 15 * time.Second
-
-// maxDIDDocument bounds an issuer's DID document.
-const maxDIDDocument = 64 << 10
 
 // walletStatusFetcher fetches status lists for the wallet: an
 // organisation of this instance answers in-process, anything else comes
@@ -70,25 +67,12 @@ func (s *Server) walletIssuer(ctx context.Context, did string) (*verifier.Truste
 	}
 	switch {
 	case strings.HasPrefix(did, "did:web:"):
-		u, err := credentials.DIDWebURL(did)
-		if err != nil {
-			return nil, err
-		}
-		if p, err := s.fetch.CheckURL(u); err == nil && p.Scheme == "https" && loopbackHostName(p.Hostname()) {
-			// A did:web of a loopback host (make run, tests) is served
-			// over plain http.
-			u = "http://" + strings.TrimPrefix(u, "https://")
-		}
-		res, err := s.fetch.Get(ctx, u, "application/did+json, application/json")
-		if err != nil {
+		doc, err := s.didWeb().Document(ctx, did)
+		switch {
+		case errors.Is(err, fetch.ErrDIDUnreachable):
 			return nil, errors.New("the issuer's server could not be reached")
-		}
-		if res.Status != http.StatusOK || len(res.Body) > maxDIDDocument {
-			return nil, fmt.Errorf("the issuer's server answered %d for its DID document", res.Status)
-		}
-		var doc credentials.DIDDocument
-		if err := json.Unmarshal(res.Body, &doc); err != nil || doc.ID != did {
-			return nil, errors.New("the issuer's DID document is not one of its DID")
+		case err != nil:
+			return nil, fmt.Errorf("the issuer's DID document: %w", err)
 		}
 		keys := doc.PublicKeys()
 		if len(keys) == 0 {
@@ -108,10 +92,6 @@ func (s *Server) walletIssuer(ctx context.Context, did string) (*verifier.Truste
 		return verifier.NewTrustedIssuer("", []credentials.Type{credentials.TypeAny}, k)
 	}
 	return nil, errors.New("the wallet cannot find the keys of this issuer")
-}
-
-func loopbackHostName(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1"
 }
 
 // credentialIssuer is the issuer a credential's envelope names.

@@ -197,6 +197,17 @@ func walletCases() map[string]walletCase {
 			{name: "confirm is not yes", contentType: formType, body: "confirm=no", status: http.StatusBadRequest},
 		}},
 		// --- end wallet/pwa
+		// --- wallet/receive (the cases are in wallet_receive_issuer_test.go)
+		"GET /wallet/receive":                receiveCases()["GET /wallet/receive"],
+		"POST /wallet/receive":               receiveCases()["POST /wallet/receive"],
+		"POST /wallet/receive/accept":        receiveCases()["POST /wallet/receive/accept"],
+		"POST /wallet/receive/frame":         receiveCases()["POST /wallet/receive/frame"],
+		"GET /wallet/import":                 receiveCases()["GET /wallet/import"],
+		"POST /wallet/import":                receiveCases()["POST /wallet/import"],
+		"POST /api/v1/wallet/offers/preview": receiveCases()["POST /api/v1/wallet/offers/preview"],
+		"POST /api/v1/wallet/offers":         receiveCases()["POST /api/v1/wallet/offers"],
+		"POST /api/v1/wallet/cards":          receiveCases()["POST /api/v1/wallet/cards"],
+
 		"": {contentType: jsonType},
 	}
 }

@@ -60,6 +60,9 @@ type Grants struct {
 type PreAuthorizedCodeGrant struct {
 	PreAuthorizedCode string  `json:"pre-authorized_code"`
 	TxCode            *TxCode `json:"tx_code,omitempty"`
+	// AuthorizationServer picks one of the issuer's
+	// authorization_servers (section 4.1.1); tally's issuers leave it out.
+	AuthorizationServer string `json:"authorization_server,omitempty"`
 }
 
 // TxCode describes the transaction code the wallet asks its user for.

@@ -9,6 +9,7 @@ import (
 // IssuerMetadata is the Credential Issuer Metadata (section 12.2.4).
 type IssuerMetadata struct {
 	CredentialIssuer                  string                             `json:"credential_issuer"`
+	AuthorizationServers              []string                           `json:"authorization_servers,omitempty"`
 	CredentialEndpoint                string                             `json:"credential_endpoint"`
 	NonceEndpoint                     string                             `json:"nonce_endpoint"`
 	Display                           []Display                          `json:"display,omitempty"`

@@ -217,13 +217,11 @@ type DIDResolver interface {
 	VerificationKey(ctx context.Context, did, kid string) (crypto.PublicKey, *credentials.DIDDocument, error)
 }
 
-// Resolver resolves did:key and did:jwk in place, and did:web with
-// Local (the organisations of this instance) or else over Fetch.
+// Resolver resolves did:key and did:jwk in place, and did:web with Web
+// (this instance's organisations without a fetch, others through the
+// wallet's bounded client).
 type Resolver struct {
-	Fetch *fetch.Client
-	// Local returns the DID document of one of this instance's
-	// organisations, and false for any other DID.
-	Local func(ctx context.Context, did string) (*credentials.DIDDocument, bool)
+	Web fetch.DIDWeb
 }
 
 // VerificationKey implements DIDResolver.
@@ -271,33 +269,16 @@ func (r Resolver) VerificationKey(ctx context.Context, did, kid string) (crypto.
 }
 
 func (r Resolver) didWeb(ctx context.Context, did string) (*credentials.DIDDocument, error) {
-	if r.Local != nil {
-		if doc, ok := r.Local(ctx, did); ok {
-			return doc, nil
-		}
-	}
-	u, err := credentials.DIDWebURL(did)
-	if err != nil {
+	doc, err := r.Web.Document(ctx, did)
+	switch {
+	case errors.Is(err, fetch.ErrDIDInvalid):
 		return nil, refuse(ProblemLink, "the verifier's DID is not valid")
-	}
-	if r.Fetch == nil {
-		return nil, refuse(ProblemFetch, "the verifier's DID document cannot be fetched")
-	}
-	res, err := r.Fetch.Get(ctx, u, "application/did+json, application/json")
-	if err != nil {
+	case errors.Is(err, fetch.ErrDIDMismatch):
+		return nil, refuse(ProblemSignature, "the DID document fetched is not the verifier's: %v", err)
+	case err != nil:
 		return nil, refuse(ProblemFetch, "the verifier's DID document cannot be fetched: %v", err)
 	}
-	if res.Status != 200 {
-		return nil, refuse(ProblemFetch, "the verifier's DID document cannot be fetched: its server answered %d", res.Status)
-	}
-	var doc credentials.DIDDocument
-	if err := json.Unmarshal(res.Body, &doc); err != nil {
-		return nil, refuse(ProblemFetch, "the verifier's DID document is not valid JSON")
-	}
-	if doc.ID != did {
-		return nil, refuse(ProblemSignature, "the DID document fetched is not the verifier's (its id is another DID)")
-	}
-	return &doc, nil
+	return doc, nil
 }
 
 // Request is a checked Request Object, as the wallet answers it.

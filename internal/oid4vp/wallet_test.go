@@ -142,7 +142,7 @@ func (v *testVerifier) sign(t *testing.T, key *credentials.Key, payload map[stri
 }
 
 func (v *testVerifier) options(now time.Time) oid4vp.CheckOptions {
-	return oid4vp.CheckOptions{Resolver: oid4vp.Resolver{Fetch: v.client}, URLCheck: v.client.CheckURL, Now: now}
+	return oid4vp.CheckOptions{Resolver: oid4vp.Resolver{Web: fetch.DIDWeb{Client: v.client}}, URLCheck: v.client.CheckURL, Now: now}
 }
 
 func TestCheckRequestObject(t *testing.T) {
