@@ -45,13 +45,18 @@ type shareView struct {
 }
 
 // useWalletLang makes a signed-in holder's pages speak the language they
-// chose in their settings, unless the page is asked in another (?lang=).
+// chose in their settings. Choosing another at the foot of a page
+// (?lang=) is a choice too: it is kept in the wallet, so that every page
+// of theirs speaks it, on this phone or another.
 func (s *Server) useWalletLang(c echo.Context, w *holder.Wallet, d *pageData, titleKey string) {
-	if c.QueryParam("lang") != "" {
-		return
-	}
 	lang, err := w.Lang(c.Request().Context())
 	if err != nil {
+		return
+	}
+	if asked := c.QueryParam("lang"); asked != "" {
+		if asked == d.Lang && asked != lang {
+			_ = w.SetLang(c.Request().Context(), asked)
+		}
 		return
 	}
 	if m, ok := s.cat.byLang[lang]; ok {
