@@ -163,6 +163,10 @@ type Server struct {
 	// walletDoors limits the wallet's recovery and reset doors per client
 	// (wallet/account, wallet_account_limit.go).
 	walletDoors *doorLimiter
+	// walletOpens limits how many wallets one client address opens (each
+	// costs two argon2id derivations and a record): generous, since a
+	// camp's phones may share one address.
+	walletOpens *doorLimiter
 	// --- wallet/pwa: the files (the service worker), the app's icons.
 	files fs.FS
 	icons walletIcons
@@ -183,6 +187,7 @@ func New(opts Options) (*Server, error) {
 	// --- end desk
 	s.holders, s.fetch = opts.Holders, opts.Fetch
 	s.walletDoors = newDoorLimiter(defaultDoorLimits(), opts.Issuer.Now) // wallet/account
+	s.walletOpens = newDoorLimiter(doorLimits{PerClient: 60, Window: 15 * time.Minute, MaxEntries: 100_000}, opts.Issuer.Now)
 	s.files = opts.Files                                                 // wallet/pwa
 	if s.fetch == nil {
 		s.fetch = fetch.New(fetch.Options{})

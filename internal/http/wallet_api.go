@@ -38,6 +38,12 @@ func (s *Server) apiWalletOpen(c echo.Context) error {
 	if len(in.Lang) > 16 {
 		in.Lang = ""
 	}
+	if err := holder.CheckPIN(in.PIN); err != nil {
+		return err
+	}
+	if err := s.walletOpens.take(clientIP(c)); err != nil {
+		return err
+	}
 	o, err := s.holders.Open(c.Request().Context(), in.PIN, in.Lang)
 	if err != nil {
 		return err

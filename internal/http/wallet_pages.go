@@ -108,6 +108,10 @@ func (s *Server) walletOpen(c echo.Context) error {
 	if err := holder.CheckPIN(pin); err != nil {
 		return fail(http.StatusBadRequest, "wallet_pin_rules", holder.MinPINLength, holder.MaxPINLength)
 	}
+	if err := s.walletOpens.take(clientIP(c)); err != nil {
+		setRetryAfter(c, err)
+		return fail(http.StatusTooManyRequests, "wallet_open_too_many")
+	}
 	d := s.newWalletPage(c, "wallet_opened_title")
 	o, err := s.holders.Open(c.Request().Context(), pin, d.Lang)
 	if err != nil {

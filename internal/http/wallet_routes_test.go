@@ -345,3 +345,35 @@ func TestWalletRouteTable(t *testing.T) {
 		}
 	}
 }
+
+// TestWalletOpenLimit: one client address opens a bounded number of
+// wallets in a window (each costs two argon2id runs and a record); a
+// refused one costs nothing and says when to try again.
+func TestWalletOpenLimit(t *testing.T) {
+	e := newEnv(t)
+	opened := 0
+	for i := 0; i < 70; i++ {
+		res := e.do(http.MethodPost, "/api/v1/wallet/holders", "application/json", `{"pin":"480915"}`, who{})
+		switch res.StatusCode {
+		case http.StatusCreated:
+			opened++
+		case http.StatusTooManyRequests:
+			if res.Header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		default:
+			t.Fatalf("open %d: %d", i, res.StatusCode)
+		}
+	}
+	if opened != 60 {
+		t.Fatalf("%d wallets opened from one address, want 60", opened)
+	}
+	// A bad PIN is refused before it counts.
+	if res := e.do(http.MethodPost, "/api/v1/wallet/holders", "application/json", `{"pin":"1"}`, who{}); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad PIN after the limit: %d", res.StatusCode)
+	}
+	res := e.do(http.MethodPost, "/wallet/open", formType, "pin=480915&pin_again=480915", who{})
+	if page := readBody(t, res); res.StatusCode != http.StatusTooManyRequests || !strings.Contains(page, `role="alert"`) {
+		t.Fatalf("the page: %d", res.StatusCode)
+	}
+}

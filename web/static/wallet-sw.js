@@ -21,9 +21,10 @@ var SHELL_URLS = [
   "/wallet/offline"
 ];
 
-// The wallet pages kept for offline use: the home page, a credential's
-// page, and the page that shows its QR.
-var KEPT = [/^\/wallet\/$/, /^\/wallet\/credentials\/[A-Za-z0-9]+$/, /^\/wallet\/credentials\/[A-Za-z0-9]+\/qr$/];
+// The wallet pages kept for offline use: the home page and a
+// credential's page (a card's QR is on it). The presentation QR of a
+// phone credential is not kept: it is signed for a few minutes only.
+var KEPT = [/^\/wallet\/$/, /^\/wallet\/credentials\/[A-Za-z0-9]+$/];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (c) { return c.addAll(SHELL_URLS); }).then(function () { return self.skipWaiting(); }));
