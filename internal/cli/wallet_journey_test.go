@@ -70,37 +70,8 @@ func TestWalletJourney(t *testing.T) {
 		t.Fatalf("tally serve does not say where the web wallet is:\n%s", stdout)
 	}
 
-	// The administrator adds a registrar, a verifier and a consortium
-	// administrator, who makes a dedup domain for the organisation's
-	// verifications.
-	admin := newBrowser(t, m.URL())
-	admin.signInFirst("admin", firstPassword.FindStringSubmatch(stdout.String())[1])
-	staff := map[string]*browser{}
-	for _, role := range []string{"registrar", "verifier", "consortium-admin"} {
-		code, _, page := admin.postForm("/admin/staff", "name", "Staff "+role, "username", role, "role", role)
-		if code != 201 {
-			t.Fatalf("add %s: %d", role, code)
-		}
-		staff[role] = newBrowser(t, m.URL())
-		staff[role].signInFirst(role, pagePassword.FindStringSubmatch(page)[1])
-	}
-	if code, _ := staff["consortium-admin"].postMultipart("/admin/domains", []string{"id", "demo-cash", "name", "Cash desks", "kind", "own", "keySource", "new"}, nil); code != 201 && code != 200 {
-		t.Fatalf("make the dedup domain: %d", code)
-	}
-
-	// Fatima is registered, and offered her registration credential.
-	code, h, _ := staff["registrar"].postForm("/issuer/register", "programme", "MPCA-2026", "consent.given", "yes", "consent.method", "verbal",
-		"consent.language", "so", "fullName", "Fatima Hassan Abdi", "dateOfBirth", "1991-03-14", "gender", "female")
-	if code != 303 {
-		t.Fatalf("register: %d", code)
-	}
-	reg, _, _ := strings.Cut(h.Get("Location"), "?")
-	code, _, page := staff["registrar"].postForm(reg+"/offers", "type", "RegistrationCredential")
-	if code != 200 {
-		t.Fatalf("offer: %d %s", code, page[strings.Index(page, "<main"):])
-	}
-	offer := html.UnescapeString(offerLink.FindStringSubmatch(page)[1])
-	txCode := offerTxCode.FindStringSubmatch(page)[1]
+	staff := walletStaff(t, m, stdout)
+	offer, txCode := offerFatima(t, staff["registrar"])
 
 	// Her web wallet: opened with a PIN on her phone; the offer pasted
 	// (as the camera would read it), the issuer named, the code typed.
@@ -108,12 +79,12 @@ func TestWalletJourney(t *testing.T) {
 	if code, _, page := phone.postForm("/wallet/open", "pin", "480915", "pin_again", "480915"); code != 200 || !strings.Contains(page, "Recovery code") {
 		t.Fatalf("open a wallet: %d", code)
 	}
-	code, page = phone.postMultipart("/wallet/receive", []string{"offer", offer}, nil)
+	code, page := phone.postMultipart("/wallet/receive", []string{"offer", offer}, nil)
 	if code != 200 {
 		t.Fatalf("read the offer: %d %.600s", code, page)
 	}
 	wantWords(t, "the offer's confirmation", page, "Demo")
-	code, h, page = phone.postForm("/wallet/receive/accept", "offer", offer, "tx_code", txCode)
+	code, _, page = phone.postForm("/wallet/receive/accept", "offer", offer, "tx_code", txCode)
 	if code != 303 && code != 200 {
 		t.Fatalf("accept the offer: %d %.800s", code, page)
 	}
@@ -122,13 +93,8 @@ func TestWalletJourney(t *testing.T) {
 
 	// The verifier asks her phone for her name, date of birth and dedup
 	// seed, for a stated purpose.
-	code, h, _ = staff["verifier"].postForm("/verify/oid4vp", "preset", "registration", "purpose", "Health care at the Ifo clinic")
-	if code != 303 {
-		t.Fatalf("new presentation request: %d", code)
-	}
-	txPath := h.Get("Location")
+	txPath, request := askPhone(t, staff["verifier"], "Health care at the Ifo clinic")
 	tx := strings.TrimPrefix(txPath, "/verify/oid4vp/")
-	request := html.UnescapeString(vpLink.FindStringSubmatch(staff["verifier"].get(txPath))[1])
 
 	// Her wallet shows who asks, for what, and which claims; she shares.
 	code, page = phone.postMultipart("/wallet/present", []string{"request", request}, nil)
@@ -195,11 +161,8 @@ func TestWalletJourney(t *testing.T) {
 	if code := replay(responseURI); code < 400 {
 		t.Fatalf("a replayed presentation to the same request: %d", code)
 	}
-	code, h, _ = staff["verifier"].postForm("/verify/oid4vp", "preset", "registration", "purpose", "Second visit")
-	if code != 303 {
-		t.Fatalf("second request: %d", code)
-	}
-	tx2 := strings.TrimPrefix(h.Get("Location"), "/verify/oid4vp/")
+	tx2Path, _ := askPhone(t, staff["verifier"], "Second visit")
+	tx2 := strings.TrimPrefix(tx2Path, "/verify/oid4vp/")
 	if code := replay(strings.Replace(responseURI, tx, tx2, 1)); code < 400 {
 		t.Fatalf("a replayed presentation to another request: %d", code)
 	}
@@ -212,4 +175,56 @@ func TestWalletJourney(t *testing.T) {
 	if strings.Contains(stderr.String(), "Fatima") || strings.Contains(stderr.String(), "1991-03-14") {
 		t.Fatal("the logs hold Fatima's data")
 	}
+}
+
+// walletStaff adds, as the first administrator, a registrar, a verifier
+// and a consortium administrator (signed in, by role), who makes a dedup
+// domain for the organisation's verifications.
+func walletStaff(t *testing.T, m *Main, stdout *lockedBuffer) map[string]*browser {
+	t.Helper()
+	admin := newBrowser(t, m.URL())
+	admin.signInFirst("admin", firstPassword.FindStringSubmatch(stdout.String())[1])
+	staff := map[string]*browser{}
+	for _, role := range []string{"registrar", "verifier", "consortium-admin"} {
+		code, _, page := admin.postForm("/admin/staff", "name", "Staff "+role, "username", role, "role", role)
+		if code != 201 {
+			t.Fatalf("add %s: %d", role, code)
+		}
+		staff[role] = newBrowser(t, m.URL())
+		staff[role].signInFirst(role, pagePassword.FindStringSubmatch(page)[1])
+	}
+	if code, _ := staff["consortium-admin"].postMultipart("/admin/domains", []string{"id", "demo-cash", "name", "Cash desks", "kind", "own", "keySource", "new"}, nil); code != 201 && code != 200 {
+		t.Fatalf("make the dedup domain: %d", code)
+	}
+	return staff
+}
+
+// offerFatima registers Fatima and offers her registration credential to
+// a phone wallet: the offer's link (what its QR code holds) and the
+// transaction code staff tell her.
+func offerFatima(t *testing.T, registrar *browser) (offer, txCode string) {
+	t.Helper()
+	code, h, _ := registrar.postForm("/issuer/register", "programme", "MPCA-2026", "consent.given", "yes", "consent.method", "verbal",
+		"consent.language", "so", "fullName", "Fatima Hassan Abdi", "dateOfBirth", "1991-03-14", "gender", "female")
+	if code != 303 {
+		t.Fatalf("register: %d", code)
+	}
+	reg, _, _ := strings.Cut(h.Get("Location"), "?")
+	code, _, page := registrar.postForm(reg+"/offers", "type", "RegistrationCredential")
+	if code != 200 {
+		t.Fatalf("offer: %d", code)
+	}
+	return html.UnescapeString(offerLink.FindStringSubmatch(page)[1]), offerTxCode.FindStringSubmatch(page)[1]
+}
+
+// askPhone makes a presentation request for name, date of birth and dedup
+// seed: its page, and the openid4vp:// link its QR code holds.
+func askPhone(t *testing.T, verifier *browser, purpose string) (txPath, request string) {
+	t.Helper()
+	code, h, _ := verifier.postForm("/verify/oid4vp", "preset", "registration", "purpose", purpose)
+	if code != 303 {
+		t.Fatalf("new presentation request: %d", code)
+	}
+	txPath = h.Get("Location")
+	return txPath, html.UnescapeString(vpLink.FindStringSubmatch(verifier.get(txPath))[1])
 }

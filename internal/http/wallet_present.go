@@ -478,7 +478,7 @@ func previewOf(v *pendingVP, m *Messages) apiPresentPreview {
 // words for tally's claims, the path itself for others.
 func claimLabel(m *Messages, p oid4vp.ClaimPath) string {
 	if name := p.Name(); name != "" {
-		return m.First(oid4vp.ClaimLabel(p), "wallet_present_claim_"+name)
+		return m.First(oid4vp.ClaimLabel(p), "wallet_present_claim_"+name, "reg_"+name, "wallet_pwa_claim_"+name)
 	}
 	return oid4vp.ClaimLabel(p)
 }

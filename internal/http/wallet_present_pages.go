@@ -51,10 +51,12 @@ type offlineClaim struct {
 	Chosen      bool
 }
 
-func (s *Server) presentPage(c echo.Context, status int, title, tmpl string, v *walletPresentView, msg string) error {
+func (s *Server) presentPage(c echo.Context, status int, title, tmpl string, v *walletPresentView, msgKey string) error {
 	d := s.newWalletPage(c, title)
 	d.Wallet.Present = v
-	d.Message = msg
+	if msgKey != "" {
+		d.Message = d.T.Get(msgKey)
+	}
 	if tmpl == "wallet_present" {
 		// The credentials the holder may show as a QR code.
 		cs, err := walletOf(c).Credentials(c.Request().Context())
@@ -84,13 +86,13 @@ func (s *Server) walletPresentRead(c echo.Context) error {
 		if errors.As(err, &tooLarge) {
 			return err
 		}
-		return s.presentPage(c, http.StatusBadRequest, "wallet_present_title", "wallet_present", &walletPresentView{}, s.cat.pick(c.Request()).Get("wallet_present_err_link"))
+		return s.presentPage(c, http.StatusBadRequest, "wallet_present_title", "wallet_present", &walletPresentView{}, "wallet_present_err_link")
 	}
 	link := strings.TrimSpace(c.FormValue("request"))
 	if fh, err := c.FormFile("photo"); err == nil && fh.Size > 0 {
 		text, _, ie := s.decodeUpload(c.Request().Context(), fh)
 		if ie != nil {
-			return s.presentPage(c, http.StatusBadRequest, "wallet_present_title", "wallet_present", &walletPresentView{}, s.cat.pick(c.Request()).Get("wallet_present_err_photo"))
+			return s.presentPage(c, http.StatusBadRequest, "wallet_present_title", "wallet_present", &walletPresentView{}, "wallet_present_err_photo")
 		}
 		link = text
 	}
@@ -100,9 +102,9 @@ func (s *Server) walletPresentRead(c echo.Context) error {
 // walletPresentPreview checks the request and shows the consent page,
 // or says in plain words why the wallet will not answer.
 func (s *Server) walletPresentPreview(c echo.Context, link string) error {
-	m := s.cat.pick(c.Request())
+	m := s.newWalletPage(c, "").T // the holder's language
 	if link == "" {
-		return s.presentPage(c, http.StatusBadRequest, "wallet_present_title", "wallet_present", &walletPresentView{}, m.Get("wallet_present_err_empty"))
+		return s.presentPage(c, http.StatusBadRequest, "wallet_present_title", "wallet_present", &walletPresentView{}, "wallet_present_err_empty")
 	}
 	if len(link) > oid4vp.MaxAuthorizationRequest {
 		link = link[:oid4vp.MaxAuthorizationRequest+1]
@@ -118,7 +120,7 @@ func (s *Server) walletPresentPreview(c echo.Context, link string) error {
 		if len(shown) > 2048 {
 			shown = ""
 		}
-		return s.presentPage(c, http.StatusBadRequest, "wallet_present_title", "wallet_present", &walletPresentView{Request: shown}, m.Get(key))
+		return s.presentPage(c, http.StatusBadRequest, "wallet_present_title", "wallet_present", &walletPresentView{Request: shown}, key)
 	}
 	if err != nil {
 		return err
@@ -133,7 +135,7 @@ func (s *Server) walletPresentPreview(c echo.Context, link string) error {
 func (s *Server) walletPresentAnswer(c echo.Context) error {
 	w, ctx := walletOf(c), c.Request().Context()
 	id := c.Param("rid")
-	m := s.cat.pick(c.Request())
+	m := s.newWalletPage(c, "").T // the holder's language
 	if c.FormValue("action") == "decline" {
 		out, err := s.presentDecline(ctx, w, id)
 		if err != nil {
@@ -160,7 +162,7 @@ func (s *Server) walletPresentAnswer(c echo.Context) error {
 	var ie *issuer.InvalidError
 	if errors.As(err, &ie) {
 		p := previewOf(v, m)
-		return s.presentPage(c, http.StatusBadRequest, "wallet_present_consent_title", "wallet_present_consent", &walletPresentView{Preview: &p}, m.Get("wallet_present_err_choice"))
+		return s.presentPage(c, http.StatusBadRequest, "wallet_present_consent_title", "wallet_present_consent", &walletPresentView{Preview: &p}, "wallet_present_err_choice")
 	}
 	if err != nil {
 		return err
@@ -177,23 +179,20 @@ func (s *Server) walletOfflinePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := s.cat.pick(c.Request())
 	view := &walletOfflineView{Credential: cred}
 	chosen := c.QueryParams()["claims"]
 	if cred.Format == oid4vp.FormatSDJWTVC {
-		h, err := oid4vp.HeldFrom(cred.ID, cred.Format, cred.Raw)
+		claims, err := s.offlineClaims(c, cred, chosen)
 		if err != nil {
 			return err
 		}
-		for _, name := range h.Disclosable {
-			view.Claims = append(view.Claims, offlineClaim{Name: name, Label: claimLabel(m, oid4vp.ClaimPath{name}), Chosen: slices.Contains(chosen, name)})
-		}
+		view.Claims = claims
 	}
 	if cred.Format == "qr" || len(chosen) > 0 {
 		qr, err := s.offlinePresentation(ctx, w, cred.ID, chosen)
 		var ie *issuer.InvalidError
 		if errors.As(err, &ie) {
-			return s.presentPage(c, http.StatusBadRequest, "wallet_present_offline_title", "wallet_present_offline", &walletPresentView{Offline: view}, m.Get("wallet_present_err_offline"))
+			return s.presentPage(c, http.StatusBadRequest, "wallet_present_offline_title", "wallet_present_offline", &walletPresentView{Offline: view}, "wallet_present_err_offline")
 		}
 		if err != nil {
 			return err
@@ -224,14 +223,9 @@ func (s *Server) walletOfflineShow(c echo.Context) error {
 	qr, err := s.offlinePresentation(ctx, w, cred.ID, claims)
 	var ie *issuer.InvalidError
 	if errors.As(err, &ie) {
-		m := s.cat.pick(c.Request())
 		view := &walletOfflineView{Credential: cred}
-		if h, herr := oid4vp.HeldFrom(cred.ID, cred.Format, cred.Raw); herr == nil {
-			for _, name := range h.Disclosable {
-				view.Claims = append(view.Claims, offlineClaim{Name: name, Label: claimLabel(m, oid4vp.ClaimPath{name})})
-			}
-		}
-		return s.presentPage(c, http.StatusBadRequest, "wallet_present_offline_title", "wallet_present_offline", &walletPresentView{Offline: view}, m.Get("wallet_present_err_offline"))
+		view.Claims, _ = s.offlineClaims(c, cred, nil)
+		return s.presentPage(c, http.StatusBadRequest, "wallet_present_offline_title", "wallet_present_offline", &walletPresentView{Offline: view}, "wallet_present_err_offline")
 	}
 	if err != nil {
 		return err
@@ -272,8 +266,26 @@ func (s *Server) walletPresentFrame(c echo.Context) error {
 	text, status, ie := decodeImage(c.Request().Context(), s.frames, data)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if ie != nil {
-		m := s.cat.pick(c.Request())
+		m := s.newWalletPage(c, "").T // the holder's language
 		return c.JSON(status, apiError{Error: apiErrorBody{Status: status, Code: "invalid", Message: m.Get("field_photo_" + ie.Fields[0].Code), Fields: ie.Fields}})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"text": text})
+}
+
+// offlineClaims are the claims an SD-JWT credential can disclose, in the
+// order a person reads them, named in the holder's language, those in
+// chosen ticked.
+func (s *Server) offlineClaims(c echo.Context, cred holder.Credential, chosen []string) ([]offlineClaim, error) {
+	h, err := oid4vp.HeldFrom(cred.ID, cred.Format, cred.Raw)
+	if err != nil {
+		return nil, err
+	}
+	m := s.newWalletPage(c, "").T
+	names := slices.Clone(h.Disclosable)
+	slices.SortStableFunc(names, func(a, b string) int { return claimRank(a) - claimRank(b) })
+	out := make([]offlineClaim, 0, len(names))
+	for _, name := range names {
+		out = append(out, offlineClaim{Name: name, Label: claimLabel(m, oid4vp.ClaimPath{name}), Chosen: slices.Contains(chosen, name)})
+	}
+	return out, nil
 }

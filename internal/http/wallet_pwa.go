@@ -311,15 +311,7 @@ func claimRows(t *Messages, claims json.RawMessage) []claimRow {
 	}
 	var rows []claimRow
 	flatten("", x, &rows)
-	// tally's claims in the order a person reads them: who, then the
-	// registration; other claims after, by name.
-	rank := func(name string) int {
-		if i := slices.Index(claimOrder, name); i >= 0 {
-			return i
-		}
-		return len(claimOrder)
-	}
-	slices.SortStableFunc(rows, func(a, b claimRow) int { return rank(a.Name) - rank(b.Name) })
+	slices.SortStableFunc(rows, func(a, b claimRow) int { return claimRank(a.Name) - claimRank(b.Name) })
 	out := rows[:0]
 	for _, r := range rows {
 		if r.Name == "id" || strings.HasSuffix(r.Name, ".id") && strings.HasPrefix(r.Value, "did:") {
@@ -328,6 +320,15 @@ func claimRows(t *Messages, claims json.RawMessage) []claimRow {
 		out = append(out, claimRow{Name: heldClaimLabel(t, r.Name), Value: claimValue(t, r.Name, r.Value)})
 	}
 	return out
+}
+
+// claimRank orders tally's claims as a person reads them: who, then the
+// registration; other claims after.
+func claimRank(name string) int {
+	if i := slices.Index(claimOrder, name); i >= 0 {
+		return i
+	}
+	return len(claimOrder)
 }
 
 // claimOrder is the order of tally's claims on a credential's page.
