@@ -188,7 +188,7 @@ func New(opts Options) (*Server, error) {
 	s.holders, s.fetch = opts.Holders, opts.Fetch
 	s.walletDoors = newDoorLimiter(defaultDoorLimits(), opts.Issuer.Now) // wallet/account
 	s.walletOpens = newDoorLimiter(doorLimits{PerClient: 60, Window: 15 * time.Minute, MaxEntries: 100_000}, opts.Issuer.Now)
-	s.files = opts.Files                                                 // wallet/pwa
+	s.files = opts.Files // wallet/pwa
 	if s.fetch == nil {
 		s.fetch = fetch.New(fetch.Options{})
 	}
