@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tally-id/tally/issuer"
 )
@@ -20,11 +21,40 @@ const defaultLang = "en"
 const langCookie = "tally_lang"
 
 // Messages is one language's catalogue, with the default language's
-// behind it for keys not yet translated.
+// behind it for keys not yet translated. Its strings are read at first
+// use (a verifier service at rest holds none; every catalogue was read
+// and checked once at start).
 type Messages struct {
 	lang     string
-	strings  map[string]string
 	fallback *Messages
+	files    fs.FS
+	name     string
+	once     sync.Once
+	strings  map[string]string
+}
+
+// table returns the catalogue's strings, read at first use. The file was
+// read and checked at start; failing now is an embedded file gone bad,
+// and shows as the keys themselves.
+func (m *Messages) table() map[string]string {
+	m.once.Do(func() {
+		if m.strings == nil {
+			m.strings, _ = readCatalogue(m.files, m.name)
+		}
+	})
+	return m.strings
+}
+
+func readCatalogue(files fs.FS, name string) (map[string]string, error) {
+	data, err := fs.ReadFile(files, name)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]string
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
 }
 
 // Get returns the message of key, formatted with args (fmt verbs; %[1]s
@@ -32,7 +62,7 @@ type Messages struct {
 // itself, so that a gap shows instead of hiding.
 func (m *Messages) Get(key string, args ...any) string {
 	for c := m; c != nil; c = c.fallback {
-		if s, ok := c.strings[key]; ok {
+		if s, ok := c.table()[key]; ok {
 			if len(args) == 0 {
 				return s
 			}
@@ -85,16 +115,14 @@ func loadCatalogues(files fs.FS) (*catalogues, error) {
 		return nil, err
 	}
 	c := &catalogues{byLang: map[string]*Messages{}}
+	read := map[string]map[string]string{}
 	for _, name := range names {
-		data, err := fs.ReadFile(files, name)
+		table, err := readCatalogue(files, name)
 		if err != nil {
 			return nil, err
 		}
-		m := &Messages{lang: strings.TrimSuffix(path.Base(name), ".json")}
-		if err := json.Unmarshal(data, &m.strings); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		c.byLang[m.lang] = m
+		m := &Messages{lang: strings.TrimSuffix(path.Base(name), ".json"), files: files, name: name}
+		c.byLang[m.lang], read[m.lang] = m, table
 	}
 	def, ok := c.byLang[defaultLang]
 	if !ok {
@@ -104,12 +132,16 @@ func loadCatalogues(files fs.FS) (*catalogues, error) {
 		if lang != defaultLang {
 			m.fallback = def
 		}
-		for key := range m.strings {
-			if _, ok := def.strings[key]; !ok {
+		for key := range read[lang] {
+			if _, ok := read[defaultLang][key]; !ok {
 				return nil, fmt.Errorf("messages/%s.json: key %q is not in %s.json", lang, key, defaultLang)
 			}
 		}
-		c.list = append(c.list, Language{Code: lang, Name: m.Get("lang_name")})
+		name := read[lang]["lang_name"]
+		if name == "" {
+			name = read[defaultLang]["lang_name"]
+		}
+		c.list = append(c.list, Language{Code: lang, Name: name})
 	}
 	sort.Slice(c.list, func(i, j int) bool { return c.list[i].Code < c.list[j].Code })
 	return c, nil

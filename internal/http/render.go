@@ -23,32 +23,25 @@ import (
 // never shows a page does not hold it in memory (the verifier service
 // alone shows a few of them).
 type pages struct {
-	layout string
-	parts  []string
-	bodies map[string]string
+	files fs.FS
+	// names are the page templates' names; parts the files of parts.
+	names map[string]bool
+	parts []string
 
 	mu     sync.Mutex
 	byName map[string]*template.Template
 }
 
 func loadPages(files fs.FS) (*pages, error) {
-	layout, err := fs.ReadFile(files, "templates/layout.html")
-	if err != nil {
-		return nil, err
-	}
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{layout: string(layout), bodies: map[string]string{}, byName: map[string]*template.Template{}}
+	p := &pages{files: files, names: map[string]bool{}, byName: map[string]*template.Template{}}
 	// Files named _*.html hold parts that several pages use.
 	for _, name := range names {
 		if strings.HasPrefix(path.Base(name), "_") {
-			body, err := fs.ReadFile(files, name)
-			if err != nil {
-				return nil, err
-			}
-			p.parts = append(p.parts, string(body))
+			p.parts = append(p.parts, name)
 		}
 	}
 	for _, name := range names {
@@ -56,11 +49,7 @@ func loadPages(files fs.FS) (*pages, error) {
 		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		body, err := fs.ReadFile(files, name)
-		if err != nil {
-			return nil, err
-		}
-		p.bodies[base] = string(body)
+		p.names[base] = true
 		if _, err := p.parse(base); err != nil {
 			return nil, err
 		}
@@ -68,18 +57,35 @@ func loadPages(files fs.FS) (*pages, error) {
 	return p, nil
 }
 
-// parse parses page name with the layout and the parts.
+// parse parses page name with the layout and the parts, read from the
+// embedded files (kept there, not in memory, until a page is used).
 func (p *pages) parse(name string) (*template.Template, error) {
-	t, err := template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(p.layout)
+	read := func(file string) (string, error) {
+		b, err := fs.ReadFile(p.files, file)
+		return string(b), err
+	}
+	layout, err := read("templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(layout)
 	if err != nil {
 		return nil, fmt.Errorf("layout.html: %w", err)
 	}
-	for _, part := range p.parts {
+	for _, file := range p.parts {
+		part, err := read(file)
+		if err != nil {
+			return nil, err
+		}
 		if _, err := t.Parse(part); err != nil {
-			return nil, fmt.Errorf("templates/_*.html: %w", err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 	}
-	if _, err := t.Parse(p.bodies[name]); err != nil {
+	body, err := read("templates/" + name + ".html")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.Parse(body); err != nil {
 		return nil, fmt.Errorf("templates/%s.html: %w", name, err)
 	}
 	return t, nil
@@ -92,7 +98,7 @@ func (p *pages) page(name string) (*template.Template, error) {
 	if t, ok := p.byName[name]; ok {
 		return t, nil
 	}
-	if _, ok := p.bodies[name]; !ok {
+	if !p.names[name] {
 		return nil, fmt.Errorf("no page template %q", name)
 	}
 	t, err := p.parse(name)
