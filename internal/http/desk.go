@@ -233,6 +233,13 @@ func (s *Server) deskFrame(c echo.Context) error {
 	if err := s.deskReady(); err != nil {
 		return err
 	}
+	return s.scanFrame(c)
+}
+
+// scanFrame reads the QR code of one camera frame for the camera scanner
+// (web/static/scan.js) of the desk and of the web wallet: 200 {"text"},
+// or 422 when no code was read, said in the page's language.
+func (s *Server) scanFrame(c echo.Context) error {
 	data, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -245,6 +252,9 @@ func (s *Server) deskFrame(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if ie != nil {
 		m := s.cat.pick(c.Request())
+		if walletOf(c) != nil {
+			m = s.newWalletPage(c, "").T // the holder's language
+		}
 		return c.JSON(status, apiError{Error: apiErrorBody{Status: status, Code: "invalid", Message: m.Get("field_photo_" + ie.Fields[0].Code), Fields: ie.Fields}})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"text": text})

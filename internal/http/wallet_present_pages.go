@@ -8,7 +8,6 @@ package http
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -249,27 +248,6 @@ func presentBodyLimit(c echo.Context) int64 {
 		return maxDeskFrame
 	}
 	return 0
-}
-
-// walletPresentFrame reads the QR code of one camera frame (the camera
-// scanner, web/static/scan.js, as at the desk): 200 {"text": ...}, or
-// 422 when no code was read.
-func (s *Server) walletPresentFrame(c echo.Context) error {
-	data, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
-		return issuer.ErrInvalid
-	}
-	text, status, ie := decodeImage(c.Request().Context(), s.frames, data)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	if ie != nil {
-		m := s.newWalletPage(c, "").T // the holder's language
-		return c.JSON(status, apiError{Error: apiErrorBody{Status: status, Code: "invalid", Message: m.Get("field_photo_" + ie.Fields[0].Code), Fields: ie.Fields}})
-	}
-	return c.JSON(http.StatusOK, map[string]string{"text": text})
 }
 
 // offlineClaims are the claims an SD-JWT credential can disclose, in the

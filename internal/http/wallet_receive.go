@@ -267,26 +267,6 @@ func hostOf(u string) string {
 	return h
 }
 
-// walletReceiveFrame reads a QR code from one camera frame
-// (web/static/scan.js): 200 {"text"} when one was read, 422 when none.
-func (s *Server) walletReceiveFrame(c echo.Context) error {
-	data, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
-		return issuer.ErrInvalid
-	}
-	text, status, ie := decodeImage(c.Request().Context(), s.frames, data)
-	c.Response().Header().Set("Cache-Control", "no-store")
-	if ie != nil {
-		m := s.cat.pick(c.Request())
-		return c.JSON(status, apiError{Error: apiErrorBody{Status: status, Code: "invalid", Message: m.Get("field_photo_" + ie.Fields[0].Code), Fields: ie.Fields}})
-	}
-	return c.JSON(http.StatusOK, map[string]string{"text": text})
-}
-
 // walletImportPage asks for a photo (or PDF, or the text) of a QR card.
 func (s *Server) walletImportPage(c echo.Context) error {
 	d := s.newWalletPage(c, "wallet_import_title")
