@@ -115,6 +115,19 @@ var templateFuncs = template.FuncMap{
 	// field returns "" or the error of a form field, so that templates can
 	// say {{with field $ "name"}}.
 	"field": func(d *pageData, name string) string { return d.Errors[name] },
+	// scanner gives the camera scanner (_scan.html) its frame route, its
+	// text field, whether it sends the form, and its start button's words.
+	"scanner": func(d *pageData, url, target string, submit bool, startKey string) scanView {
+		return scanView{T: d.T, URL: url, Target: target, Submit: submit, StartKey: startKey}
+	},
+}
+
+// scanView is what the camera scanner of a page is given.
+type scanView struct {
+	T           *Messages
+	URL, Target string
+	Submit      bool
+	StartKey    string
 }
 
 // pageData is what every page template gets.

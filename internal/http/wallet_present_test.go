@@ -571,7 +571,8 @@ func TestWalletPresentPages(t *testing.T) {
 	fw, _ := mw.CreateFormFile("photo", "qr.png")
 	fw.Write(png)
 	mw.Close()
-	res = e.do(http.MethodPost, "/wallet/present", mw.FormDataContentType(), body.String(), as)
+	// (A language chosen on a page is kept: she chooses English again.)
+	res = e.do(http.MethodPost, "/wallet/present?lang=en", mw.FormDataContentType(), body.String(), as)
 	if page := readBody(t, res); res.StatusCode != http.StatusOK || !strings.Contains(page, "A code that shows you are not registered twice") {
 		t.Fatalf("photo: %d %s", res.StatusCode, page)
 	}
