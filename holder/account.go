@@ -26,7 +26,7 @@ type Account struct {
 	// argon2id(recovery code).
 	RecoverySalt   []byte `json:"recovery_salt"`
 	RecoverySealed []byte `json:"recovery_sealed"`
-	// Failures counts the wrong PINs (and recovery codes) since the last
+	// Failures counts the wrong PINs since the last
 	// right one; each attempt is counted before it is checked and
 	// forgiven when right. LockedUntil is when the next may be tried.
 	Failures    int       `json:"failures"`

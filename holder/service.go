@@ -1,6 +1,7 @@
 package holder
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -301,8 +302,9 @@ func lockedOut(a Account, now time.Time) error {
 
 // Recover opens a wallet with its recovery code on a new device, with a
 // new PIN: the old device is locked out, every credential stays. The
-// recovery code stays the same. Wrong codes count like wrong PINs, but a
-// wallet locked by wrong PINs still opens with the right code.
+// recovery code stays the same. Wrong codes do not count against the PIN
+// (a stranger who knows the wallet number could lock it otherwise), and
+// a wallet locked by wrong PINs still opens with the right code.
 func (s *Service) Recover(ctx context.Context, id, recoveryCode, newPIN string) (Opened, error) {
 	id = NormalizeID(id)
 	if err := CheckPIN(newPIN); err != nil {
@@ -324,18 +326,21 @@ func (s *Service) Recover(ctx context.Context, id, recoveryCode, newPIN string) 
 	}
 	dataKey, err := open(k, a.RecoverySealed, keyAAD(a.ID, "recovery"))
 	if err != nil {
-		// Counted, so that codes cannot be guessed without end (they
-		// have 100 bits; the count is for the PINs' lock-out message).
-		_, _ = s.store.UpdateAccount(context.WithoutCancel(ctx), id, func(a *Account) (bool, error) {
-			a.Failures++
-			return false, nil
-		})
+		// Not counted against the PIN: anyone who knows a wallet number
+		// can try codes, and ten tries would lock the holder out for
+		// good. A code has 100 bits, and the public doors limit tries
+		// per client (internal/http).
 		return Opened{}, fmt.Errorf("wrong recovery code: %w", ErrUnauthenticated)
 	}
 	var device string
-	if _, err := s.store.UpdateAccount(ctx, id, func(a *Account) (bool, error) {
+	if _, err := s.store.UpdateAccount(ctx, id, func(b *Account) (bool, error) {
+		// A staff reset won the race: the data key opened here is gone,
+		// with what it sealed.
+		if !bytes.Equal(b.RecoverySealed, a.RecoverySealed) {
+			return false, fmt.Errorf("this recovery code no longer opens the wallet: %w", ErrUnauthenticated)
+		}
 		var err error
-		device, _, err = s.wrap(ctx, a, dataKey, newPIN, false)
+		device, _, err = s.wrap(ctx, b, dataKey, newPIN, false)
 		return false, err
 	}); err != nil {
 		return Opened{}, err

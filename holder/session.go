@@ -13,6 +13,9 @@ import (
 // one for a staff API token.
 const TokenPrefix = "tw_"
 
+// maxSessionsPerHolder bounds the sessions one holder keeps at once.
+const maxSessionsPerHolder = 8
+
 func tokenKey(tok string) string {
 	sum := sha256.Sum256([]byte(tok))
 	return hex.EncodeToString(sum[:])
@@ -29,6 +32,26 @@ func (s *Service) startSession(holder string, dataKey []byte) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireLocked(now)
+	// One holder keeps a few sessions at most (her phone, a tablet, a
+	// wallet app): signing in again and again pushes out her own oldest,
+	// never another holder's.
+	for {
+		var mine string
+		n := 0
+		for k, v := range s.sessions {
+			if v.holder != holder {
+				continue
+			}
+			n++
+			if mine == "" || v.lastUsed.Before(s.sessions[mine].lastUsed) {
+				mine = k
+			}
+		}
+		if n < maxSessionsPerHolder {
+			break
+		}
+		delete(s.sessions, mine)
+	}
 	for len(s.sessions) >= s.opts.MaxSessions {
 		var oldest string
 		for k, v := range s.sessions {

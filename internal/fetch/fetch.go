@@ -119,6 +119,9 @@ var special = []netip.Prefix{
 	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64 (RFC 8215): may map to private IPv4
+	netip.MustParsePrefix("::/96"),          // IPv4-compatible (deprecated, RFC 4291)
+	netip.MustParsePrefix("fec0::/10"),      // site-local (deprecated, RFC 3879)
 	netip.MustParsePrefix("100::/64"),
 	netip.MustParsePrefix("2001:db8::/32"),
 }
