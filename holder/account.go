@@ -31,6 +31,11 @@ type Account struct {
 	// forgiven when right. LockedUntil is when the next may be tried.
 	Failures    int       `json:"failures"`
 	LockedUntil time.Time `json:"locked_until,omitzero"`
+	// KeyID names the data key in use (a keyed fingerprint of it, which
+	// reveals nothing of it): an item sealed under an older one, by a
+	// request still running when the wallet was started again, is
+	// refused by the store.
+	KeyID string `json:"key_id"`
 	// ResetHash is the SHA-256 of the one-time reset code registration
 	// staff gave, valid until ResetExpires; nil when none is open.
 	ResetHash    []byte    `json:"reset_hash,omitempty"`
@@ -56,6 +61,9 @@ type Item struct {
 	// Sealed is nonce || AES-256-GCM ciphertext under the holder's data
 	// key, bound to holder, kind and id.
 	Sealed []byte `json:"sealed"`
+	// KeyID is the Account.KeyID of the data key that sealed it: PutItem
+	// refuses an item whose key is no longer the account's.
+	KeyID string `json:"-"`
 }
 
 // Store keeps holder accounts and their sealed items. internal/bolt
@@ -76,8 +84,9 @@ type Store interface {
 	DeleteAccount(ctx context.Context, id string) error
 
 	// PutItem stores an item, replacing the one of the same holder, kind
-	// and id; ErrNotFound if the account does not exist; ErrFull if it
-	// would make more than max items of its kind (max 0: no bound).
+	// and id; ErrNotFound if the account does not exist; ErrUnauthenticated
+	// if the item's KeyID is not the account's; ErrFull if it would make
+	// more than max items of its kind (max 0: no bound).
 	PutItem(ctx context.Context, it Item, max int) error
 	// Item returns one item, or ErrNotFound.
 	Item(ctx context.Context, holder string, kind Kind, id string) (Item, error)

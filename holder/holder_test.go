@@ -172,6 +172,16 @@ func TestRecoveryKeepsAndResetStartsAgain(t *testing.T) {
 	if _, err := s.Wallet(o.Session); err == nil {
 		t.Fatal("a recovery leaves the old sessions open")
 	}
+	pending, err := s.IssueReset(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = s.Recover(ctx, o.ID, o.RecoveryCode, "527391"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResetWithCode(ctx, o.ID, pending, "604918", "fr"); !errors.Is(err, holder.ErrUnauthenticated) {
+		t.Fatalf("a reset code given before a recovery still works: %v", err)
+	}
 	w, _ = s.Wallet(r.Session)
 	if cs, _ := w.Credentials(ctx); len(cs) != 1 {
 		t.Fatalf("recovery lost credentials: %d", len(cs))
@@ -239,5 +249,32 @@ func TestCheckPIN(t *testing.T) {
 		if err := holder.CheckPIN(pin); (err == nil) != ok {
 			t.Errorf("CheckPIN(%q) = %v", pin, err)
 		}
+	}
+}
+
+// TestStaleKeyRefused: a request still holding the wallet's old data key
+// when it was started again (a staff reset) cannot write under it.
+func TestStaleKeyRefused(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	o, _ := s.Open(ctx, "480915", "en")
+	old, _ := s.Wallet(o.Session)
+	code, err := s.IssueReset(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.ResetWithCode(ctx, o.ID, code, "604918", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.AddCredential(ctx, holder.Credential{Format: "qr", Raw: "HC1:old", Source: "card-photo"}); !errors.Is(err, holder.ErrUnauthenticated) {
+		t.Fatalf("a write under the old key: %v", err)
+	}
+	w, _ := s.Wallet(n.Session)
+	if cs, err := w.Credentials(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("the started-again wallet: %d credentials, %v", len(cs), err)
+	}
+	if _, err := w.AddCredential(ctx, holder.Credential{Format: "qr", Raw: "HC1:new", Source: "card-photo"}); err != nil {
+		t.Fatalf("a write under the new key: %v", err)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -108,6 +110,14 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("holder: %w", err)
 	}
 	return cipher.NewGCM(b)
+}
+
+// keyID is the public name of a data key: a keyed fingerprint that
+// tells two keys apart and reveals nothing of either.
+func keyID(dataKey []byte) string {
+	m := hmac.New(sha256.New, dataKey)
+	m.Write([]byte("tally holder key id"))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // keyAAD binds a sealed data key to its account and to what sealed it.

@@ -141,7 +141,7 @@ func (s *Service) Open(ctx context.Context, pin, lang string) (Opened, error) {
 		if id, err = s.code(10); err != nil {
 			return Opened{}, err
 		}
-		a = Account{ID: id, Created: s.now().UTC(), KDF: s.opts.KDF}
+		a = Account{ID: id, Created: s.now().UTC(), KDF: s.opts.KDF, KeyID: keyID(dataKey)}
 		if _, err := s.store.Account(ctx, id); errors.Is(err, ErrNotFound) {
 			break
 		} else if err != nil {
@@ -339,6 +339,9 @@ func (s *Service) Recover(ctx context.Context, id, recoveryCode, newPIN string) 
 		if !bytes.Equal(b.RecoverySealed, a.RecoverySealed) {
 			return false, fmt.Errorf("this recovery code no longer opens the wallet: %w", ErrUnauthenticated)
 		}
+		// The holder is back with her own sheet: a reset code still open
+		// would only let someone else start her wallet again.
+		b.ResetHash, b.ResetExpires = nil, time.Time{}
 		var err error
 		device, _, err = s.wrap(ctx, b, dataKey, newPIN, false)
 		return false, err
@@ -395,7 +398,7 @@ func (s *Service) ResetWithCode(ctx context.Context, id, resetCode, newPIN, lang
 			return false, fmt.Errorf("this reset code is wrong, used or expired: ask registration staff for a new one: %w", ErrUnauthenticated)
 		}
 		a.ResetHash, a.ResetExpires = nil, time.Time{}
-		a.KDF = s.opts.KDF
+		a.KDF, a.KeyID = s.opts.KDF, keyID(dataKey)
 		var err error
 		device, recovery, err = s.wrap(ctx, a, dataKey, newPIN, true)
 		return true, err

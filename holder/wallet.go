@@ -46,7 +46,7 @@ func (w *Wallet) put(ctx context.Context, kind Kind, id string, v any, max int) 
 	if err != nil {
 		return err
 	}
-	return w.s.store.PutItem(ctx, Item{Holder: w.holder, Kind: kind, ID: id, Sealed: sealed}, max)
+	return w.s.store.PutItem(ctx, Item{Holder: w.holder, Kind: kind, ID: id, Sealed: sealed, KeyID: keyID(w.dataKey)}, max)
 }
 
 // get opens the item kind/id into v.

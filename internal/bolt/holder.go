@@ -132,8 +132,12 @@ func (s *HolderStore) PutItem(ctx context.Context, it holder.Item, max int) erro
 		return errors.New("a holder item needs a holder, kind and id")
 	}
 	return s.d.update(ctx, func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketHolders).Get([]byte(it.Holder)) == nil {
-			return errHolderNotFound
+		var a holder.Account
+		if err := get(tx, bucketHolders, []byte(it.Holder), &a, errHolderNotFound); err != nil {
+			return err
+		}
+		if it.KeyID != a.KeyID {
+			return fmt.Errorf("this wallet was started again since you signed in: sign in again: %w", holder.ErrUnauthenticated)
 		}
 		b := tx.Bucket(bucketHolderItems)
 		key := itemKey(it.Holder, it.Kind, it.ID)
