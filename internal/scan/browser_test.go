@@ -104,12 +104,12 @@ func TestScanScriptInChromium(t *testing.T) {
 	}
 	tmpl := template.Must(template.New("page").Parse(string(part)))
 	var scanner bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&scanner, "scanner", map[string]any{"T": en}); err != nil {
-		t.Fatal(err)
-	}
 	// Test harness only: the frame URL of this server, and a click on the
 	// start button once the script has shown it (a person's tap).
-	markup := strings.Replace(scanner.String(), `data-scan-url="/verify/scan/frame"`, `data-scan-url="/frame"`, 1)
+	if err := tmpl.ExecuteTemplate(&scanner, "scanner", map[string]any{"T": en, "URL": "/frame", "Target": "credential", "Submit": true, "StartKey": "scan_start"}); err != nil {
+		t.Fatal(err)
+	}
+	markup := scanner.String() + `<script src="/static/scan.js" defer></script>`
 	page := `<!doctype html><html><body><form method="post" action="/done">` +
 		`<textarea id="credential" name="credential"></textarea>` + markup +
 		`</form><script>window.addEventListener("load", function () {` +
