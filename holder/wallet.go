@@ -114,6 +114,9 @@ type Credential struct {
 	// HolderKey is the DID URL of the holder key the credential is bound
 	// to (cnf), if any.
 	HolderKey string `json:"holder_key,omitempty"`
+	// Unverified says the issuer's signature could not be checked when
+	// it came (its key could not be found); the holder is told.
+	Unverified bool `json:"unverified,omitempty"`
 	// Source says how it came: "oid4vci", "card-photo", "backup".
 	Source   string    `json:"source"`
 	Received time.Time `json:"received"`

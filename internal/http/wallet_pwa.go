@@ -61,8 +61,10 @@ type pwaCredential struct {
 	// formats).
 	QR     template.URL
 	QRPage string
-	// Unreadable says the wallet could not read the credential's claims.
-	Unreadable bool
+	// Unreadable says the wallet could not read the credential's claims;
+	// Unverified that its issuer's signature could not be checked when it
+	// came.
+	Unreadable, Unverified bool
 }
 
 // pwaStatusMaxAge is how old a status check may be before a credential's
@@ -260,7 +262,7 @@ func issuerName(cr holder.Credential) string {
 
 // heldCredentialPage reads a held credential for its page.
 func (s *Server) heldCredentialPage(t *Messages, cr holder.Credential, st *holder.CredentialStatus) *pwaCredential {
-	p := &pwaCredential{ID: cr.ID, Name: credentialName(t, cr), Issuer: issuerName(cr), IssuerID: cr.Issuer,
+	p := &pwaCredential{ID: cr.ID, Name: credentialName(t, cr), Issuer: issuerName(cr), IssuerID: cr.Issuer, Unverified: cr.Unverified,
 		Received: peopleDate(t, cr.Received), Format: cr.Format, Kind: formatName(t, cr.Format), Badge: badge(t, st)}
 	sec, err := parseHeld(cr.Raw)
 	if err != nil {

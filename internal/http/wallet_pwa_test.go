@@ -223,3 +223,28 @@ func itoaTest(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestWalletUnverifiedSaid: a credential whose issuer's signature could
+// not be checked when it came says so on its page; one that was checked
+// does not.
+func TestWalletUnverifiedSaid(t *testing.T) {
+	e := newEnv(t)
+	h := e.newHolder()
+	as := e.asHolder(h)
+	w, err := e.holders.Wallet(as.wallet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, unverified := range []bool{true, false} {
+		c, err := w.AddCredential(ctx, holder.Credential{Format: "jwt_vc_json", Raw: "eyJ.e30.sig", Issuer: "did:web:far.example", Source: "oid4vci", Unverified: unverified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := e.do(http.MethodGet, "/wallet/credentials/"+c.ID, "", "", as)
+		page := readBody(t, res)
+		if said := strings.Contains(page, "could not check who signed"); res.StatusCode != http.StatusOK || said != unverified {
+			t.Fatalf("unverified %v: %d, said %v", unverified, res.StatusCode, said)
+		}
+	}
+}

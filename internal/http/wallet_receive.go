@@ -244,7 +244,7 @@ func (s *Server) receive(c echo.Context, p *oid4vci.Prepared, txCode, lang strin
 		hc, err := w.AddCredential(ctx, holder.Credential{
 			Format: r.Format, Raw: r.Raw, Issuer: r.Issuer, IssuerName: p.IssuerName(lang),
 			Type: r.Type, Name: p.ConfigurationName(r.ConfigurationID, lang), Configuration: r.ConfigurationID,
-			HolderKey: r.HolderKey, Source: "oid4vci",
+			HolderKey: r.HolderKey, Source: "oid4vci", Unverified: !r.Verified,
 		})
 		if err != nil {
 			// All or none: take back what this offer already added.
@@ -305,7 +305,7 @@ func (s *Server) importCard(c echo.Context, text string) (apiReceivedCredential,
 	}
 	hc, err := walletOf(c).AddCredential(ctx, holder.Credential{
 		Format: r.Format, Raw: r.Raw, Issuer: r.Issuer, IssuerName: s.localOrgName(ctx, r.Issuer),
-		Type: r.Type, Name: cardName(r.Type), Source: "card-photo",
+		Type: r.Type, Name: cardName(r.Type), Source: "card-photo", Unverified: !r.Verified,
 	})
 	return apiReceivedCredential{Credential: hc, Verified: r.Verified}, err
 }
