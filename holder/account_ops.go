@@ -331,10 +331,6 @@ func (w *Wallet) Restore(ctx context.Context, file []byte, passphrase string) (R
 	if err != nil {
 		return r, err
 	}
-	p, err := w.profile(ctx)
-	if err != nil {
-		return r, err
-	}
 	have, err := w.Credentials(ctx)
 	if err != nil {
 		return r, err
@@ -355,25 +351,28 @@ func (w *Wallet) Restore(ctx context.Context, file []byte, passphrase string) (R
 	if len(have)+len(add) > w.s.opts.MaxCredentials {
 		return Restored{}, fmt.Errorf("a wallet keeps %d credentials at most, and this backup would make %d: delete some first: %w", w.s.opts.MaxCredentials, len(have)+len(add), ErrFull)
 	}
-	var newKeys []holderKey
-	for _, k := range c.Keys {
-		if !slices.ContainsFunc(p.Keys, func(h holderKey) bool { return h.DID == k.DID }) &&
-			!slices.ContainsFunc(newKeys, func(h holderKey) bool { return h.DID == k.DID }) {
-			newKeys = append(newKeys, k)
+	err = w.updateProfile(ctx, func(p *profile) error {
+		var newKeys []holderKey
+		for _, k := range c.Keys {
+			if !slices.ContainsFunc(p.Keys, func(h holderKey) bool { return h.DID == k.DID }) &&
+				!slices.ContainsFunc(newKeys, func(h holderKey) bool { return h.DID == k.DID }) {
+				newKeys = append(newKeys, k)
+			}
 		}
-	}
-	if len(p.Keys)+len(newKeys) > maxKeys {
-		return Restored{}, invalid("a wallet keeps %d holder keys at most, and this backup would make %d", maxKeys, len(p.Keys)+len(newKeys))
-	}
-	if len(newKeys) > 0 {
-		// The wallet's own key stays the last: the one new credentials
-		// are bound to.
-		last := p.Keys[len(p.Keys)-1]
-		p.Keys = append(append(p.Keys[:len(p.Keys)-1:len(p.Keys)-1], newKeys...), last)
-		if err := w.put(ctx, KindProfile, profileID, p, 0); err != nil {
-			return Restored{}, err
+		if len(p.Keys)+len(newKeys) > maxKeys {
+			return invalid("a wallet keeps %d holder keys at most, and this backup would make %d", maxKeys, len(p.Keys)+len(newKeys))
+		}
+		if len(newKeys) > 0 {
+			// The wallet's own key stays the last: the one new credentials
+			// are bound to.
+			last := p.Keys[len(p.Keys)-1]
+			p.Keys = append(append(p.Keys[:len(p.Keys)-1:len(p.Keys)-1], newKeys...), last)
 		}
 		r.Keys = len(newKeys)
+		return nil
+	})
+	if err != nil {
+		return Restored{}, err
 	}
 	ids := map[string]string{} // the backup's credential ids to this wallet's
 	for _, cr := range c.Credentials {

@@ -75,11 +75,25 @@ func (w *Wallet) Lang(ctx context.Context) (string, error) {
 
 // SetLang keeps the language of the holder's pages.
 func (w *Wallet) SetLang(ctx context.Context, lang string) error {
+	return w.updateProfile(ctx, func(p *profile) error {
+		p.Lang = lang
+		return nil
+	})
+}
+
+// updateProfile reads, changes and writes the holder's profile with no
+// other change of a profile in between (a language chosen while a backup
+// restores its keys loses neither).
+func (w *Wallet) updateProfile(ctx context.Context, change func(p *profile) error) error {
+	w.s.profileMu.Lock()
+	defer w.s.profileMu.Unlock()
 	p, err := w.profile(ctx)
 	if err != nil {
 		return err
 	}
-	p.Lang = lang
+	if err := change(&p); err != nil {
+		return err
+	}
 	return w.put(ctx, KindProfile, profileID, p, 0)
 }
 

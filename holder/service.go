@@ -62,6 +62,9 @@ type Service struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session // by the SHA-256 of the token, hex
+	// profileMu serialises the changes of holders' profiles
+	// (Wallet.updateProfile).
+	profileMu sync.Mutex
 }
 
 // session is a signed-in holder: the data key lives here, in memory
