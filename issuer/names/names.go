@@ -38,7 +38,10 @@ import (
 func Normalise(name string) string {
 	var b strings.Builder
 	pendingSpace := false
-	for _, r := range norm.NFKD.String(name) {
+	// Invalid UTF-8 becomes U+FFFD first: NFKD would otherwise take the
+	// bytes after a bad one as part of it and leave them undecomposed,
+	// and a second pass would change the key.
+	for _, r := range norm.NFKD.String(strings.ToValidUTF8(name, "\uFFFD")) {
 		switch {
 		case unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc, unicode.Lm), r == '\u0621':
 			// Marks, modifier letters (ʿ, ʾ, tatweel) and a lone hamza
