@@ -102,5 +102,16 @@ func TestBrowserWalletShare(t *testing.T) {
 
 	b.open("/wallet/settings")
 	b.walletShot("wallet-settings")
+
+	// The doors for a lost phone, after locking: her recovery sheet, or
+	// a reset code from registration staff (in Arabic too).
+	b.submit(`form[action="/wallet/signout"] button[type=submit]`, 200)
+	b.open("/wallet/recover")
+	b.walletShot("wallet-recover")
+	b.openLang("/wallet/reset", "ar")
+	if dir := b.attr("html", "dir"); dir != "rtl" {
+		t.Fatalf("the Arabic reset page: dir=%q", dir)
+	}
+	b.walletShot("wallet-reset-ar")
 	b.close()
 }

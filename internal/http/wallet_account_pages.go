@@ -5,11 +5,11 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tally-id/tally/holder"
+	"github.com/tally-id/tally/internal/oid4vp"
 	"github.com/tally-id/tally/issuer"
 )
 
@@ -31,16 +31,16 @@ type walletAccountView struct {
 	Reset bool
 }
 
-// shareView is one entry of the share log in plain words.
+// shareView is one entry of the share log in plain words, in the
+// holder's language.
 type shareView struct {
-	At       time.Time
+	When     string
 	Verifier string
 	Purpose  string
 	// Credentials are the names of the credentials shown (those still
-	// in the wallet).
+	// in the wallet); Claims the names of the claims disclosed.
 	Credentials []string
 	Claims      []string
-	Mode        string
 	Outcome     string
 }
 
@@ -298,9 +298,13 @@ func (s *Server) walletSharesPage(c echo.Context) error {
 	}
 	d := s.walletAccountPage(c, "wallet_account_shares_title")
 	for _, sh := range log {
-		v := shareView{At: sh.At, Verifier: sh.VerifierName, Purpose: sh.Purpose, Claims: sh.Claims, Mode: sh.Mode, Outcome: sh.Outcome}
+		v := shareView{When: peopleDateTime(d.T, sh.At), Verifier: sh.VerifierName, Purpose: sh.Purpose,
+			Outcome: d.T.First(d.T.Get("wallet_account_shares_unknown"), "wallet_account_shares_outcome_"+sh.Outcome)}
 		if v.Verifier == "" {
 			v.Verifier = sh.Verifier
+		}
+		for _, name := range sh.Claims {
+			v.Claims = append(v.Claims, claimLabel(d.T, oid4vp.ClaimPath{name}))
 		}
 		for _, id := range sh.Credentials {
 			if n := names[id]; n != "" {

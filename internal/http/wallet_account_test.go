@@ -382,7 +382,8 @@ func TestWalletSharesPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := readBody(t, e.do(http.MethodGet, "/wallet/shares", "", "", as))
-	for _, want := range []string{"Dadaab Health Post", "Clinic check-in", "fullName", "dateOfBirth", "accepted", "Registration " + walletMarker} {
+	// The claims by their names in words, the answer in words.
+	for _, want := range []string{"Dadaab Health Post", "Clinic check-in", "Your full name", "Your date of birth", "Accepted", "Registration " + walletMarker} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("the share log does not show %q", want)
 		}
