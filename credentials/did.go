@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -143,6 +144,38 @@ func ParseDIDJWK(did string) (crypto.PublicKey, error) {
 	}
 	pub, _, err := ParseJWK(raw)
 	return pub, err
+}
+
+// ErrOtherMethod is a DID URL whose fragment names no verification
+// method of its did:key or did:jwk DID.
+var ErrOtherMethod = errors.New("the DID URL names another verification method than the DID's one")
+
+// ParseKeyDID returns the public key a did:key or did:jwk DID holds, or
+// that a DID URL of one names. Its fragment, when it has one, must be the
+// DID's one verification method (did:key: the multibase key itself;
+// did:jwk: 0); a DID of another method is an error.
+func ParseKeyDID(didURL string) (crypto.PublicKey, error) {
+	did, frag, hasFrag := strings.Cut(didURL, "#")
+	if mb, ok := strings.CutPrefix(did, "did:key:"); ok {
+		if hasFrag && frag != mb {
+			return nil, ErrOtherMethod
+		}
+		return ParseDIDKey(did)
+	}
+	if strings.HasPrefix(did, "did:jwk:") {
+		if hasFrag && frag != "0" {
+			return nil, ErrOtherMethod
+		}
+		return ParseDIDJWK(did)
+	}
+	return nil, fmt.Errorf("%q is not a did:key or did:jwk", clipDID(did))
+}
+
+func clipDID(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // DIDWeb returns the did:web DID of a host name with an optional path

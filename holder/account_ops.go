@@ -109,13 +109,7 @@ func (w *Wallet) ChangePIN(ctx context.Context, deviceSecret, oldPIN, newPIN str
 	}); err != nil {
 		return err
 	}
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	for k, v := range w.s.sessions {
-		if v.holder == w.holder && k != w.token {
-			delete(w.s.sessions, k)
-		}
-	}
+	w.s.endSessionsOf(w.holder, w.token)
 	return nil
 }
 
@@ -302,13 +296,9 @@ func (s *Service) openBackup(ctx context.Context, file []byte, passphrase string
 		c.Shares = c.Shares[:s.opts.MaxShares]
 	}
 	for _, k := range c.Keys {
-		key, err := k.key()
-		if err != nil {
-			return c, invalid("this backup file has a holder key that cannot be read")
-		}
-		did, err := credentials.DIDJWK(key.Signer.Public())
-		if err != nil || did != k.DID {
-			return c, invalid("this backup file has a holder key that does not match its DID")
+		// key checks that the private key is the one its did:jwk names.
+		if _, err := k.key(); err != nil {
+			return c, invalid("this backup file has a holder key that cannot be read or does not match its DID")
 		}
 	}
 	for _, cr := range c.Credentials {

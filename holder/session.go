@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -108,12 +109,13 @@ func (s *Service) SignOut(token string) {
 }
 
 // endSessionsOf ends every session of a holder (a recovery, a reset, the
-// wallet deleted).
-func (s *Service) endSessionsOf(holder string) {
+// wallet deleted) but those whose keys in s.sessions are in except (a PIN
+// changed: the session that changed it goes on).
+func (s *Service) endSessionsOf(holder string, except ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, v := range s.sessions {
-		if v.holder == holder {
+		if v.holder == holder && !slices.Contains(except, k) {
 			delete(s.sessions, k)
 		}
 	}

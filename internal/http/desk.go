@@ -23,11 +23,12 @@ import (
 	"github.com/tally-id/tally/verifier/servicepoint"
 )
 
-// Limits of the desk's uploads: a phone photo or a PDF of a card, and a
-// camera frame (at most 1280 px, a JPEG of a few hundred KB).
+// Limits of the uploads of QR codes (the desk's, the web wallet's): a
+// phone photo or a PDF, and a camera frame (at most 1280 px, a JPEG of a
+// few hundred KB).
 const (
-	maxDeskUpload = 8 << 20
-	maxDeskFrame  = 2 << 20
+	maxPhotoUpload = 8 << 20
+	maxFrame       = 2 << 20
 	// deskUploadTimeout bounds the decoding of an uploaded photo or PDF:
 	// longer than a camera frame's (scan.DefaultTimeout), as a person
 	// waits for its answer, and a frame that fails is followed by another.
@@ -36,21 +37,6 @@ const (
 	// for: no personal data.
 	deskCookie = "tally_desk"
 )
-
-// deskBodyLimit is the body limit of the desk's upload routes, or 0 for
-// the others.
-func deskBodyLimit(c echo.Context) int64 {
-	if c.Request().Method != http.MethodPost {
-		return 0
-	}
-	switch c.Path() {
-	case "/verify/check", "/verify/referrals": // referrals: photos of the referral and the card
-		return maxDeskUpload
-	case "/verify/scan/frame":
-		return maxDeskFrame
-	}
-	return 0
-}
 
 // deskReady answers 404 when the verifier service is not wired.
 func (s *Server) deskReady() error {
@@ -150,9 +136,9 @@ func (s *Server) deskCheck(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	p := mustPrincipal(c)
-	// The whole body (at most maxDeskUpload, see headers) is kept in
+	// The whole body (at most maxPhotoUpload, see headers) is kept in
 	// memory: a photo of a card is personal data, never written to disk.
-	if err := c.Request().ParseMultipartForm(maxDeskUpload); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	if err := c.Request().ParseMultipartForm(maxPhotoUpload); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return err
@@ -199,7 +185,7 @@ func (s *Server) decodeUpload(ctx context.Context, fh *multipart.FileHeader) (st
 		return "", http.StatusBadRequest, invalidField("photo", "format", "the file could not be read")
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxDeskUpload+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxPhotoUpload+1))
 	if err != nil {
 		return "", http.StatusBadRequest, invalidField("photo", "format", "the file could not be read")
 	}

@@ -37,11 +37,7 @@ type Messages struct {
 // read and checked at start; failing now is an embedded file gone bad,
 // and shows as the keys themselves.
 func (m *Messages) table() map[string]string {
-	m.once.Do(func() {
-		if m.strings == nil {
-			m.strings, _ = readCatalogue(m.files, m.name)
-		}
-	})
+	m.once.Do(func() { m.strings, _ = readCatalogue(m.files, m.name) })
 	return m.strings
 }
 

@@ -24,9 +24,11 @@ import (
 // alone shows a few of them).
 type pages struct {
 	files fs.FS
-	// names are the page templates' names; parts the files of parts.
+	// base is the layout with the parts, parsed once; a page is a clone
+	// of it with the page's body.
+	base *template.Template
+	// names are the page templates' names.
 	names map[string]bool
-	parts []string
 
 	mu     sync.Mutex
 	byName map[string]*template.Template
@@ -38,10 +40,24 @@ func loadPages(files fs.FS) (*pages, error) {
 		return nil, err
 	}
 	p := &pages{files: files, names: map[string]bool{}, byName: map[string]*template.Template{}}
+	layout, err := fs.ReadFile(files, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	if p.base, err = template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(string(layout)); err != nil {
+		return nil, fmt.Errorf("layout.html: %w", err)
+	}
 	// Files named _*.html hold parts that several pages use.
 	for _, name := range names {
-		if strings.HasPrefix(path.Base(name), "_") {
-			p.parts = append(p.parts, name)
+		if !strings.HasPrefix(path.Base(name), "_") {
+			continue
+		}
+		part, err := fs.ReadFile(files, name)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.base.Parse(string(part)); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	for _, name := range names {
@@ -57,35 +73,19 @@ func loadPages(files fs.FS) (*pages, error) {
 	return p, nil
 }
 
-// parse parses page name with the layout and the parts, read from the
-// embedded files (kept there, not in memory, until a page is used).
+// parse parses page name's body, read from the embedded files (kept
+// there, not in memory, until a page is used), on a clone of the layout
+// with the parts.
 func (p *pages) parse(name string) (*template.Template, error) {
-	read := func(file string) (string, error) {
-		b, err := fs.ReadFile(p.files, file)
-		return string(b), err
-	}
-	layout, err := read("templates/layout.html")
+	body, err := fs.ReadFile(p.files, "templates/"+name+".html")
 	if err != nil {
 		return nil, err
 	}
-	t, err := template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(layout)
-	if err != nil {
-		return nil, fmt.Errorf("layout.html: %w", err)
-	}
-	for _, file := range p.parts {
-		part, err := read(file)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.Parse(part); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-	}
-	body, err := read("templates/" + name + ".html")
+	t, err := p.base.Clone()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.Parse(body); err != nil {
+	if _, err := t.Parse(string(body)); err != nil {
 		return nil, fmt.Errorf("templates/%s.html: %w", name, err)
 	}
 	return t, nil

@@ -212,10 +212,10 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	// --- desk (issue 7)
-	if s.scanner, err = scan.New(scan.Options{MaxBytes: maxDeskUpload, Timeout: deskUploadTimeout}); err != nil {
+	if s.scanner, err = scan.New(scan.Options{MaxBytes: maxPhotoUpload, Timeout: deskUploadTimeout}); err != nil {
 		return nil, err
 	}
-	if s.frames, err = scan.New(scan.Options{MaxBytes: maxDeskFrame}); err != nil {
+	if s.frames, err = scan.New(scan.Options{MaxBytes: maxFrame}); err != nil {
 		return nil, err
 	}
 	// --- end desk
@@ -303,21 +303,22 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 		if isTokenListUpload(c) { // domains (issue 7)
 			limit = maxTokenListUpload
 		}
-		if n := deskBodyLimit(c); n > 0 { // desk (issue 7)
-			limit = n
-		}
-		if n := presentBodyLimit(c); n > 0 { // wallet/present (issue 8)
-			limit = n
-		}
-		if n := walletAccountBodyLimit(c); n > 0 { // wallet/account (issue 8)
-			limit = n
-		}
-		if n := walletReceiveBodyLimit(c); n > 0 { // wallet/receive (issue 8)
+		if n, ok := bodyLimits[c.Path()]; ok && r.Method == http.MethodPost {
 			limit = n
 		}
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}
+}
+
+// bodyLimits are the POST routes whose bodies may pass maxBody: photos
+// and PDFs of QR codes (the desk's, referrals', the web wallet's), camera
+// frames, and wallet backups being restored.
+var bodyLimits = map[string]int64{
+	"/verify/check": maxPhotoUpload, "/verify/referrals": maxPhotoUpload, "/verify/scan/frame": maxFrame,
+	"/wallet/receive": maxPhotoUpload, "/wallet/import": maxPhotoUpload, "/api/v1/wallet/cards": maxPhotoUpload,
+	"/wallet/present": maxPhotoUpload, "/wallet/receive/frame": maxFrame, "/wallet/present/frame": maxFrame,
+	"/wallet/settings/restore": maxWalletRestore, "/api/v1/wallet/restore": maxWalletRestore,
 }
 
 // isAPI tells whether a request is for the JSON API (or another machine

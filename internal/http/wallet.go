@@ -11,6 +11,7 @@ import (
 	"github.com/tally-id/tally/credentials"
 	"github.com/tally-id/tally/holder"
 	"github.com/tally-id/tally/internal/fetch"
+	"github.com/tally-id/tally/issuer"
 )
 
 // This file is the wallet's part of the server (issue 8): how holders
@@ -152,22 +153,29 @@ func walletDetail(err error, status int) string {
 // organisations without a round trip, others through s.fetch.
 func (s *Server) didWeb() fetch.DIDWeb { return fetch.DIDWeb{Client: s.fetch, Local: s.localDID} }
 
-// localDID is the DID document of one of this server's organisations,
-// when did is one of theirs.
-func (s *Server) localDID(ctx context.Context, did string) (*credentials.DIDDocument, bool, error) {
+// localOrg is this server's organisation whose did:web did is, if any:
+// its slug read from the DID (did:web:HOST:orgs:SLUG), its record checked.
+func (s *Server) localOrg(ctx context.Context, did string) (issuer.Organisation, bool) {
 	rest, ok := strings.CutPrefix(did, "did:web:")
-	if !ok || s.svc == nil {
-		return nil, false, nil
-	}
 	parts := strings.Split(rest, ":")
-	if len(parts) != 3 || parts[1] != "orgs" {
-		return nil, false, nil
+	if !ok || len(parts) != 3 || parts[1] != "orgs" || s.svc == nil {
+		return issuer.Organisation{}, false
 	}
 	org, err := s.svc.Organisation(ctx, parts[2])
 	if err != nil || org.DID != did {
+		return issuer.Organisation{}, false
+	}
+	return org, true
+}
+
+// localDID is the DID document of one of this server's organisations,
+// when did is one of theirs.
+func (s *Server) localDID(ctx context.Context, did string) (*credentials.DIDDocument, bool, error) {
+	org, ok := s.localOrg(ctx, did)
+	if !ok {
 		return nil, false, nil
 	}
-	doc, err := s.svc.DIDDocument(ctx, parts[2])
+	doc, err := s.svc.DIDDocument(ctx, org.Slug)
 	if err != nil {
 		return nil, false, err
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tally-id/tally/holder"
-	"github.com/tally-id/tally/issuer"
 	"github.com/tally-id/tally/issuer/audit"
 )
 
@@ -23,24 +22,10 @@ import (
 // passphrase around it.
 const maxWalletRestore = holder.MaxBackupBytes + 64<<10
 
-// walletAccountBodyLimit is the body limit of the restore routes, or 0
-// for the default.
-func walletAccountBodyLimit(c echo.Context) int64 {
-	if c.Request().Method == http.MethodPost && (c.Path() == "/api/v1/wallet/restore" || c.Path() == "/wallet/settings/restore") {
-		return maxWalletRestore
-	}
-	return 0
-}
-
 // walletLangOK tells whether lang is a language of the catalogue.
 func (s *Server) walletLangOK(lang string) bool {
 	_, ok := s.cat.byLang[lang]
 	return ok
-}
-
-// fieldError is a bad input that names its field.
-func fieldError(field, code, msg string) error {
-	return &issuer.InvalidError{Fields: []issuer.FieldError{{Field: field, Code: code, Message: msg}}}
 }
 
 type apiWalletPIN struct {
@@ -58,12 +43,12 @@ func (s *Server) apiWalletChangePIN(c echo.Context) error {
 	}
 	switch {
 	case in.DeviceSecret == "":
-		return fieldError("device_secret", "required", "send the device secret this wallet app keeps")
+		return invalidField("device_secret", "required", "send the device secret this wallet app keeps")
 	case in.PIN == "":
-		return fieldError("pin", "required", "send the PIN in use")
+		return invalidField("pin", "required", "send the PIN in use")
 	}
 	if err := holder.CheckPIN(in.NewPIN); err != nil {
-		return fieldError("new_pin", "rules", err.Error())
+		return invalidField("new_pin", "rules", err.Error())
 	}
 	if err := walletOf(c).ChangePIN(c.Request().Context(), in.DeviceSecret, in.PIN, in.NewPIN); err != nil {
 		return err
@@ -94,7 +79,7 @@ func (s *Server) apiWalletBackup(c echo.Context) error {
 		return err
 	}
 	if in.Passphrase == "" {
-		return fieldError("passphrase", "required", "send a passphrase to seal the backup with")
+		return invalidField("passphrase", "required", "send a passphrase to seal the backup with")
 	}
 	if err := s.walletKDFTake(c); err != nil {
 		return err
@@ -126,9 +111,9 @@ func (s *Server) apiWalletRestore(c echo.Context) error {
 	}
 	switch {
 	case in.Passphrase == "":
-		return fieldError("passphrase", "required", "send the passphrase the backup was sealed with")
+		return invalidField("passphrase", "required", "send the passphrase the backup was sealed with")
 	case len(in.File) == 0:
-		return fieldError("file", "required", "send the backup file, as the JSON object it is")
+		return invalidField("file", "required", "send the backup file, as the JSON object it is")
 	}
 	if err := s.walletKDFTake(c); err != nil {
 		return err
@@ -169,9 +154,9 @@ func (s *Server) apiWalletDelete(c echo.Context) error {
 	}
 	switch {
 	case in.DeviceSecret == "":
-		return fieldError("device_secret", "required", "send the device secret this wallet app keeps")
+		return invalidField("device_secret", "required", "send the device secret this wallet app keeps")
 	case in.PIN == "":
-		return fieldError("pin", "required", "send the PIN again to delete the wallet")
+		return invalidField("pin", "required", "send the PIN again to delete the wallet")
 	}
 	w := walletOf(c)
 	ctx := c.Request().Context()
@@ -193,7 +178,7 @@ func (s *Server) apiWalletSettings(c echo.Context) error {
 		return err
 	}
 	if !s.walletLangOK(in.Lang) {
-		return fieldError("lang", "unknown", "lang is one of the wallet's languages: en, fr, ar")
+		return invalidField("lang", "unknown", "lang is one of the wallet's languages: en, fr, ar")
 	}
 	if err := walletOf(c).SetLang(c.Request().Context(), in.Lang); err != nil {
 		return err
@@ -249,7 +234,7 @@ func (s *Server) apiWalletReset(c echo.Context) error {
 		return err
 	}
 	if in.Lang != "" && !s.walletLangOK(in.Lang) {
-		return fieldError("lang", "unknown", "lang is one of the wallet's languages: en, fr, ar")
+		return invalidField("lang", "unknown", "lang is one of the wallet's languages: en, fr, ar")
 	}
 	if err := s.walletDoors.take(clientIP(c)); err != nil {
 		return err
@@ -266,12 +251,12 @@ func (s *Server) apiWalletReset(c echo.Context) error {
 func checkDoor(wallet, codeField, code, pin string) error {
 	switch {
 	case len(holder.NormalizeID(wallet)) != 10:
-		return fieldError("wallet", "format", "a wallet number has ten letters and digits, like ABCDE-FGHIJ")
+		return invalidField("wallet", "format", "a wallet number has ten letters and digits, like ABCDE-FGHIJ")
 	case holder.NormalizeID(code) == "":
-		return fieldError(codeField, "required", "send the code, as written")
+		return invalidField(codeField, "required", "send the code, as written")
 	}
 	if err := holder.CheckPIN(pin); err != nil {
-		return fieldError("pin", "rules", err.Error())
+		return invalidField("pin", "rules", err.Error())
 	}
 	return nil
 }
@@ -292,7 +277,7 @@ func (s *Server) issueWalletReset(c echo.Context, wallet string) (apiWalletReset
 	}
 	id := holder.NormalizeID(wallet)
 	if len(id) != 10 {
-		return apiWalletResetCode{}, fieldError("wallet", "format", "a wallet number has ten letters and digits, like ABCDE-FGHIJ")
+		return apiWalletResetCode{}, invalidField("wallet", "format", "a wallet number has ten letters and digits, like ABCDE-FGHIJ")
 	}
 	ctx := c.Request().Context()
 	code, err := s.holders.IssueReset(ctx, id)

@@ -32,6 +32,7 @@ import (
 	"github.com/tally-id/tally/internal/fetch"
 	"github.com/tally-id/tally/internal/oid4vp"
 	"github.com/tally-id/tally/issuer"
+	"github.com/tally-id/tally/verifier"
 )
 
 // Limits of the requests a wallet keeps between showing and answering.
@@ -151,18 +152,6 @@ func presentInvalid(err error) error {
 	return &issuer.InvalidError{Fields: []issuer.FieldError{{Field: "request", Code: kind, Message: err.Error()}}}
 }
 
-func (s *Server) orgByDID(ctx context.Context, did string) (issuer.Organisation, bool) {
-	orgs, err := s.svc.Organisations(ctx)
-	if err != nil {
-		return issuer.Organisation{}, false
-	}
-	i := slices.IndexFunc(orgs, func(o issuer.Organisation) bool { return o.DID == did })
-	if i < 0 {
-		return issuer.Organisation{}, false
-	}
-	return orgs[i], true
-}
-
 // presentPreview reads, fetches and checks a verifier's request, and
 // matches it against the holder's credentials. Nothing is sent to the
 // verifier but the fetch of its request object.
@@ -204,19 +193,15 @@ func (s *Server) presentPreview(ctx context.Context, w *holder.Wallet, link stri
 	if !req.Expires.IsZero() && req.Expires.Before(v.expires) {
 		v.expires = req.Expires
 	}
-	if s.trust != nil {
-		if l := s.trust.TrustList(); l != nil {
-			for _, is := range l.Issuers {
-				if is != nil && is.DID == req.DID {
-					v.verifier.Trusted = true
-					if is.Name != "" {
-						v.verifier.Name = oneLineName(is.Name)
-					}
-				}
+	if l := s.trustList(); l != nil {
+		if is, ok := l.Issuer(req.DID); ok && is.DID == req.DID {
+			v.verifier.Trusted = true
+			if is.Name != "" {
+				v.verifier.Name = oneLineName(is.Name)
 			}
 		}
 	}
-	if org, ok := s.orgByDID(ctx, req.DID); ok {
+	if org, ok := s.localOrg(ctx, req.DID); ok {
 		v.verifier.Name, v.verifier.Known = org.Name, true
 	}
 	if v.id, err = randomToken(s.rand, 16); err != nil {
@@ -226,6 +211,14 @@ func (s *Server) presentPreview(ctx context.Context, w *holder.Wallet, link stri
 		return nil, err
 	}
 	return v, nil
+}
+
+// trustList is the verifier's trust list, when this server verifies.
+func (s *Server) trustList() *verifier.TrustList {
+	if s.trust == nil {
+		return nil
+	}
+	return s.trust.TrustList()
 }
 
 func randomToken(r io.Reader, n int) (string, error) {

@@ -80,7 +80,7 @@ func (s *Server) walletPresentForm(c echo.Context) error {
 // walletPresentRead reads the request from the form: the pasted link or
 // a photo of the QR code.
 func (s *Server) walletPresentRead(c echo.Context) error {
-	if err := c.Request().ParseMultipartForm(maxDeskUpload); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	if err := c.Request().ParseMultipartForm(maxPhotoUpload); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return err
@@ -233,21 +233,6 @@ func (s *Server) walletOfflineShow(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/wallet/present/offline/"+url.PathEscape(cred.ID)+"?"+url.Values{"claims": claims}.Encode())
-}
-
-// presentBodyLimit bounds the bodies of the pages that take a photo of a
-// verifier's QR code (as the desk's) or a camera frame.
-func presentBodyLimit(c echo.Context) int64 {
-	if c.Request().Method != http.MethodPost {
-		return 0
-	}
-	switch c.Path() {
-	case "/wallet/present":
-		return maxDeskUpload
-	case "/wallet/present/frame":
-		return maxDeskFrame
-	}
-	return 0
 }
 
 // offlineClaims are the claims an SD-JWT credential can disclose, in the

@@ -125,7 +125,6 @@ func (s *Server) walletCredential(c echo.Context) error {
 	d, v := s.newPWAPage(c, "wallet_pwa_credential_title")
 	v.Credential = s.heldCredentialPage(d.T, cr, &st)
 	d.Title = v.Credential.Name
-	noStore(c)
 	keepOffline(c)
 	return s.render(c, http.StatusOK, "wallet_pwa_credential", d)
 }
@@ -167,7 +166,6 @@ func (s *Server) walletCredentialDeleteForm(c echo.Context) error {
 	}
 	d, v := s.newPWAPage(c, "wallet_pwa_delete_title")
 	v.Credential = &pwaCredential{ID: cr.ID, Name: credentialName(d.T, cr), Issuer: issuerName(cr)}
-	noStore(c)
 	return s.render(c, http.StatusOK, "wallet_pwa_delete", d)
 }
 
@@ -218,11 +216,6 @@ func (s *Server) apiWalletStatus(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{"credential": cr.ID, "status": st})
 }
-
-// noStore keeps a holder's page out of shared HTTP caches and the
-// browser's HTTP cache: only the wallet's own offline copy keeps it, and
-// locking the wallet clears that.
-func noStore(c echo.Context) { c.Response().Header().Set("Cache-Control", "no-store") }
 
 // keepOffline marks a signed-in holder's page for the wallet's service
 // worker to keep for offline use (wallet-sw.js): a page without the mark
@@ -415,7 +408,6 @@ func (s *Server) walletHomeCards(c echo.Context, d *pageData, w *holder.Wallet) 
 	if c.QueryParam("done") == "deleted" {
 		d.Notice = d.T.Get("wallet_pwa_deleted")
 	}
-	noStore(c)
 	keepOffline(c)
 	return nil
 }

@@ -125,15 +125,6 @@ func parseHeld(raw string) (credentials.Secured, error) {
 	return nil, fmt.Errorf("the wallet does not read %s credentials", f)
 }
 
-// checkWalletStatus checks a credential's status now and keeps the result.
-func (s *Server) checkWalletStatus(ctx context.Context, w *holder.Wallet, c holder.Credential) (holder.CredentialStatus, error) {
-	st := s.readStatus(ctx, c)
-	if err := w.SetStatus(ctx, c.ID, st); err != nil {
-		return holder.CredentialStatus{}, err
-	}
-	return w.Status(ctx, c.ID)
-}
-
 // readStatus asks the network what state a credential is in.
 func (s *Server) readStatus(ctx context.Context, c holder.Credential) holder.CredentialStatus {
 	ctx, cancel := context.WithTimeout(ctx, walletStatusTimeout)

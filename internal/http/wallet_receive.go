@@ -9,10 +9,7 @@ package http
 // addresses only). Nothing an issuer sends is logged.
 
 import (
-	"context"
 	"errors"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -22,28 +19,6 @@ import (
 	"github.com/tally-id/tally/internal/oid4vci"
 	"github.com/tally-id/tally/issuer"
 )
-
-// Limits of the receiving routes: a phone photo or PDF of an offer's QR
-// code or of a card; a camera frame.
-const (
-	maxReceiveUpload = 8 << 20
-	maxReceiveFrame  = 2 << 20
-)
-
-// walletReceiveBodyLimit is the body limit of the receiving routes that
-// take photos, or 0 for the others.
-func walletReceiveBodyLimit(c echo.Context) int64 {
-	if c.Request().Method != http.MethodPost {
-		return 0
-	}
-	switch c.Path() {
-	case "/wallet/receive", "/wallet/import", "/api/v1/wallet/cards":
-		return maxReceiveUpload
-	case "/wallet/receive/frame":
-		return maxReceiveFrame
-	}
-	return 0
-}
 
 // walletReceiveView is what the receiving pages show.
 type walletReceiveView struct {
@@ -139,7 +114,7 @@ func (s *Server) walletReceiveForm(c echo.Context) error {
 // uploadedText is the text of a form: its text field when filled, else
 // the QR code read from its photo.
 func (s *Server) uploadedText(c echo.Context, field string) (string, int, *issuer.InvalidError) {
-	if err := c.Request().ParseMultipartForm(maxReceiveUpload); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	if err := c.Request().ParseMultipartForm(maxPhotoUpload); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return "", http.StatusRequestEntityTooLarge, invalidField("photo", "too_long", "the file is too large")
@@ -153,20 +128,7 @@ func (s *Server) uploadedText(c echo.Context, field string) (string, int, *issue
 	if err != nil {
 		return "", http.StatusBadRequest, invalidField(field, "required", "paste the text or choose a photo")
 	}
-	return s.decodeWalletUpload(c.Request().Context(), fh)
-}
-
-func (s *Server) decodeWalletUpload(ctx context.Context, fh *multipart.FileHeader) (string, int, *issuer.InvalidError) {
-	f, err := fh.Open()
-	if err != nil {
-		return "", http.StatusBadRequest, invalidField("photo", "format", "the file could not be read")
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxReceiveUpload+1))
-	if err != nil {
-		return "", http.StatusBadRequest, invalidField("photo", "format", "the file could not be read")
-	}
-	return decodeImage(ctx, s.scanner, data)
+	return s.decodeUpload(c.Request().Context(), fh)
 }
 
 // walletReceivePreview shows who offers what, and asks for the
@@ -303,8 +265,9 @@ func (s *Server) importCard(c echo.Context, text string) (apiReceivedCredential,
 	if err != nil {
 		return apiReceivedCredential{}, err
 	}
+	org, _ := s.localOrg(ctx, r.Issuer)
 	hc, err := walletOf(c).AddCredential(ctx, holder.Credential{
-		Format: r.Format, Raw: r.Raw, Issuer: r.Issuer, IssuerName: s.localOrgName(ctx, r.Issuer),
+		Format: r.Format, Raw: r.Raw, Issuer: r.Issuer, IssuerName: org.Name,
 		Type: r.Type, Name: cardName(r.Type), Source: "card-photo", Unverified: !r.Verified,
 	})
 	return apiReceivedCredential{Credential: hc, Verified: r.Verified}, err
@@ -317,20 +280,6 @@ func cardName(t string) string {
 		t = t[i+1:]
 	}
 	return t
-}
-
-// localOrgName is the name of this server's organisation whose DID is
-// did, or "".
-func (s *Server) localOrgName(ctx context.Context, did string) string {
-	parts := strings.Split(strings.TrimPrefix(did, "did:web:"), ":")
-	if !strings.HasPrefix(did, "did:web:") || len(parts) != 3 || parts[1] != "orgs" {
-		return ""
-	}
-	org, err := s.svc.Organisation(ctx, parts[2])
-	if err != nil || org.DID != did {
-		return ""
-	}
-	return org.Name
 }
 
 // --- the wallet API's receiving routes ---

@@ -153,13 +153,10 @@ func jwtSubjectKey(raw string) (crypto.PublicKey, error) {
 		}
 	}
 	did, _, _ := strings.Cut(id, "#")
-	switch {
-	case strings.HasPrefix(did, "did:key:"):
-		return credentials.ParseDIDKey(did)
-	case strings.HasPrefix(did, "did:jwk:"):
-		return credentials.ParseDIDJWK(did)
+	if !strings.HasPrefix(did, "did:key:") && !strings.HasPrefix(did, "did:jwk:") {
+		return nil, nil
 	}
-	return nil, nil
+	return credentials.ParseKeyDID(did)
 }
 
 // issuerKeys looks up the keys that may have signed a credential of iss
@@ -170,16 +167,10 @@ func jwtSubjectKey(raw string) (crypto.PublicKey, error) {
 // 5). Anything else is errUnresolvable.
 func (c *Client) issuerKeys(ctx context.Context, iss, keyID, rawKid string) ([]crypto.PublicKey, error) {
 	switch {
-	case strings.HasPrefix(iss, "did:key:"):
-		pub, err := credentials.ParseDIDKey(iss)
+	case strings.HasPrefix(iss, "did:key:"), strings.HasPrefix(iss, "did:jwk:"):
+		pub, err := credentials.ParseKeyDID(iss)
 		if err != nil {
-			return nil, fmt.Errorf("the issuer's did:key is not a key")
-		}
-		return []crypto.PublicKey{pub}, nil
-	case strings.HasPrefix(iss, "did:jwk:"):
-		pub, err := credentials.ParseDIDJWK(iss)
-		if err != nil {
-			return nil, fmt.Errorf("the issuer's did:jwk is not a key")
+			return nil, fmt.Errorf("the issuer's %s is not a key", iss[:7])
 		}
 		return []crypto.PublicKey{pub}, nil
 	case strings.HasPrefix(iss, "did:web:"):

@@ -2,7 +2,6 @@ package oid4vci
 
 import (
 	"crypto"
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"time"
@@ -82,7 +81,7 @@ func VerifyProof(token string, chk ProofCheck) (Proof, *Error) {
 			return bad("the key proof's jwk is not a public Ed25519 or P-256 key")
 		}
 	case kid != "":
-		if pub, err = keyOfDID(kid); err != nil {
+		if pub, err = credentials.ParseKeyDID(kid); err != nil {
 			return bad("the key proof's kid is not a did:key or did:jwk DID URL")
 		}
 	default:
@@ -120,39 +119,3 @@ func VerifyProof(token string, chk ProofCheck) (Proof, *Error) {
 	}
 	return Proof{Key: pub, Nonce: *c.Nonce}, nil
 }
-
-// keyOfDID returns the key a did:key or did:jwk DID URL names. Its
-// fragment, when it has one, must be the one verification method of the
-// DID's document (did:key: the multibase key itself; did:jwk: 0): a DID
-// URL naming another method names no key of that DID.
-func keyOfDID(kid string) (crypto.PublicKey, error) {
-	did, frag, hasFrag := strings.Cut(kid, "#")
-	if mb, ok := strings.CutPrefix(did, "did:key:"); ok {
-		if hasFrag && frag != mb {
-			return nil, errOtherMethod
-		}
-		return credentials.ParseDIDKey(did)
-	}
-	rest, ok := strings.CutPrefix(did, "did:jwk:")
-	if !ok {
-		return nil, errNotDID
-	}
-	if hasFrag && frag != "0" {
-		return nil, errOtherMethod
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(rest)
-	if err != nil {
-		return nil, err
-	}
-	pub, _, err := credentials.ParseJWK(raw)
-	return pub, err
-}
-
-type constError string
-
-func (e constError) Error() string { return string(e) }
-
-const (
-	errNotDID      = constError("not a did:key or did:jwk")
-	errOtherMethod = constError("the DID URL's fragment names no verification method of its DID")
-)

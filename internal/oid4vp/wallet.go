@@ -231,22 +231,12 @@ func (r Resolver) VerificationKey(ctx context.Context, did, kid string) (crypto.
 		return nil, nil, refuse(ProblemSignature, "the request is signed with a key (kid) that is not one of the verifier's DID %s", clip(did))
 	}
 	switch {
-	case strings.HasPrefix(did, "did:key:"):
-		pub, err := credentials.ParseDIDKey(did)
-		if err != nil {
-			return nil, nil, refuse(ProblemSignature, "the verifier's did:key cannot be read")
-		}
-		if frag != strings.TrimPrefix(did, "did:key:") {
-			return nil, nil, refuse(ProblemSignature, "the request's kid is not the verification method of the verifier's did:key")
-		}
-		return pub, nil, nil
-	case strings.HasPrefix(did, "did:jwk:"):
-		pub, err := credentials.ParseDIDJWK(did)
-		if err != nil {
-			return nil, nil, refuse(ProblemSignature, "the verifier's did:jwk cannot be read")
-		}
-		if frag != "0" {
-			return nil, nil, refuse(ProblemSignature, "the request's kid is not the verification method of the verifier's did:jwk (#0)")
+	case strings.HasPrefix(did, "did:key:"), strings.HasPrefix(did, "did:jwk:"):
+		pub, err := credentials.ParseKeyDID(kid)
+		if errors.Is(err, credentials.ErrOtherMethod) {
+			return nil, nil, refuse(ProblemSignature, "the request's kid is not the verification method of the verifier's %s", did[:7])
+		} else if err != nil {
+			return nil, nil, refuse(ProblemSignature, "the verifier's %s cannot be read", did[:7])
 		}
 		return pub, nil, nil
 	case strings.HasPrefix(did, "did:web:"):
@@ -254,13 +244,9 @@ func (r Resolver) VerificationKey(ctx context.Context, did, kid string) (crypto.
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, vm := range doc.VerificationMethod {
-			if vm.ID == kid || (strings.HasPrefix(vm.ID, "#") && did+vm.ID == kid) {
-				pub, err := credentials.ParseMultikey(vm.PublicKeyMultibase)
-				if err != nil {
-					return nil, nil, refuse(ProblemSignature, "the verifier's key %s cannot be read", clip(kid))
-				}
-				return pub, doc, nil
+		for _, k := range doc.PublicKeys() {
+			if k.ID == kid {
+				return k.Public, doc, nil
 			}
 		}
 		return nil, nil, refuse(ProblemSignature, "the verifier's DID document has no key %s", clip(kid))

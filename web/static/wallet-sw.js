@@ -79,9 +79,8 @@ self.addEventListener("fetch", function (event) {
   if (req.mode === "navigate") {
     if (url.pathname.indexOf("/wallet/") !== 0) { return; }
     event.respondWith(fetch(req).then(function (res) {
-      // Kept: a signed-in holder's page, as the server marks it (the QR
-      // page of a credential, made by another part, by its address).
-      var mine = res.headers.get("Tally-Offline") === "keep" || /\/qr$/.test(url.pathname);
+      // Kept: a signed-in holder's page, as the server marks it.
+      var mine = res.headers.get("Tally-Offline") === "keep";
       if (res.ok && !res.redirected && res.type === "basic" && kept(url.pathname) && mine) {
         var copy = res.clone();
         caches.open(PAGES).then(function (c) { return c.put(req, copy); });
