@@ -49,20 +49,32 @@ type shareView struct {
 // (?lang=) is a choice too: it is kept in the wallet, so that every page
 // of theirs speaks it, on this phone or another.
 func (s *Server) useWalletLang(c echo.Context, w *holder.Wallet, d *pageData, titleKey string) {
-	lang, err := w.Lang(c.Request().Context())
-	if err != nil {
-		return
-	}
-	if asked := c.QueryParam("lang"); asked != "" {
-		if asked == d.Lang && asked != lang {
-			_ = w.SetLang(c.Request().Context(), asked)
+	// The language is read from the sealed profile once a request, however
+	// many pages' data the request starts.
+	lang, ok := c.Get(walletLangKey).(string)
+	if !ok {
+		var err error
+		if lang, err = w.Lang(c.Request().Context()); err != nil {
+			return
 		}
+		if asked := c.QueryParam("lang"); asked != "" && asked == d.Lang && asked != lang {
+			if w.SetLang(c.Request().Context(), asked) == nil {
+				lang = asked
+			}
+		}
+		c.Set(walletLangKey, lang)
+	}
+	if c.QueryParam("lang") != "" {
 		return
 	}
 	if m, ok := s.cat.byLang[lang]; ok {
 		d.T, d.Lang, d.Dir, d.Title = m, m.Lang(), m.Dir(), m.Get(titleKey)
 	}
 }
+
+// walletLangKey is where useWalletLang keeps the holder's language for
+// the rest of the request.
+const walletLangKey = "tally.walletLang"
 
 // walletAccountPage starts a page of the account part.
 func (s *Server) walletAccountPage(c echo.Context, titleKey string) *pageData {
