@@ -113,7 +113,10 @@ func TestOfferLifecycle(t *testing.T) {
 		}
 		var offered, issued int
 		for _, e := range d.entries(t) {
-			raw, _ := json.Marshal(e)
+			// The chain's hashes are hex: "1991" may stand in one by chance.
+			clean := e
+			clean.Prev, clean.Hash = audit.Hash{}, audit.Hash{}
+			raw, _ := json.Marshal(clean)
 			for _, pii := range []string{"Fatima", "Abdi", "1991", "KE-DAD", o.Code, o.TxCode, token} {
 				if strings.Contains(string(raw), pii) {
 					t.Fatalf("an audit entry holds %q: %s", pii, raw)
