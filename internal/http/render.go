@@ -24,8 +24,8 @@ import (
 // alone shows a few of them).
 type pages struct {
 	files fs.FS
-	// base is the layout with the parts, parsed once; a page is a clone
-	// of it with the page's body.
+	// base is the layout with the parts, parsed once at start and again
+	// at the first page shown; a page is a clone of it with its body.
 	base *template.Template
 	// names are the page templates' names.
 	names map[string]bool
@@ -40,43 +40,59 @@ func loadPages(files fs.FS) (*pages, error) {
 		return nil, err
 	}
 	p := &pages{files: files, names: map[string]bool{}, byName: map[string]*template.Template{}}
-	layout, err := fs.ReadFile(files, "templates/layout.html")
+	for _, name := range names {
+		if base := strings.TrimSuffix(path.Base(name), ".html"); base != "layout" && !strings.HasPrefix(base, "_") {
+			p.names[base] = true
+		}
+	}
+	for name := range p.names {
+		if _, err := p.parse(name); err != nil {
+			return nil, err
+		}
+	}
+	// Checked; the base is parsed again at the first page shown, so that
+	// a service that shows none does not hold it.
+	p.base = nil
+	return p, nil
+}
+
+// parseBase parses the layout and the parts (files named _*.html).
+func (p *pages) parseBase() (*template.Template, error) {
+	layout, err := fs.ReadFile(p.files, "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
-	if p.base, err = template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(string(layout)); err != nil {
+	t, err := template.New("layout").Option("missingkey=zero").Funcs(templateFuncs).Parse(string(layout))
+	if err != nil {
 		return nil, fmt.Errorf("layout.html: %w", err)
 	}
-	// Files named _*.html hold parts that several pages use.
-	for _, name := range names {
-		if !strings.HasPrefix(path.Base(name), "_") {
-			continue
-		}
-		part, err := fs.ReadFile(files, name)
+	parts, err := fs.Glob(p.files, "templates/_*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range parts {
+		part, err := fs.ReadFile(p.files, name)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := p.base.Parse(string(part)); err != nil {
+		if _, err := t.Parse(string(part)); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	for _, name := range names {
-		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" || strings.HasPrefix(base, "_") {
-			continue
-		}
-		p.names[base] = true
-		if _, err := p.parse(base); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
+	return t, nil
 }
 
 // parse parses page name's body, read from the embedded files (kept
 // there, not in memory, until a page is used), on a clone of the layout
-// with the parts.
+// with the parts. Its caller holds p.mu, or has p to itself.
 func (p *pages) parse(name string) (*template.Template, error) {
+	if p.base == nil {
+		base, err := p.parseBase()
+		if err != nil {
+			return nil, err
+		}
+		p.base = base
+	}
 	body, err := fs.ReadFile(p.files, "templates/"+name+".html")
 	if err != nil {
 		return nil, err
